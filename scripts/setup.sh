@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what Anima needs on a Debian machine, idempotently: Debian packages that are missing,
+# the npm packages when package-lock.json changed, and the TypeScript build when sources changed.
+# Safe to run on every `npm test` / `npm run demo`; a second run does almost nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the engines and tests use. Kept in one list; see README "Set-up".
+DEBIAN_PACKAGES=(ffmpeg espeak-ng)
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  if ! "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/anima-apt.log 2>&1; then
+    "${sudo_cmd[@]}" apt-get update >>/tmp/anima-apt.log 2>&1
+    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/anima-apt.log 2>&1 || {
+      echo "setup: apt-get failed, see /tmp/anima-apt.log" >&2
+      tail -20 /tmp/anima-apt.log >&2
+      exit 1
+    }
+  fi
+fi
+
+# npm packages: reinstall only when the lock file differs from what was installed.
+if ! cmp -s package-lock.json node_modules/.anima-installed-lock 2>/dev/null; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.anima-installed-lock
+fi
+
+# Build: only when a TypeScript source is newer than the last build.
+stamp=dist/.build-stamp
+if [ ! -f "$stamp" ] || [ -n "$(find src sdk test bench tsconfig.json -newer "$stamp" -name '*.ts' -o -newer "$stamp" -name 'tsconfig.json' 2>/dev/null | head -1)" ]; then
+  echo "setup: building"
+  npx tsc -p tsconfig.json
+  touch "$stamp"
+fi

@@ -1,0 +1,18 @@
+import { startServer } from '../server/serve.js';
+import { productHandlers } from '../tasks/handlers.js';
+import { parseCommand } from './args.js';
+
+/** `anima serve`: the API and the in-process workers, until SIGINT or SIGTERM. */
+export async function runServeCommand(argv: readonly string[]): Promise<void> {
+  const { config } = parseCommand(argv, ['port', 'host', 'dataDir', 'publicUrl', 'logLevel']);
+  const server = await startServer(config, productHandlers);
+  const stop = (): void => {
+    server.app.log.info('shutting down; running tasks go back to the queue');
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

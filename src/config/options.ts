@@ -1,0 +1,173 @@
+/**
+ * Every setting, defined once: its key, environment variable, command-line flag, default and
+ * documentation. The CLI, the server and the README table all read this list.
+ */
+export type OptionKind = 'int' | 'bool' | 'string' | 'url' | 'list' | 'concurrency' | 'level';
+
+export interface OptionDef {
+  readonly env: string;
+  readonly flag?: string;
+  readonly kind: OptionKind;
+  readonly default: string;
+  readonly doc: string;
+  readonly min?: number;
+  readonly max?: number;
+}
+
+export const optionDefs = {
+  port: {
+    env: 'ANIMA_PORT',
+    flag: 'port',
+    kind: 'int',
+    default: '8080',
+    min: 0,
+    max: 65535,
+    doc: 'TCP port of the HTTP and WebSocket API (0 picks a free one).',
+  },
+  host: {
+    env: 'ANIMA_HOST',
+    flag: 'host',
+    kind: 'string',
+    default: '127.0.0.1',
+    doc: 'Address to listen on; 0.0.0.0 to accept connections from other machines.',
+  },
+  dataDir: {
+    env: 'ANIMA_DATA',
+    flag: 'data',
+    kind: 'string',
+    default: './data',
+    doc: 'Data directory: the SQLite database, uploaded and generated files. Nothing outside it is written.',
+  },
+  publicUrl: {
+    env: 'ANIMA_PUBLIC_URL',
+    flag: 'public-url',
+    kind: 'string',
+    default: '',
+    doc: 'Base URL clients reach this server at, used in download links (default http://<host>:<port>).',
+  },
+  logLevel: {
+    env: 'ANIMA_LOG_LEVEL',
+    flag: 'log-level',
+    kind: 'level',
+    default: 'info',
+    doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+  },
+  accessTokenTtlSeconds: {
+    env: 'ANIMA_ACCESS_TOKEN_TTL',
+    kind: 'int',
+    default: String(8 * 3600),
+    min: 60,
+    doc: 'Lifetime of an access token in seconds.',
+  },
+  refreshTokenTtlSeconds: {
+    env: 'ANIMA_REFRESH_TOKEN_TTL',
+    kind: 'int',
+    default: String(30 * 24 * 3600),
+    min: 60,
+    doc: 'Lifetime of a refresh token in seconds.',
+  },
+  maxAccessTokensPerApp: {
+    env: 'ANIMA_MAX_ACCESS_TOKENS',
+    kind: 'int',
+    default: '2',
+    min: 1,
+    doc: 'Access tokens valid at once per app; issuing one more retires the oldest.',
+  },
+  signWindowSeconds: {
+    env: 'ANIMA_SIGN_WINDOW',
+    kind: 'int',
+    default: '300',
+    min: 1,
+    doc: 'How far (seconds) a token request timestamp may be from server time.',
+  },
+  rateLimitPerMinute: {
+    env: 'ANIMA_RATE_LIMIT',
+    kind: 'int',
+    default: '1200',
+    min: 1,
+    doc: 'Requests per minute allowed per app (or per address before authentication).',
+  },
+  bodyLimitBytes: {
+    env: 'ANIMA_BODY_LIMIT',
+    kind: 'int',
+    default: String(1024 * 1024),
+    min: 1024,
+    doc: 'Largest JSON request body in bytes.',
+  },
+  uploadLimitBytes: {
+    env: 'ANIMA_UPLOAD_LIMIT',
+    kind: 'int',
+    default: String(2 * 1024 * 1024 * 1024),
+    min: 1024,
+    doc: 'Largest uploaded file in bytes.',
+  },
+  fileRetentionDays: {
+    env: 'ANIMA_RETENTION_DAYS',
+    kind: 'int',
+    default: '7',
+    min: 1,
+    doc: 'Days that uploaded and generated files (and their download links) are kept.',
+  },
+  sweepIntervalSeconds: {
+    env: 'ANIMA_SWEEP_INTERVAL',
+    kind: 'int',
+    default: '3600',
+    min: 1,
+    doc: 'How often expired files are removed, in seconds.',
+  },
+  fetchMaxBytes: {
+    env: 'ANIMA_FETCH_MAX_BYTES',
+    kind: 'int',
+    default: String(1024 * 1024 * 1024),
+    min: 1024,
+    doc: 'Largest remote media file the server will fetch, in bytes.',
+  },
+  fetchTimeoutSeconds: {
+    env: 'ANIMA_FETCH_TIMEOUT',
+    kind: 'int',
+    default: '300',
+    min: 1,
+    doc: 'Longest time to fetch one remote media file, in seconds.',
+  },
+  fetchAllowPrivate: {
+    env: 'ANIMA_FETCH_ALLOW_PRIVATE',
+    kind: 'bool',
+    default: 'false',
+    doc: 'Allow fetching media and calling back to loopback, private and link-local addresses.',
+  },
+  fetchAllowHosts: {
+    env: 'ANIMA_FETCH_ALLOW_HOSTS',
+    kind: 'list',
+    default: '',
+    doc: 'Comma-separated host names or IP addresses that may be fetched even if private (for example a NAS).',
+  },
+  concurrency: {
+    env: 'ANIMA_CONCURRENCY',
+    kind: 'concurrency',
+    default: '',
+    doc: 'Workers per task type, as type=n pairs separated by commas (for example video.render=2); each type defaults to 1.',
+  },
+  taskMaxAttempts: {
+    env: 'ANIMA_TASK_MAX_ATTEMPTS',
+    kind: 'int',
+    default: '3',
+    min: 1,
+    doc: 'Times a task is started before a server crash during it counts as a failure.',
+  },
+  callbackMaxAttempts: {
+    env: 'ANIMA_CALLBACK_MAX_ATTEMPTS',
+    kind: 'int',
+    default: '8',
+    min: 1,
+    doc: 'Deliveries tried for one callback before it is given up (back-off doubles from 1 s).',
+  },
+  callbackTimeoutSeconds: {
+    env: 'ANIMA_CALLBACK_TIMEOUT',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    doc: 'Time a callback receiver has to answer, in seconds.',
+  },
+} as const satisfies Record<string, OptionDef>;
+
+export type OptionKey = keyof typeof optionDefs;

@@ -1,0 +1,254 @@
+/**
+ * The one error catalog. Every error the platform answers with is here: its numeric code, the
+ * HTTP status, the message (word for word where a public client already knows it) and the fix in
+ * plain words. docs/errors.md is generated from this table and a test keeps the two in step.
+ *
+ * Messages may hold `{name}` placeholders, filled from the error's params.
+ */
+export interface CatalogEntry {
+  readonly code: number;
+  readonly http: number;
+  readonly message: string;
+  readonly fix: string;
+}
+
+function entry(code: number, http: number, message: string, fix: string): CatalogEntry {
+  return Object.freeze({ code, http, message, fix });
+}
+
+export const errorCatalog = Object.freeze({
+  // Envelope and access (public: FAQ).
+  badParams: entry(
+    3333,
+    400,
+    '请求参数为空或格式错误,请检查',
+    'Check that every required parameter is sent with the right type (see `detail`), and that Content-Type is application/json (multipart/form-data for uploads).',
+  ),
+  unauthorized: entry(
+    401,
+    401,
+    '',
+    'Send a valid access token as `Authorization: Bearer <accessToken>`; get one from POST /api/uc/v1/access/api/token. Tokens expire (8 hours by default).',
+  ),
+
+  // Token exchange (ours).
+  signInvalid: entry(
+    1001,
+    401,
+    'appId or sign is invalid',
+    'Compute sign as the lowercase hex MD5 of appId + timestamp + appKey, with timestamp exactly as sent, and check the appId.',
+  ),
+  timestampOutOfWindow: entry(
+    1002,
+    400,
+    'timestamp is outside the accepted window of {windowSeconds} seconds',
+    'Send the current time in seconds or milliseconds since 1970, and keep the client clock in sync (NTP).',
+  ),
+  appRevoked: entry(
+    1003,
+    403,
+    'app {appId} has been revoked',
+    'Ask the operator for a new app (anima app create).',
+  ),
+  rateLimited: entry(
+    1429,
+    429,
+    'too many requests: at most {max} per {window} for this app',
+    'Slow down and retry after the number of seconds in the Retry-After header.',
+  ),
+  payloadTooLarge: entry(
+    1413,
+    413,
+    'request body is larger than the limit of {limitBytes} bytes',
+    'Send large media as a file upload or a URL, not inside the JSON body.',
+  ),
+  routeNotFound: entry(
+    1404,
+    404,
+    'no such endpoint: {method} {url}',
+    'Check the path and method against the API reference at /docs.',
+  ),
+
+  // Tasks (ours).
+  taskNotFound: entry(
+    2001,
+    404,
+    'task {taskId} not found',
+    'Check the taskId; tasks of other apps are not visible, and deleted tasks are gone.',
+  ),
+  taskAlreadyEnded: entry(
+    2002,
+    409,
+    'task {taskId} has already ended ({status})',
+    'Only queued or running tasks can be cancelled.',
+  ),
+  taskStillActive: entry(
+    2003,
+    409,
+    'task {taskId} is still {status}',
+    'Cancel the task first, then delete it.',
+  ),
+  taskInterrupted: entry(
+    2101,
+    500,
+    'the server stopped {attempts} times while this task was running; it was not retried again',
+    'Submit the task again; if it keeps failing, check the server log and its memory limits.',
+  ),
+  taskCancelled: entry(
+    2102,
+    200,
+    'task was cancelled',
+    'Nothing to fix: the task was cancelled on request.',
+  ),
+  taskTimedOut: entry(
+    2103,
+    500,
+    'task took longer than the limit of {seconds} seconds',
+    'Shorten the input, or raise the task time limit in the server configuration.',
+  ),
+  internal: entry(
+    5000,
+    500,
+    'internal error: {reason}',
+    'Retry; if it happens again, report it with the time and the request so the operator can find it in the log.',
+  ),
+  shuttingDown: entry(
+    5003,
+    503,
+    'the server is shutting down',
+    'Retry in a few seconds; accepted tasks are kept and resume after the restart.',
+  ),
+
+  // Files and remote media (ours).
+  fileNotFound: entry(
+    3001,
+    404,
+    'file {fileId} not found',
+    'Check the fileId; uploaded files are kept for {retentionDays} days.',
+  ),
+  fileTypeUnsupported: entry(
+    3002,
+    400,
+    'unsupported file type {detected}: expected {expected}',
+    'Upload a video (MP4, MOV, WebM, MPEG), an audio file (WAV, MP3, M4A, OGG, FLAC), an image (PNG, JPEG, WebP) or a zip.',
+  ),
+  fileTooLarge: entry(
+    3003,
+    413,
+    'file is larger than the limit of {limitBytes} bytes',
+    'Send a shorter or more compressed file, or ask the operator to raise the upload limit.',
+  ),
+  downloadLinkInvalid: entry(
+    3004,
+    403,
+    'download link is invalid or has expired',
+    'Query the task again for a fresh link; links expire after a while.',
+  ),
+  rangeNotSatisfiable: entry(
+    3005,
+    416,
+    'requested range is not satisfiable for a file of {size} bytes',
+    'Ask for a byte range inside the file.',
+  ),
+  uploadMissingFile: entry(
+    3006,
+    400,
+    'no file part in the upload',
+    'Send multipart/form-data with one part named `file`.',
+  ),
+  remoteUrlInvalid: entry(
+    3010,
+    400,
+    'media URL {url} is not a valid http or https URL',
+    'Give an absolute http:// or https:// URL, a fileId, or a URL this server handed out.',
+  ),
+  remoteAddressRefused: entry(
+    3011,
+    400,
+    'media URL {url} points to a {kind} address ({address}), which this server does not fetch',
+    'Upload the file instead, or ask the operator to allow that host (ANIMA_FETCH_ALLOW_HOSTS).',
+  ),
+  remoteFetchFailed: entry(
+    3012,
+    400,
+    'could not fetch media URL {url}: {reason}',
+    'Check that the URL is reachable from the server and answers 200 without a login.',
+  ),
+  remoteTooLarge: entry(
+    3013,
+    400,
+    'media URL {url} is larger than the limit of {limitBytes} bytes',
+    'Send a smaller file, or ask the operator to raise ANIMA_FETCH_MAX_BYTES.',
+  ),
+  remoteTimeout: entry(
+    3014,
+    400,
+    'fetching media URL {url} took longer than {seconds} seconds',
+    'Host the file somewhere faster, or upload it.',
+  ),
+  remoteTooManyRedirects: entry(
+    3015,
+    400,
+    'media URL {url} redirected more than {max} times',
+    'Give the final URL directly.',
+  ),
+
+  // Task errors users already know (public: FAQ), word for word.
+  avatarModelInvalid: entry(
+    6001,
+    400,
+    'digital role model must must be in zip format and contain assets and models resources',
+    'The avatar model URL must point to the .zip made by avatar generation, holding the folders assets/ and models/; check the URL and its face_feature_id.',
+  ),
+  avatarModelMismatch: entry(
+    6002,
+    400,
+    'FfmpegTask: no pcm sound. taskId:{taskId}',
+    'The avatar model and the face_feature_id do not belong together: use the url and face_feature_id from the same avatar generation result.',
+  ),
+  ttsTextUnpunctuated: entry(
+    6003,
+    400,
+    'engine status error: failed, backend buffer size is too long',
+    'The text has more than 80 characters in a row without punctuation: add commas or full stops so it can be read aloud.',
+  ),
+  backgroundFpsTooLow: entry(
+    6004,
+    400,
+    '[worker2d] FfmpegTask: process image info failed: output fps must be smaller than input fps.',
+    'Background videos must run at 25 frames per second or more, and at least the output frame rate; re-encode the background (ffmpeg -i in.mp4 -r 25 out.mp4).',
+  ),
+  liveScriptInvalid: entry(
+    6005,
+    400,
+    'LiveStream:parse scenelist failed.pass video json to live?',
+    'The live script is invalid: check it has a sceneList of scenes with digital_role and speech, that it is not a video-synthesis param, and that each text is not too short.',
+  ),
+  avatarNoFace: entry(
+    6006,
+    400,
+    '{modelId} is failed Error: Frame Index :{frame} find 0 faces!',
+    'No face was found in that frame (0-based, in decode order): cut the frames where the person is not on screen, or film with the face fully visible and well lit.',
+  ),
+  avatarNoAudio: entry(
+    6007,
+    400,
+    '{modelId} {fileName} has no audio track, video_summary or audio_summary not exit',
+    'The filmed video must have an audio track of the person speaking: export it again with its sound.',
+  ),
+  voiceHumanLabel: entry(
+    6008,
+    400,
+    'task is failed in stage: label',
+    'Manual labelling is not supported: set humanLabel to false.',
+  ),
+} satisfies Record<string, CatalogEntry>);
+
+export type ErrorKey = keyof typeof errorCatalog;
+
+/** Fills `{name}` placeholders; a missing param stays visible rather than silently vanishing. */
+export function formatMessage(template: string, params: Readonly<Record<string, unknown>>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
+}

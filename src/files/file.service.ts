@@ -1,0 +1,334 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AppError } from '../errors/app-error.js';
+import type { AddressPolicy } from '../net/address-policy.js';
+import { safeRequest } from '../net/safe-request.js';
+import { hmacHex, newHexId, safeEqual } from '../util/ids.js';
+import type { FileOrigin, FileRepository, StoredFile } from './file.repository.js';
+import { sniffFile, type MediaClass } from './sniff.js';
+
+export interface FileServiceOptions {
+  readonly dataDir: string;
+  readonly secret: Buffer;
+  readonly retentionDays: number;
+  readonly uploadLimitBytes: number;
+  readonly fetchMaxBytes: number;
+  readonly fetchTimeoutMs: number;
+  readonly policy: AddressPolicy;
+  /** The public base URL, known once the server listens. */
+  readonly publicUrl: () => string;
+  readonly now?: () => number;
+}
+
+/** A file named by the client: one of its files, or a media URL. */
+export interface MediaRef {
+  readonly fileId?: string | undefined;
+  readonly url?: string | undefined;
+}
+
+const idPattern = /^[0-9a-f]{32}$/;
+const downloadPrefix = '/api/files/v1/';
+
+/** Counts bytes and hashes them on the way to disk; fails once the limit is passed. */
+function meter(
+  limit: number,
+  onTooLarge: () => Error,
+): { transform: Transform; result: () => { size: number; sha256: string } } {
+  const hash = createHash('sha256');
+  let size = 0;
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (size > limit) {
+        callback(onTooLarge());
+        return;
+      }
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  return { transform, result: () => ({ size, sha256: hash.digest('hex') }) };
+}
+
+/**
+ * Files: uploads streamed to disk, remote media fetched safely, signed expiring download links,
+ * and retention. Every path is derived from a validated 32-hex id, never from user input.
+ */
+export class FileService {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly repo: FileRepository,
+    private readonly options: FileServiceOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get retentionMs(): number {
+    return this.options.retentionDays * 24 * 3600 * 1000;
+  }
+
+  /** Where a file's bytes live. Only ids of our own shape get a path. */
+  pathOf(id: string): string {
+    if (!idPattern.test(id))
+      throw new AppError('fileNotFound', { fileId: id, retentionDays: this.options.retentionDays });
+    return path.join(this.options.dataDir, 'files', id.slice(0, 2), id);
+  }
+
+  private tempPath(): string {
+    return path.join(this.options.dataDir, 'tmp', `${newHexId()}.part`);
+  }
+
+  /** Streams an upload to disk within the size limit, sniffs its type, and records it. */
+  async saveUpload(
+    stream: Readable,
+    clientName: string,
+    appId: string,
+    accept?: readonly MediaClass[],
+  ): Promise<StoredFile> {
+    const limit = this.options.uploadLimitBytes;
+    return this.ingest(
+      stream,
+      clientName,
+      appId,
+      'upload',
+      limit,
+      () => new AppError('fileTooLarge', { limitBytes: limit }),
+      accept,
+    );
+  }
+
+  /** Fetches a remote media URL into a file, with the address policy, size and time limits. */
+  async fetchRemote(
+    url: string,
+    appId: string,
+    signal?: AbortSignal,
+    accept?: readonly MediaClass[],
+  ): Promise<StoredFile> {
+    const limit = this.options.fetchMaxBytes;
+    const timeoutMs = this.options.fetchTimeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const response = await safeRequest(url, {
+      policy: this.options.policy,
+      timeoutMs,
+      signal: combined,
+    });
+    if (response.status !== 200) {
+      response.body.resume();
+      throw new AppError('remoteFetchFailed', {
+        url,
+        reason: `the server answered HTTP ${response.status}`,
+      });
+    }
+    const declared = Number(response.headers['content-length'] ?? NaN);
+    if (declared > limit) {
+      response.body.destroy();
+      throw new AppError('remoteTooLarge', { url, limitBytes: limit });
+    }
+    const name =
+      decodeURIComponent(path.posix.basename(new URL(response.url).pathname)) || 'download';
+    try {
+      return await this.ingest(
+        response.body,
+        name,
+        appId,
+        'fetch',
+        limit,
+        () => new AppError('remoteTooLarge', { url, limitBytes: limit }),
+        accept,
+      );
+    } catch (error) {
+      if (deadline.aborted && !(error instanceof AppError)) {
+        throw new AppError(
+          'remoteTimeout',
+          { url, seconds: Math.round(timeoutMs / 1000) },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Records a file the platform made (a video, a model) and moves it into the store. */
+  async saveResult(
+    sourcePath: string,
+    name: string,
+    appId: string,
+    mimeType: string,
+  ): Promise<StoredFile> {
+    const id = newHexId();
+    const target = this.pathOf(id);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const hash = createHash('sha256');
+    await pipeline((await fs.open(sourcePath)).createReadStream(), hash);
+    await fs.rename(sourcePath, target).catch(async () => {
+      await fs.copyFile(sourcePath, target);
+      await fs.rm(sourcePath, { force: true });
+    });
+    const stat = await fs.stat(target);
+    const file: StoredFile = {
+      id,
+      appId,
+      name: safeName(name),
+      mimeType,
+      size: stat.size,
+      sha256: hash.digest('hex'),
+      origin: 'result',
+      createdAt: this.now(),
+      expiresAt: this.now() + this.retentionMs,
+    };
+    this.repo.insert(file);
+    return file;
+  }
+
+  private async ingest(
+    stream: Readable,
+    clientName: string,
+    appId: string,
+    origin: FileOrigin,
+    limit: number,
+    onTooLarge: () => Error,
+    accept?: readonly MediaClass[],
+  ): Promise<StoredFile> {
+    const temp = this.tempPath();
+    await fs.mkdir(path.dirname(temp), { recursive: true });
+    try {
+      const counter = meter(limit, onTooLarge);
+      await pipeline(stream, counter.transform, createWriteStream(temp, { mode: 0o600 }));
+      const { size, sha256 } = counter.result();
+      const sniffed = await sniffFile(temp);
+      const expected = (accept ?? ['video', 'audio', 'image', 'zip']).join(', ');
+      if ('unknown' in sniffed || (accept && !accept.includes(sniffed.mediaClass))) {
+        const detected = 'unknown' in sniffed ? sniffed.unknown : sniffed.mimeType;
+        throw new AppError('fileTypeUnsupported', { detected, expected });
+      }
+      const id = newHexId();
+      const target = this.pathOf(id);
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.rename(temp, target);
+      const now = this.now();
+      const file: StoredFile = {
+        id,
+        appId,
+        name: safeName(clientName, sniffed.ext),
+        mimeType: sniffed.mimeType,
+        size,
+        sha256,
+        origin,
+        createdAt: now,
+        expiresAt: now + this.retentionMs,
+      };
+      this.repo.insert(file);
+      return file;
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
+  }
+
+  /** A file of this app (or a platform file with no app), or a clear not-found. */
+  get(id: string, appId: string): StoredFile {
+    const file = idPattern.test(id) ? this.repo.find(id) : undefined;
+    if (!file || (file.appId !== null && file.appId !== appId) || this.isExpired(file)) {
+      throw new AppError('fileNotFound', { fileId: id, retentionDays: this.options.retentionDays });
+    }
+    return file;
+  }
+
+  /**
+   * Turns what a request named (a fileId, one of our download links, or a remote URL) into a
+   * stored file of this app.
+   */
+  async resolve(
+    ref: MediaRef,
+    appId: string,
+    signal?: AbortSignal,
+    accept?: readonly MediaClass[],
+  ): Promise<StoredFile> {
+    if (ref.fileId) return this.get(ref.fileId, appId);
+    if (!ref.url)
+      throw new AppError(
+        'badParams',
+        {},
+        { detail: [{ field: 'url', problem: 'give a url or a fileId' }] },
+      );
+    const own = this.ownLink(ref.url);
+    if (own) return this.get(own, appId);
+    return this.fetchRemote(ref.url, appId, signal, accept);
+  }
+
+  /** A download link that works without a token until it expires. */
+  signedUrl(file: StoredFile, expiresAt = file.expiresAt ?? this.now() + this.retentionMs): string {
+    const expires = Math.floor(expiresAt / 1000);
+    const signature = this.signature(file.id, expires);
+    return `${this.options.publicUrl()}${downloadPrefix}${file.id}/${encodeURIComponent(file.name)}?expires=${expires}&signature=${signature}`;
+  }
+
+  /** The file a signed link names, when the signature is good and the link has not expired. */
+  verifyLink(id: string, expires: string, signature: string): StoredFile {
+    const seconds = Number(expires);
+    const valid =
+      idPattern.test(id) &&
+      /^\d+$/.test(expires) &&
+      seconds * 1000 > this.now() &&
+      safeEqual(this.signature(id, seconds), signature);
+    if (!valid) throw new AppError('downloadLinkInvalid');
+    const file = this.repo.find(id);
+    if (!file || this.isExpired(file)) throw new AppError('downloadLinkInvalid');
+    return file;
+  }
+
+  /** Removes expired files and their records; returns how many went. */
+  async sweep(): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const batch = this.repo.expired(this.now(), 500);
+      for (const file of batch) {
+        await fs.rm(this.pathOf(file.id), { force: true });
+        this.repo.delete(file.id);
+        removed++;
+      }
+      if (batch.length < 500) return removed;
+    }
+  }
+
+  private isExpired(file: StoredFile): boolean {
+    return file.expiresAt !== null && file.expiresAt <= this.now();
+  }
+
+  private signature(id: string, expires: number): string {
+    return hmacHex(this.options.secret, `${id}.${expires}`);
+  }
+
+  private ownLink(raw: string): string | undefined {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return undefined;
+    }
+    const base = new URL(this.options.publicUrl());
+    if (url.origin !== base.origin || !url.pathname.startsWith(downloadPrefix)) return undefined;
+    const id = url.pathname.slice(downloadPrefix.length).split('/')[0] ?? '';
+    return this.verifyLink(
+      id,
+      url.searchParams.get('expires') ?? '',
+      url.searchParams.get('signature') ?? '',
+    ).id;
+  }
+}
+
+/** A display name with no path and no control characters, ending in the sniffed extension. */
+export function safeName(raw: string, ext?: string): string {
+  const base = path.posix.basename(raw.replace(/\\/g, '/'));
+  // eslint-disable-next-line no-control-regex
+  let name = base.replace(/[\u0000-\u001f\u007f"<>|:*?]/g, '_').slice(0, 120) || 'file';
+  if (ext && !name.toLowerCase().endsWith(`.${ext}`))
+    name = `${name.replace(/\.[^.]*$/, '')}.${ext}`;
+  return name;
+}

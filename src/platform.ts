@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AppRepository } from './auth/app.repository.js';
+import { AuthService } from './auth/auth.service.js';
+import { TokenRepository } from './auth/token.repository.js';
+import { resolvePublicUrl, type Config } from './config/config.js';
+import { FileRepository } from './files/file.repository.js';
+import { FileService } from './files/file.service.js';
+import type { AddressPolicy } from './net/address-policy.js';
+import { openDatabase, type Db } from './storage/database.js';
+import { CallbackService } from './tasks/callback.service.js';
+import { SqliteTaskStore } from './tasks/sqlite-task.store.js';
+import { TaskQueue, type TaskHandlers } from './tasks/task.queue.js';
+import type { TaskStore } from './tasks/task.types.js';
+
+export type LogFn = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
+
+/** Everything a running Anima holds: the database, the services and the workers. */
+export interface Platform<Payloads extends Record<string, object>> {
+  readonly config: Config;
+  readonly db: Db;
+  readonly auth: AuthService;
+  readonly files: FileService;
+  readonly store: TaskStore;
+  readonly queue: TaskQueue<Payloads>;
+  readonly callbacks: CallbackService;
+  /** Sets the public base URL once the server knows its port. */
+  setListeningPort(port: number): void;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions<Payloads extends Record<string, object>> {
+  readonly handlers: TaskHandlers<Payloads>;
+  readonly log?: LogFn;
+  /** Take the data directory's lock (the server does; CLI commands that only touch apps do not). */
+  readonly lock?: boolean;
+}
+
+/** The server key that signs download links, made once per data directory. */
+function loadSecret(dataDir: string): Buffer {
+  const file = path.join(dataDir, 'secret.key');
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    const secret = randomBytes(32);
+    fs.writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One server per data directory: a second one would run the same tasks twice. */
+function takeLock(dataDir: string): () => void {
+  const file = path.join(dataDir, 'server.pid');
+  const holder = Number.parseInt(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '', 10);
+  if (Number.isFinite(holder) && holder !== process.pid && isAlive(holder)) {
+    throw new Error(`another Anima server (pid ${holder}) is using the data directory ${dataDir}`);
+  }
+  fs.writeFileSync(file, String(process.pid));
+  return () => fs.rmSync(file, { force: true });
+}
+
+export function openPlatform<Payloads extends Record<string, object>>(
+  config: Config,
+  options: PlatformOptions<Payloads>,
+): Platform<Payloads> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const unlock = options.lock ? takeLock(config.dataDir) : () => undefined;
+  const db = openDatabase(path.join(config.dataDir, 'anima.db'));
+  const log = options.log;
+  const apps = new AppRepository(db);
+  const auth = new AuthService(db, apps, new TokenRepository(db), config);
+  const policy: AddressPolicy = {
+    allowPrivate: config.fetchAllowPrivate,
+    allowHosts: config.fetchAllowHosts,
+  };
+  let publicUrl = resolvePublicUrl(config, config.port);
+  const files = new FileService(new FileRepository(db), {
+    dataDir: config.dataDir,
+    secret: loadSecret(config.dataDir),
+    retentionDays: config.fileRetentionDays,
+    uploadLimitBytes: config.uploadLimitBytes,
+    fetchMaxBytes: config.fetchMaxBytes,
+    fetchTimeoutMs: config.fetchTimeoutSeconds * 1000,
+    policy,
+    publicUrl: () => publicUrl,
+  });
+  const store = new SqliteTaskStore(db);
+  const queue = new TaskQueue(store, options.handlers, {
+    workRoot: path.join(config.dataDir, 'work'),
+    concurrency: config.concurrency,
+    maxAttempts: config.taskMaxAttempts,
+    ...(log ? { log } : {}),
+  });
+  const callbacks = new CallbackService(db, (appId) => apps.find(appId)?.appKey, {
+    policy,
+    maxAttempts: config.callbackMaxAttempts,
+    timeoutMs: config.callbackTimeoutSeconds * 1000,
+    ...(log ? { log } : {}),
+  });
+  queue.onEnded((task) => callbacks.enqueue(task, apps.find(task.appId)?.callbackUrl ?? null));
+
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = (): void => {
+    files.sweep().then(
+      (removed) => removed > 0 && log?.('info', 'removed expired files', { removed }),
+      (error: unknown) => log?.('error', 'file sweep failed', { error: String(error) }),
+    );
+  };
+
+  return {
+    config,
+    db,
+    auth,
+    files,
+    store,
+    queue,
+    callbacks,
+    setListeningPort(port) {
+      publicUrl = resolvePublicUrl(config, port);
+    },
+    async start() {
+      await queue.start();
+      callbacks.start();
+      sweep();
+      sweeper = setInterval(sweep, config.sweepIntervalSeconds * 1000);
+      sweeper.unref();
+    },
+    async close() {
+      if (sweeper) clearInterval(sweeper);
+      await queue.stop();
+      await callbacks.stop();
+      db.close();
+      unlock();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import fastifyMultipart from '@fastify/multipart';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { parseBearer, tokenFromHandshake } from '../auth/bearer.js';
+import { AppError } from '../errors/app-error.js';
+import type { Platform } from '../platform.js';
+import { errorBody, toAppError } from './envelope.js';
+import { registerAuthRoutes } from './routes/auth.routes.js';
+import { registerFileRoutes } from './routes/file.routes.js';
+import { registerTaskRoutes, type TaskArea } from './routes/task.routes.js';
+import type { Server } from './types.js';
+
+/** The task areas every deployment serves, in the shape of spec/api.md's video routes. */
+export const taskAreas: readonly TaskArea[] = [
+  { prefix: '/api/2dvh/v1/material/video', tag: 'video', types: ['video.render', 'video.photo'] },
+  { prefix: '/api/2dvh/v1/material/avatar', tag: 'avatar', types: ['avatar.build'] },
+  { prefix: '/api/voice/v1/model', tag: 'voice', types: ['voice.build'] },
+];
+
+export interface ServerOptions<P extends Record<string, object>> {
+  /** More task areas (each feature adds its own; tests add theirs). */
+  readonly areas?: readonly TaskArea[];
+  /** Feature routes, registered after the shared plugins. */
+  readonly routes?: ReadonlyArray<(app: Server, platform: Platform<P>) => void>;
+  /** The process logger; none (silent) when absent, as in tests through inject(). */
+  readonly logger?: FastifyBaseLogger;
+}
+
+export async function buildServer<P extends Record<string, object>>(
+  platform: Platform<P>,
+  options: ServerOptions<P> = {},
+): Promise<Server> {
+  const { config, auth } = platform;
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: config.bodyLimitBytes,
+    ajv: { customOptions: { allErrors: true, coerceTypes: true, removeAdditional: false } },
+    logController: new LogController({
+      disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    }),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('appId', '');
+
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error, config);
+    if (appError.key === 'unauthorized') return reply.code(401).send('');
+    if (appError.entry.http >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(appError.entry.http).send(errorBody(appError));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new AppError('routeNotFound', {
+      method: request.method,
+      url: request.url.split('?')[0],
+    });
+    return reply.code(404).send(errorBody(error));
+  });
+
+  // Authentication first: every route needs a live access token unless it says it is public.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config.public || request.is404) return done();
+    // Sockets may carry the token in the URL too (the header wins): tokenFromHandshake.
+    const isSocket = request.headers.upgrade?.toLowerCase() === 'websocket';
+    const token = isSocket
+      ? tokenFromHandshake(request.headers, request.url)
+      : parseBearer(request.headers.authorization);
+    const appId = auth.authenticate(token ?? '');
+    if (!appId) return done(new AppError('unauthorized'));
+    request.appId = appId;
+    done();
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Anima API',
+        version: '0.1.0',
+        description:
+          'Self-hosted digital humans. Every JSON answer is {code, message, data}; code 0 is success. ' +
+          'Authenticate with Authorization: Bearer <accessToken> from POST /api/uc/v1/access/api/token.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list' },
+  });
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true };
+  });
+
+  await app.register(fastifyRateLimit, {
+    hook: 'preHandler',
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => (request.appId ? `app:${request.appId}` : `ip:${request.ip}`),
+    errorResponseBuilder: (_request, context) => {
+      return new AppError('rateLimited', { max: context.max, window: 'minute' });
+    },
+  });
+  await app.register(fastifyMultipart, {
+    limits: { fileSize: config.uploadLimitBytes + 1, files: 1, fields: 10, parts: 20 },
+  });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 4 * 1024 * 1024 } });
+
+  registerAuthRoutes(app, auth);
+  registerFileRoutes(app, platform.files);
+  for (const area of [...taskAreas, ...(options.areas ?? [])]) {
+    registerTaskRoutes(app, platform.store, platform.queue, area);
+  }
+  for (const register of options.routes ?? []) register(app, platform);
+  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, () => ({
+    code: 0,
+    message: 'success',
+    data: 'ok',
+  }));
+  return app;
+}

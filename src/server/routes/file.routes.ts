@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import { Type } from 'typebox';
+import { AppError } from '../../errors/app-error.js';
+import type { StoredFile } from '../../files/file.repository.js';
+import type { FileService } from '../../files/file.service.js';
+import { ok } from '../envelope.js';
+import type { Server } from '../types.js';
+
+export function fileAnswer(files: FileService, file: StoredFile) {
+  return {
+    fileId: file.id,
+    url: files.signedUrl(file),
+    name: file.name,
+    size: file.size,
+    mimeType: file.mimeType,
+    sha256: file.sha256,
+    expiresAt: file.expiresAt,
+  };
+}
+
+/** Parses a single `bytes=a-b` range; undefined for none, 'bad' for an unsatisfiable one. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'bad' | undefined {
+  if (!header) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return undefined; // malformed or multi-range: send it all
+  let start: number;
+  let end: number;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0) return 'bad';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'bad';
+  return { start, end };
+}
+
+export function registerFileRoutes(app: Server, files: FileService): void {
+  app.post(
+    '/api/2dvh/v1/material/file/upload',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Upload a media file (multipart/form-data, one part named "file")',
+        consumes: ['multipart/form-data'],
+      },
+    },
+    async (request) => {
+      if (!request.isMultipart()) {
+        throw new AppError(
+          'badParams',
+          {},
+          { detail: [{ field: 'Content-Type', problem: 'must be multipart/form-data' }] },
+        );
+      }
+      const part = await request.file();
+      if (!part) throw new AppError('uploadMissingFile');
+      if (part.fieldname !== 'file') {
+        part.file.resume();
+        throw new AppError('uploadMissingFile');
+      }
+      const stored = await files.saveUpload(part.file, part.filename, request.appId);
+      return ok(fileAnswer(files, stored));
+    },
+  );
+
+  app.get(
+    '/api/2dvh/v1/material/file/:fileId',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'A file of this app, with a fresh download link',
+        params: Type.Object({ fileId: Type.String() }),
+      },
+    },
+    (request) => ok(fileAnswer(files, files.get(request.params.fileId, request.appId))),
+  );
+
+  app.get(
+    '/api/files/v1/:fileId/:name',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['files'],
+        summary: 'Download through a signed link (supports HTTP Range)',
+        params: Type.Object({ fileId: Type.String(), name: Type.String() }),
+        querystring: Type.Object({ expires: Type.String(), signature: Type.String() }),
+      },
+    },
+    (request, reply) => {
+      const file = files.verifyLink(
+        request.params.fileId,
+        request.query.expires,
+        request.query.signature,
+      );
+      const range = parseRange(request.headers.range, file.size);
+      if (range === 'bad') {
+        void reply.header('content-range', `bytes */${file.size}`);
+        throw new AppError('rangeNotSatisfiable', { size: file.size });
+      }
+      const start = range?.start ?? 0;
+      const end = range?.end ?? file.size - 1;
+      void reply
+        .header('accept-ranges', 'bytes')
+        .header('content-type', file.mimeType)
+        .header('content-length', String(file.size === 0 ? 0 : end - start + 1))
+        .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(file.name)}`)
+        .header('cache-control', 'private, max-age=3600');
+      if (range) void reply.code(206).header('content-range', `bytes ${start}-${end}/${file.size}`);
+      if (file.size === 0) return reply.send('');
+      return reply.send(fs.createReadStream(files.pathOf(file.id), { start, end }));
+    },
+  );
+}

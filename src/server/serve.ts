@@ -1,0 +1,57 @@
+import { pino } from 'pino';
+import type { Config } from '../config/config.js';
+import { openPlatform, type Platform } from '../platform.js';
+import type { TaskHandlers } from '../tasks/task.queue.js';
+import { buildServer, type ServerOptions } from './app.js';
+import type { Server } from './types.js';
+
+export interface RunningServer<P extends Record<string, object>> {
+  readonly app: Server;
+  readonly platform: Platform<P>;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the platform, recovers interrupted tasks, and listens: what `anima serve` runs. */
+export async function startServer<P extends Record<string, object>>(
+  config: Config,
+  handlers: TaskHandlers<P>,
+  options: ServerOptions<P> = {},
+): Promise<RunningServer<P>> {
+  const logger = pino({ level: config.logLevel });
+  const platform = openPlatform(config, {
+    handlers,
+    lock: true,
+    log: (level, message, fields) => logger[level](fields ?? {}, message),
+  });
+  let app: Server | undefined;
+  try {
+    app = await buildServer(platform, { ...options, logger });
+    const log = app.log;
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    platform.setListeningPort(port);
+    await platform.start();
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    log.info({ url, dataDir: config.dataDir }, 'anima is listening');
+    let closing: Promise<void> | undefined;
+    const server = app;
+    return {
+      app: server,
+      platform,
+      url,
+      close: () => {
+        closing ??= (async () => {
+          await server.close();
+          await platform.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await app?.close();
+    await platform.close();
+    throw error;
+  }
+}

@@ -1,0 +1,111 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export type Db = Database.Database;
+
+/**
+ * Schema migrations, applied in order and recorded in `schema_migrations`. Append only: a shipped
+ * migration is never edited, so every data directory upgrades the same way.
+ */
+const migrations: readonly string[] = [
+  `CREATE TABLE apps (
+     app_id TEXT PRIMARY KEY,
+     app_key TEXT NOT NULL,
+     name TEXT NOT NULL,
+     callback_url TEXT,
+     created_at INTEGER NOT NULL,
+     revoked_at INTEGER
+   );
+   CREATE TABLE tokens (
+     token_hash TEXT PRIMARY KEY,
+     app_id TEXT NOT NULL REFERENCES apps(app_id),
+     kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     revoked_at INTEGER
+   );
+   CREATE INDEX tokens_app ON tokens(app_id, kind, created_at);
+   CREATE TABLE tasks (
+     id TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     app_id TEXT NOT NULL,
+     params TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+     stage TEXT NOT NULL DEFAULT '',
+     progress INTEGER NOT NULL DEFAULT 0,
+     error_code INTEGER,
+     error_msg TEXT,
+     error_fix TEXT,
+     result TEXT,
+     callback_url TEXT,
+     user_data TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     cancel_requested INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     started_at INTEGER,
+     finished_at INTEGER
+   );
+   CREATE INDEX tasks_queue ON tasks(status, type, created_at);
+   CREATE INDEX tasks_app ON tasks(app_id, type, created_at);
+   CREATE TABLE callbacks (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     task_id TEXT NOT NULL,
+     app_id TEXT NOT NULL,
+     url TEXT NOT NULL,
+     body TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     last_status INTEGER,
+     last_error TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX callbacks_due ON callbacks(status, next_attempt_at);
+   CREATE TABLE files (
+     id TEXT PRIMARY KEY,
+     app_id TEXT,
+     name TEXT NOT NULL,
+     mime_type TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     sha256 TEXT NOT NULL,
+     origin TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER
+   );
+   CREATE INDEX files_expiry ON files(expires_at);`,
+];
+
+/** Opens (and creates, and migrates) the SQLite database in WAL mode. */
+export function openDatabase(file: string): Db {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+  );
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
+    v: number | null;
+  };
+  const current = row.v ?? 0;
+  const apply = db.transaction((version: number, sql: string) => {
+    db.exec(sql);
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+      version,
+      Date.now(),
+    );
+  });
+  migrations.forEach((sql, index) => {
+    if (index + 1 > current) apply(index + 1, sql);
+  });
+}

@@ -1,0 +1,169 @@
+import type { Db } from '../storage/database.js';
+import type { AddressPolicy } from '../net/address-policy.js';
+import { safeRequest } from '../net/safe-request.js';
+import { hmacHex } from '../util/ids.js';
+import { toTaskAnswer } from './task.answer.js';
+import type { TaskRecord } from './task.types.js';
+
+export interface CallbackOptions {
+  readonly policy: AddressPolicy;
+  readonly maxAttempts: number;
+  readonly timeoutMs: number;
+  /** The first retry waits this long; each next one twice as long. */
+  readonly baseDelayMs?: number;
+  readonly pollIntervalMs?: number;
+  readonly log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
+  readonly now?: () => number;
+}
+
+export interface CallbackRecord {
+  readonly id: number;
+  readonly taskId: string;
+  readonly url: string;
+  readonly status: 'pending' | 'delivered' | 'failed';
+  readonly attempts: number;
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+}
+
+interface CallbackRow {
+  id: number;
+  task_id: string;
+  app_id: string;
+  url: string;
+  body: string;
+  status: CallbackRecord['status'];
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+/** The signature header a receiver checks: HMAC-SHA256 with the app key over "<timestamp>.<body>". */
+export function signCallback(appKey: string, timestamp: string, body: string): string {
+  return `sha256=${hmacHex(appKey, `${timestamp}.${body}`)}`;
+}
+
+/**
+ * Callbacks on task end states: recorded in the database first (so a restart does not lose them),
+ * POSTed signed with the app's key, retried with exponential back-off, and every attempt recorded.
+ */
+export class CallbackService {
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private delivering = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly appKeyOf: (appId: string) => string | undefined,
+    private readonly options: CallbackOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Records the callback for a task that just ended, if it or its app has a callback URL. */
+  enqueue(task: TaskRecord, appCallbackUrl: string | null): void {
+    const url = task.callbackUrl ?? appCallbackUrl;
+    if (!url) return;
+    const body = JSON.stringify({ ...toTaskAnswer(task), userData: task.userData });
+    const now = this.now();
+    this.db
+      .prepare(
+        `INSERT INTO callbacks (task_id, app_id, url, body, status, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
+      )
+      .run(task.id, task.appId, url, body, now, now, now);
+    this.kick();
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs ?? 1000);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.all([...this.inFlight]);
+  }
+
+  list(taskId: string): CallbackRecord[] {
+    const rows = this.db
+      .prepare('SELECT * FROM callbacks WHERE task_id = ? ORDER BY id')
+      .all(taskId) as CallbackRow[];
+    return rows.map((row) => ({
+      id: row.id,
+      taskId: row.task_id,
+      url: row.url,
+      status: row.status,
+      attempts: row.attempts,
+      lastStatus: row.last_status,
+      lastError: row.last_error,
+    }));
+  }
+
+  private kick(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    const run = this.deliverDue()
+      .catch((error: unknown) =>
+        this.options.log?.('error', 'callback delivery failed', { error: String(error) }),
+      )
+      .finally(() => {
+        this.delivering = false;
+        this.inFlight.delete(run);
+      });
+    this.inFlight.add(run);
+  }
+
+  private async deliverDue(): Promise<void> {
+    const due = this.db
+      .prepare(
+        `SELECT * FROM callbacks WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 20`,
+      )
+      .all(this.now()) as CallbackRow[];
+    await Promise.all(due.map((row) => this.deliver(row)));
+  }
+
+  private async deliver(row: CallbackRow): Promise<void> {
+    const appKey = this.appKeyOf(row.app_id) ?? '';
+    const timestamp = String(this.now());
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const response = await safeRequest(row.url, {
+        policy: this.options.policy,
+        method: 'POST',
+        maxRedirects: 0,
+        timeoutMs: this.options.timeoutMs,
+        body: row.body,
+        headers: {
+          'content-type': 'application/json',
+          'x-anima-timestamp': timestamp,
+          'x-anima-signature': signCallback(appKey, timestamp, row.body),
+          'x-anima-task-id': row.task_id,
+        },
+      });
+      response.body.resume();
+      status = response.status;
+      if (status < 200 || status >= 300) error = `receiver answered HTTP ${status}`;
+    } catch (caught) {
+      error = caught instanceof Error ? caught.message : String(caught);
+    }
+    const attempts = row.attempts + 1;
+    const now = this.now();
+    const outcome =
+      error === null ? 'delivered' : attempts >= this.options.maxAttempts ? 'failed' : 'pending';
+    const delay = (this.options.baseDelayMs ?? 1000) * 2 ** (attempts - 1);
+    this.db
+      .prepare(
+        `UPDATE callbacks SET status = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?
+         WHERE id = ?`,
+      )
+      .run(outcome, attempts, status, error, now + delay, now, row.id);
+    if (outcome === 'failed') {
+      this.options.log?.('warn', 'callback given up', { taskId: row.task_id, url: row.url, error });
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { computeSign } from '../../src/auth/sign.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { openPlatform, type Platform } from '../../src/platform.js';
+import { buildServer } from '../../src/server/app.js';
+import type { Server } from '../../src/server/types.js';
+import {
+  registerTestCreateRoute,
+  testArea,
+  testHandlers,
+  type TestPayloads,
+} from './test-tasks.js';
+
+export function tempDir(prefix = 'anima-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestServer {
+  readonly app: Server;
+  readonly platform: Platform<TestPayloads>;
+  readonly config: Config;
+  /** A fresh app and a token for it. */
+  newApp(name?: string): Promise<{ appId: string; appKey: string; token: string }>;
+  /** Listens on a loopback port (for real sockets) and returns the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A real platform (SQLite file, real queue) in a temporary data directory, served through Fastify. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = tempDir();
+  const config = loadConfig({
+    env: { ANIMA_DATA: dataDir, ANIMA_PORT: '0', ANIMA_LOG_LEVEL: 'silent', ...env },
+  });
+  const platform = openPlatform(config, { handlers: testHandlers, lock: true });
+  const app = await buildServer(platform, { areas: [testArea], routes: [registerTestCreateRoute] });
+  await app.ready();
+  await platform.start();
+  return {
+    app,
+    platform,
+    config,
+    async newApp(name = 'test') {
+      const created = platform.auth.createApp({ name });
+      const timestamp = String(Date.now());
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/uc/v1/access/api/token',
+        payload: {
+          appId: created.appId,
+          timestamp,
+          sign: computeSign(created.appId, timestamp, created.appKey),
+          grantType: 'sign',
+        },
+      });
+      const token = (response.json() as { data: { accessToken: string } }).data.accessToken;
+      return { appId: created.appId, appKey: created.appKey, token };
+    },
+    async listen() {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      platform.setListeningPort(port);
+      return `http://127.0.0.1:${port}`;
+    },
+    async close() {
+      await app.close();
+      await platform.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function bearer(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** Polls until `check` returns a value, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

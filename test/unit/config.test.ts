@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+test('defaults parse, and the result is frozen', () => {
+  const config = loadConfig({ env: {} });
+  assert.equal(config.port, 8080);
+  assert.equal(config.dataDir, path.resolve('./data'));
+  assert.equal(config.accessTokenTtlSeconds, 8 * 3600);
+  assert.equal(config.maxAccessTokensPerApp, 2);
+  assert.equal(config.signWindowSeconds, 300);
+  assert.equal(config.fileRetentionDays, 7);
+  assert.ok(Object.isFrozen(config));
+  assert.ok(Object.isFrozen(config.concurrency));
+});
+
+test('flags win over environment variables', () => {
+  const config = loadConfig({
+    env: { ANIMA_PORT: '9000', ANIMA_DATA: '/tmp/x' },
+    flags: { port: '9001' },
+  });
+  assert.equal(config.port, 9001);
+  assert.equal(config.dataDir, '/tmp/x');
+});
+
+test('every bad setting is reported at once', () => {
+  assert.throws(
+    () =>
+      loadConfig({
+        env: {
+          ANIMA_PORT: 'eighty',
+          ANIMA_FETCH_ALLOW_PRIVATE: 'maybe',
+          ANIMA_CONCURRENCY: 'video.render=0',
+          ANIMA_LOG_LEVEL: 'loud',
+        },
+      }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 4);
+      assert.match(error.message, /ANIMA_PORT \(port\): expected a whole number/);
+      assert.match(error.message, /ANIMA_FETCH_ALLOW_PRIVATE/);
+      assert.match(error.message, /ANIMA_CONCURRENCY/);
+      assert.match(error.message, /ANIMA_LOG_LEVEL/);
+      return true;
+    },
+  );
+});
+
+test('lists and per-type concurrency parse', () => {
+  const config = loadConfig({
+    env: {
+      ANIMA_CONCURRENCY: 'video.render=2, avatar.build=1',
+      ANIMA_FETCH_ALLOW_HOSTS: 'NAS.local, 10.0.0.5',
+    },
+  });
+  assert.deepEqual(config.concurrency, { 'video.render': 2, 'avatar.build': 1 });
+  assert.deepEqual(config.fetchAllowHosts, ['nas.local', '10.0.0.5']);
+});
