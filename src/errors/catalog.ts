@@ -100,12 +100,6 @@ export const errorCatalog = Object.freeze({
     'task was cancelled',
     'Nothing to fix: the task was cancelled on request.',
   ),
-  taskTimedOut: entry(
-    2103,
-    500,
-    'task took longer than the limit of {seconds} seconds',
-    'Shorten the input, or raise the task time limit in the server configuration.',
-  ),
   internal: entry(
     5000,
     500,

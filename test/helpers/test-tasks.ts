@@ -62,8 +62,11 @@ export const testArea: TaskArea = {
   types: ['test.ffmpeg', 'test.fail', 'test.echo'],
 };
 
-/** The create route of the test area, shaped like the product's create routes. */
+/** The create route of the test area, shaped like the product's create routes, and a socket. */
 export function registerTestCreateRoute(app: Server, platform: Platform<TestPayloads>): void {
+  app.get('/api/test/v1/socket', { websocket: true, schema: { hide: true } }, (socket, request) => {
+    socket.send(JSON.stringify({ appId: request.appId }));
+  });
   app.post(
     `${testArea.prefix}/create`,
     {

@@ -1,0 +1,23 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../config/config.js';
+import { openPlatform } from '../platform.js';
+import { buildServer } from '../server/app.js';
+import { productHandlers } from '../tasks/handlers.js';
+
+/** The OpenAPI document of the product's routes, as served at /docs/json, stably formatted. */
+export async function renderOpenApi(): Promise<string> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-openapi-'));
+  const platform = openPlatform(loadConfig({ env: { ANIMA_DATA: dataDir } }), { handlers: productHandlers });
+  try {
+    const app = await buildServer(platform);
+    await app.ready();
+    const document = app.swagger();
+    await app.close();
+    return `${JSON.stringify(document, null, 2)}\n`;
+  } finally {
+    await platform.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
