@@ -74,6 +74,10 @@ export async function buildServer<P extends Record<string, object>>(
     done();
   });
 
+  // The API reference is public, like the hosted service's docs.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true };
+  });
   await app.register(fastifySwagger, {
     openapi: {
       info: {
@@ -90,9 +94,6 @@ export async function buildServer<P extends Record<string, object>>(
   await app.register(fastifySwaggerUi, {
     routePrefix: '/docs',
     uiConfig: { docExpansion: 'list' },
-  });
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true };
   });
 
   await app.register(fastifyRateLimit, {

@@ -14,7 +14,7 @@ export interface TaskContext<P> {
   /** A scratch folder for this run, removed when the handler returns. */
   readonly workDir: string;
   /** Reports the stage and 0–100 progress; cheap to call often (writes are throttled). */
-  progress(stage: string, percent: number): void;
+  readonly progress: (stage: string, percent: number) => void;
 }
 
 export type TaskHandler<P, R extends JsonObject = JsonObject> = (

@@ -6,6 +6,9 @@ import { loadConfig } from '../../src/config/config.js';
 import { startServer } from '../../src/server/serve.js';
 import { registerTestCreateRoute, testArea, testHandlers } from './test-tasks.js';
 
-const server = await startServer(loadConfig(), testHandlers, { areas: [testArea], routes: [registerTestCreateRoute] });
+const server = await startServer(loadConfig(), testHandlers, {
+  areas: [testArea],
+  routes: [registerTestCreateRoute],
+});
 process.stdout.write(`READY ${server.url}\n`);
 process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));

@@ -55,7 +55,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
           grantType: 'sign',
         },
       });
-      const token = (response.json() as { data: { accessToken: string } }).data.accessToken;
+      const token = response.json<{ data: { accessToken: string } }>().data.accessToken;
       return { appId: created.appId, appKey: created.appKey, token };
     },
     async listen() {

@@ -10,41 +10,63 @@ let server: TestServer;
 let token: string;
 let appKey: string;
 before(async () => {
-  server = await startTestServer({ ANIMA_FETCH_ALLOW_PRIVATE: 'true', ANIMA_CONCURRENCY: 'test.ffmpeg=1' });
+  server = await startTestServer({
+    ANIMA_FETCH_ALLOW_PRIVATE: 'true',
+    ANIMA_CONCURRENCY: 'test.ffmpeg=1',
+  });
   ({ token, appKey } = await server.newApp());
 });
 after(() => server.close());
 
 async function submit(body: object, auth = token): Promise<string> {
-  const response = await server.app.inject({ method: 'POST', url: `${testArea.prefix}/create`, headers: bearer(auth), payload: body });
+  const response = await server.app.inject({
+    method: 'POST',
+    url: `${testArea.prefix}/create`,
+    headers: bearer(auth),
+    payload: body,
+  });
   assert.equal(response.statusCode, 200, response.body);
   return response.json().data.taskId as string;
 }
 
 async function query(taskId: string, auth = token) {
-  const response = await server.app.inject({ method: 'GET', url: `${testArea.prefix}/${taskId}`, headers: bearer(auth) });
+  const response = await server.app.inject({
+    method: 'GET',
+    url: `${testArea.prefix}/${taskId}`,
+    headers: bearer(auth),
+  });
   return { status: response.statusCode, body: response.json() };
 }
 
 async function until(taskId: string, statuses: string[], auth = token) {
-  return waitFor(async () => {
-    const { body } = await query(taskId, auth);
-    return statuses.includes(body.data.status) ? body.data : undefined;
-  }, 30_000, `task ${taskId} to reach ${statuses.join('/')}`);
+  return waitFor(
+    async () => {
+      const { body } = await query(taskId, auth);
+      return statuses.includes(body.data.status) ? body.data : undefined;
+    },
+    30_000,
+    `task ${taskId} to reach ${statuses.join('/')}`,
+  );
 }
 
 /** ffmpeg processes running the test workload (a real child of this process). */
 function ffmpegChildren(): number {
   const out = execFileSync('ps', ['-eo', 'ppid,comm']).toString();
-  return out.split('\n').filter((line) => line.trim().startsWith(`${process.pid} `) && line.includes('ffmpeg')).length;
+  return out
+    .split('\n')
+    .filter((line) => line.trim().startsWith(`${process.pid} `) && line.includes('ffmpeg')).length;
 }
 
 test('a task runs, reports stage and progress, and succeeds with its result', async () => {
   const taskId = await submit({ type: 'test.ffmpeg', params: { seconds: 1.5 } });
-  const running = await waitFor(async () => {
-    const { body } = await query(taskId);
-    return body.data.stage === 'encode' && body.data.progress > 0 ? body.data : undefined;
-  }, 20_000, 'progress');
+  const running = await waitFor(
+    async () => {
+      const { body } = await query(taskId);
+      return body.data.stage === 'encode' && body.data.progress > 0 ? body.data : undefined;
+    },
+    20_000,
+    'progress',
+  );
   assert.equal(running.status, 'running');
   const done = await until(taskId, ['succeeded']);
   assert.equal(done.progress, 100);
@@ -57,21 +79,36 @@ test('a failing task says why in the catalog words and the fix', async () => {
   const taskId = await submit({ type: 'test.fail', params: { fileName: 'input_source.mp4' } });
   const failed = await until(taskId, ['failed']);
   assert.equal(failed.errorCode, 6007);
-  assert.equal(failed.errorMsg, 'abc_s1 input_source.mp4 has no audio track, video_summary or audio_summary not exit');
+  assert.equal(
+    failed.errorMsg,
+    'abc_s1 input_source.mp4 has no audio track, video_summary or audio_summary not exit',
+  );
   assert.match(failed.fix, /audio track/);
 });
 
 test('cancel stops a running task and kills its ffmpeg at once', async () => {
   const taskId = await submit({ type: 'test.ffmpeg', params: { seconds: 30 } });
-  await waitFor(async () => ((await query(taskId)).body.data.status === 'running' && ffmpegChildren() > 0 ? true : undefined));
+  await waitFor(async () =>
+    (await query(taskId)).body.data.status === 'running' && ffmpegChildren() > 0 ? true : undefined,
+  );
   const started = Date.now();
-  const response = await server.app.inject({ method: 'POST', url: `${testArea.prefix}/cancel`, headers: bearer(token), payload: { taskId } });
+  const response = await server.app.inject({
+    method: 'POST',
+    url: `${testArea.prefix}/cancel`,
+    headers: bearer(token),
+    payload: { taskId },
+  });
   assert.equal(response.statusCode, 200);
   const cancelled = await until(taskId, ['cancelled']);
   assert.ok(Date.now() - started < 3000, 'cancel took effect quickly');
   assert.equal(cancelled.errorMsg, 'task was cancelled');
   await waitFor(() => (ffmpegChildren() === 0 ? true : undefined), 5000, 'ffmpeg to exit');
-  const again = await server.app.inject({ method: 'POST', url: `${testArea.prefix}/cancel`, headers: bearer(token), payload: { taskId } });
+  const again = await server.app.inject({
+    method: 'POST',
+    url: `${testArea.prefix}/cancel`,
+    headers: bearer(token),
+    payload: { taskId },
+  });
   assert.equal(again.statusCode, 409);
   assert.equal(again.json().code, 2002);
 });
@@ -80,22 +117,43 @@ test('a queued task is cancelled without running; concurrency holds the second o
   const first = await submit({ type: 'test.ffmpeg', params: { seconds: 30 } });
   const second = await submit({ type: 'test.ffmpeg', params: { seconds: 30 } });
   await until(first, ['running']);
-  assert.equal((await query(second)).body.data.status, 'queued', 'test.ffmpeg=1 runs one at a time');
-  await server.app.inject({ method: 'POST', url: `${testArea.prefix}/cancel`, headers: bearer(token), payload: { taskId: second } });
+  assert.equal(
+    (await query(second)).body.data.status,
+    'queued',
+    'test.ffmpeg=1 runs one at a time',
+  );
+  await server.app.inject({
+    method: 'POST',
+    url: `${testArea.prefix}/cancel`,
+    headers: bearer(token),
+    payload: { taskId: second },
+  });
   const cancelled = (await query(second)).body.data;
   assert.equal(cancelled.status, 'cancelled');
   assert.equal(cancelled.attempts, 0);
-  await server.app.inject({ method: 'POST', url: `${testArea.prefix}/cancel`, headers: bearer(token), payload: { taskId: first } });
+  await server.app.inject({
+    method: 'POST',
+    url: `${testArea.prefix}/cancel`,
+    headers: bearer(token),
+    payload: { taskId: first },
+  });
   await until(first, ['cancelled']);
 });
 
 test('list pages and filters; delete refuses active tasks and removes ended ones', async () => {
   const other = await server.newApp('other');
   const ids: string[] = [];
-  for (let i = 0; i < 5; i++) ids.push(await submit({ type: 'test.echo', params: { value: String(i) } }, other.token));
+  for (let i = 0; i < 5; i++)
+    ids.push(await submit({ type: 'test.echo', params: { value: String(i) } }, other.token));
   for (const id of ids) await until(id, ['succeeded'], other.token);
   const list = async (qs: string) =>
-    (await server.app.inject({ method: 'GET', url: `${testArea.prefix}/list?${qs}`, headers: bearer(other.token) })).json();
+    (
+      await server.app.inject({
+        method: 'GET',
+        url: `${testArea.prefix}/list?${qs}`,
+        headers: bearer(other.token),
+      })
+    ).json();
   const page1 = await list('page=1&size=2');
   assert.equal(page1.data.total, 5);
   assert.equal(page1.data.items.length, 2);
@@ -108,21 +166,40 @@ test('list pages and filters; delete refuses active tasks and removes ended ones
   assert.equal((await list('type=video.render')).code, 3333);
   // Another app's tasks are invisible.
   assert.equal((await query(ids[0] ?? '', token)).status, 404);
-  const removed = await server.app.inject({ method: 'POST', url: `${testArea.prefix}/delete`, headers: bearer(other.token), payload: { taskId: ids[0] } });
+  const removed = await server.app.inject({
+    method: 'POST',
+    url: `${testArea.prefix}/delete`,
+    headers: bearer(other.token),
+    payload: { taskId: ids[0] },
+  });
   assert.equal(removed.json().data, true);
   assert.equal((await query(ids[0] ?? '', other.token)).body.code, 2001);
 
   const active = await submit({ type: 'test.ffmpeg', params: { seconds: 30 } });
   await until(active, ['running']);
-  const refused = await server.app.inject({ method: 'POST', url: `${testArea.prefix}/delete`, headers: bearer(token), payload: { taskId: active } });
+  const refused = await server.app.inject({
+    method: 'POST',
+    url: `${testArea.prefix}/delete`,
+    headers: bearer(token),
+    payload: { taskId: active },
+  });
   assert.equal(refused.statusCode, 409);
   assert.equal(refused.json().code, 2003);
-  await server.app.inject({ method: 'POST', url: `${testArea.prefix}/cancel`, headers: bearer(token), payload: { taskId: active } });
+  await server.app.inject({
+    method: 'POST',
+    url: `${testArea.prefix}/cancel`,
+    headers: bearer(token),
+    payload: { taskId: active },
+  });
   await until(active, ['cancelled']);
 });
 
 test('a malformed task id is a 3333, an unknown one a 2001', async () => {
-  const bad = await server.app.inject({ method: 'GET', url: `${testArea.prefix}/not-an-id`, headers: bearer(token) });
+  const bad = await server.app.inject({
+    method: 'GET',
+    url: `${testArea.prefix}/not-an-id`,
+    headers: bearer(token),
+  });
   assert.equal(bad.json().code, 3333);
   const unknown = await query('0'.repeat(32));
   assert.equal(unknown.status, 404);
@@ -141,7 +218,11 @@ test('callbacks are signed with the app key, retried with back-off, and recorded
         response.writeHead(503).end();
         return;
       }
-      received.push({ body, signature: String(request.headers['x-anima-signature']), timestamp: String(request.headers['x-anima-timestamp']) });
+      received.push({
+        body,
+        signature: String(request.headers['x-anima-signature']),
+        timestamp: String(request.headers['x-anima-timestamp']),
+      });
       response.writeHead(204).end();
     });
   });
@@ -149,7 +230,12 @@ test('callbacks are signed with the app key, retried with back-off, and recorded
   const address = receiver.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   try {
-    const taskId = await submit({ type: 'test.echo', params: { value: 'hi' }, callbackUrl: `http://127.0.0.1:${port}/hook`, userData: 'order-42' });
+    const taskId = await submit({
+      type: 'test.echo',
+      params: { value: 'hi' },
+      callbackUrl: `http://127.0.0.1:${port}/hook`,
+      userData: 'order-42',
+    });
     const delivered = await waitFor(() => received[0], 20_000, 'callback delivery');
     const payload = JSON.parse(delivered.body);
     assert.equal(payload.taskId, taskId);
