@@ -1,4 +1,4 @@
-import type { Db } from '../storage/database.js';
+import { statement, type Db } from '../storage/database.js';
 
 export interface App {
   readonly appId: string;
@@ -33,28 +33,30 @@ export class AppRepository {
   constructor(private readonly db: Db) {}
 
   insert(app: App): void {
-    this.db
-      .prepare(
-        'INSERT INTO apps (app_id, app_key, name, callback_url, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(app.appId, app.appKey, app.name, app.callbackUrl, app.createdAt, app.revokedAt);
+    statement(
+      this.db,
+      'INSERT INTO apps (app_id, app_key, name, callback_url, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(app.appId, app.appKey, app.name, app.callbackUrl, app.createdAt, app.revokedAt);
   }
 
   find(appId: string): App | undefined {
-    const row = this.db.prepare('SELECT * FROM apps WHERE app_id = ?').get(appId) as
+    const row = statement(this.db, 'SELECT * FROM apps WHERE app_id = ?').get(appId) as
       AppRow | undefined;
     return row && toApp(row);
   }
 
   list(): App[] {
-    return (this.db.prepare('SELECT * FROM apps ORDER BY created_at').all() as AppRow[]).map(toApp);
+    return (statement(this.db, 'SELECT * FROM apps ORDER BY created_at').all() as AppRow[]).map(
+      toApp,
+    );
   }
 
   revoke(appId: string, at: number): boolean {
     return (
-      this.db
-        .prepare('UPDATE apps SET revoked_at = ? WHERE app_id = ? AND revoked_at IS NULL')
-        .run(at, appId).changes > 0
+      statement(
+        this.db,
+        'UPDATE apps SET revoked_at = ? WHERE app_id = ? AND revoked_at IS NULL',
+      ).run(at, appId).changes > 0
     );
   }
 }

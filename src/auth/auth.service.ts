@@ -27,6 +27,8 @@ type AuthConfig = Pick<
 
 /** Apps, the MD5-signed token exchange, refresh, and bearer-token authentication. */
 export class AuthService {
+  private lastPurgeAt = 0;
+
   constructor(
     private readonly db: Db,
     private readonly apps: AppRepository,
@@ -111,7 +113,11 @@ export class AuthService {
       this.tokens.insert(sha256Hex(accessToken), appId, 'access', now, now + accessTtl * 1000);
       this.tokens.insert(sha256Hex(refreshToken), appId, 'refresh', now, now + refreshTtl * 1000);
       this.tokens.retireOldest(appId, 'access', this.config.maxAccessTokensPerApp, now);
-      this.tokens.purge(now);
+      // Dead tokens are purged at most once a minute, not on every exchange.
+      if (now - this.lastPurgeAt > 60_000) {
+        this.tokens.purge(now);
+        this.lastPurgeAt = now;
+      }
     })();
     return { accessToken, expiresIn: accessTtl, refreshToken, refreshTokenExpiresIn: refreshTtl };
   }

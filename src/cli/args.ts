@@ -43,5 +43,12 @@ export function parseCommand(
 
 export function describeError(error: unknown): string {
   if (error instanceof ConfigError) return error.message;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return `${(error as Error).message}: another program uses that port; pick another with --port or ANIMA_PORT`;
+  }
+  if (code === 'EACCES' || code === 'EROFS') {
+    return `${(error as Error).message}: choose a data directory you can write with --data or ANIMA_DATA`;
+  }
   return error instanceof Error ? error.message : String(error);
 }

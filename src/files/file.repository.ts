@@ -1,4 +1,4 @@
-import type { Db } from '../storage/database.js';
+import { statement, type Db } from '../storage/database.js';
 
 export type FileOrigin = 'upload' | 'fetch' | 'result';
 
@@ -44,40 +44,39 @@ export class FileRepository {
   constructor(private readonly db: Db) {}
 
   insert(file: StoredFile): void {
-    this.db
-      .prepare(
-        `INSERT INTO files (id, app_id, name, mime_type, size, sha256, origin, created_at, expires_at)
+    statement(
+      this.db,
+      `INSERT INTO files (id, app_id, name, mime_type, size, sha256, origin, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        file.id,
-        file.appId,
-        file.name,
-        file.mimeType,
-        file.size,
-        file.sha256,
-        file.origin,
-        file.createdAt,
-        file.expiresAt,
-      );
+    ).run(
+      file.id,
+      file.appId,
+      file.name,
+      file.mimeType,
+      file.size,
+      file.sha256,
+      file.origin,
+      file.createdAt,
+      file.expiresAt,
+    );
   }
 
   find(id: string): StoredFile | undefined {
-    const row = this.db.prepare('SELECT * FROM files WHERE id = ?').get(id) as FileRow | undefined;
+    const row = statement(this.db, 'SELECT * FROM files WHERE id = ?').get(id) as
+      FileRow | undefined;
     return row && toFile(row);
   }
 
   expired(now: number, limit: number): StoredFile[] {
     return (
-      this.db
-        .prepare(
-          'SELECT * FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?',
-        )
-        .all(now, limit) as FileRow[]
+      statement(
+        this.db,
+        'SELECT * FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?',
+      ).all(now, limit) as FileRow[]
     ).map(toFile);
   }
 
   delete(id: string): void {
-    this.db.prepare('DELETE FROM files WHERE id = ?').run(id);
+    statement(this.db, 'DELETE FROM files WHERE id = ?').run(id);
   }
 }

@@ -76,6 +76,11 @@ const migrations: readonly string[] = [
      expires_at INTEGER
    );
    CREATE INDEX files_expiry ON files(expires_at);`,
+  // Retiring the oldest live tokens must not scan every token the app ever had.
+  `DROP INDEX tokens_app;
+   CREATE INDEX tokens_live ON tokens(app_id, kind, created_at) WHERE revoked_at IS NULL;
+   CREATE INDEX tokens_dead ON tokens(revoked_at) WHERE revoked_at IS NOT NULL;
+   CREATE INDEX tokens_expiry ON tokens(expires_at);`,
 ];
 
 /** Opens (and creates, and migrates) the SQLite database in WAL mode. */
@@ -108,4 +113,24 @@ function migrate(db: Db): void {
   migrations.forEach((sql, index) => {
     if (index + 1 > current) apply(index + 1, sql);
   });
+}
+
+const statementCaches = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/**
+ * A prepared statement for this SQL, prepared once per connection: preparing costs more than
+ * running a simple query, and every request runs several.
+ */
+export function statement(db: Db, sql: string): Database.Statement {
+  let cache = statementCaches.get(db);
+  if (!cache) {
+    cache = new Map();
+    statementCaches.set(db, cache);
+  }
+  let prepared = cache.get(sql);
+  if (!prepared) {
+    prepared = db.prepare(sql);
+    cache.set(sql, prepared);
+  }
+  return prepared;
 }

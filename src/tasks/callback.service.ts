@@ -1,4 +1,4 @@
-import type { Db } from '../storage/database.js';
+import { statement, type Db } from '../storage/database.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-request.js';
 import { hmacHex } from '../util/ids.js';
@@ -67,12 +67,11 @@ export class CallbackService {
     if (!url) return;
     const body = JSON.stringify({ ...toTaskAnswer(task), userData: task.userData });
     const now = this.now();
-    this.db
-      .prepare(
-        `INSERT INTO callbacks (task_id, app_id, url, body, status, next_attempt_at, created_at, updated_at)
+    statement(
+      this.db,
+      `INSERT INTO callbacks (task_id, app_id, url, body, status, next_attempt_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
-      )
-      .run(task.id, task.appId, url, body, now, now, now);
+    ).run(task.id, task.appId, url, body, now, now, now);
     this.kick();
   }
 
@@ -89,9 +88,9 @@ export class CallbackService {
   }
 
   list(taskId: string): CallbackRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM callbacks WHERE task_id = ? ORDER BY id')
-      .all(taskId) as CallbackRow[];
+    const rows = statement(this.db, 'SELECT * FROM callbacks WHERE task_id = ? ORDER BY id').all(
+      taskId,
+    ) as CallbackRow[];
     return rows.map((row) => ({
       id: row.id,
       taskId: row.task_id,
@@ -118,11 +117,10 @@ export class CallbackService {
   }
 
   private async deliverDue(): Promise<void> {
-    const due = this.db
-      .prepare(
-        `SELECT * FROM callbacks WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 20`,
-      )
-      .all(this.now()) as CallbackRow[];
+    const due = statement(
+      this.db,
+      `SELECT * FROM callbacks WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 20`,
+    ).all(this.now()) as CallbackRow[];
     await Promise.all(due.map((row) => this.deliver(row)));
   }
 
@@ -156,12 +154,11 @@ export class CallbackService {
     const outcome =
       error === null ? 'delivered' : attempts >= this.options.maxAttempts ? 'failed' : 'pending';
     const delay = (this.options.baseDelayMs ?? 1000) * 2 ** (attempts - 1);
-    this.db
-      .prepare(
-        `UPDATE callbacks SET status = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?
+    statement(
+      this.db,
+      `UPDATE callbacks SET status = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?
          WHERE id = ?`,
-      )
-      .run(outcome, attempts, status, error, now + delay, now, row.id);
+    ).run(outcome, attempts, status, error, now + delay, now, row.id);
     if (outcome === 'failed') {
       this.options.log?.('warn', 'callback given up', { taskId: row.task_id, url: row.url, error });
     }
