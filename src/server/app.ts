@@ -50,6 +50,10 @@ export async function buildServer<P extends Record<string, object>>(
     const appError = toAppError(error, config);
     if (appError.key === 'unauthorized') return reply.code(401).send('');
     if (appError.entry.http >= 500) request.log.error({ err: error }, 'request failed');
+    // An upload refused part-way still has its body in flight: close the connection so the client
+    // stops sending instead of stalling on a socket nobody reads.
+    if (request.isMultipart() && !request.raw.readableEnded)
+      void reply.header('connection', 'close');
     return reply.code(appError.entry.http).send(errorBody(appError));
   });
   app.setNotFoundHandler((request, reply) => {
