@@ -35,6 +35,7 @@ export interface Config {
   readonly taskMaxAttempts: number;
   readonly callbackMaxAttempts: number;
   readonly callbackTimeoutSeconds: number;
+  readonly ttsMaxChars: number;
 }
 
 /** Every bad setting, reported together so the operator fixes them in one go. */

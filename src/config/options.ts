@@ -168,6 +168,13 @@ export const optionDefs = {
     min: 1,
     doc: 'Time a callback receiver has to answer, in seconds.',
   },
+  ttsMaxChars: {
+    env: 'ANIMA_TTS_MAX_CHARS',
+    kind: 'int',
+    default: '20000',
+    min: 100,
+    doc: 'Longest text one TTS request may hold, in characters.',
+  },
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionKey = keyof typeof optionDefs;

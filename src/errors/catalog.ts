@@ -187,6 +187,32 @@ export const errorCatalog = Object.freeze({
     'Give the final URL directly.',
   ),
 
+  // Speech (ours).
+  ttsTextTooLong: entry(
+    7001,
+    400,
+    'text is longer than the limit of {maxChars} characters',
+    'Split the text into several requests, or ask the operator to raise ANIMA_TTS_MAX_CHARS.',
+  ),
+  ssmlInvalid: entry(
+    7002,
+    400,
+    'invalid SSML: {reason}',
+    'Use <speak> with <break time="500ms"/>, <prosody rate=".." pitch="..">, <say-as interpret-as="digits|characters|cardinal"> and <s>/<p>, each closed; escape & and < in text as &amp; and &lt;.',
+  ),
+  voiceNotFound: entry(
+    7003,
+    400,
+    'voice {voice} not found',
+    'Pick a voice id from GET /api/voice/v1/voices, or leave it empty for the language default.',
+  ),
+  languageNotSupported: entry(
+    7004,
+    400,
+    'language {language} is not supported for {what}',
+    'Use one of the supported languages: {supported}.',
+  ),
+
   // Task errors users already know (public: FAQ), word for word.
   avatarModelInvalid: entry(
     6001,
