@@ -6,13 +6,14 @@
  *   npm run bench:api [-- --seconds 10 --connections 10]
  */
 import autocannon from 'autocannon';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AnimaClient, computeSign } from '../sdk/client.js';
 import { packageRoot } from '../src/util/paths.js';
+import { startServerProcess, stopProcess } from '../test/helpers/server-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,21 +25,10 @@ const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const children: ChildProcess[] = [];
 
-function startProcess(script: string, env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, [path.join(packageRoot, script)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /READY (\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
+async function startProcess(script: string, env: Record<string, string>): Promise<string> {
+  const server = await startServerProcess(script, env);
+  children.push(server.child);
+  return server.url;
 }
 
 interface Row {
@@ -152,15 +142,6 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-bench-'));
 try {
   await main(dataDir);
 } finally {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise((resolve) =>
-          child.exitCode !== null
-            ? resolve(null)
-            : (child.once('exit', resolve), child.kill('SIGTERM')),
-        ),
-    ),
-  );
+  await Promise.all(children.map((child) => stopProcess(child)));
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { AnimaClient, type TaskAnswer } from '../../sdk/client.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { tempDir, waitFor } from '../helpers/harness.js';
+import { startServerProcess, stopProcess, type ServerProcess } from '../helpers/server-process.js';
 import { testArea } from '../helpers/test-tasks.js';
 
 const dataDir = tempDir('anima-crash-');
@@ -14,40 +15,17 @@ after(() => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** Starts the server as a real child process and resolves with its URL once it listens. */
-function startServerProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [path.join(packageRoot, 'dist/test/helpers/crash-server.js')],
-    {
-      env: {
-        ...process.env,
-        ANIMA_DATA: dataDir,
-        ANIMA_PORT: '0',
-        ANIMA_LOG_LEVEL: 'warn',
-        ANIMA_TASK_MAX_ATTEMPTS: '2',
-        ANIMA_CONCURRENCY: 'test.ffmpeg=1',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /READY (\S+)/.exec(out);
-      if (match?.[1]) resolve({ child, url: match[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early with ${code}: ${out}`)));
+/** Starts the server as a real child process on the shared data directory. */
+async function startServer(): Promise<ServerProcess> {
+  const server = await startServerProcess('dist/test/helpers/crash-server.js', {
+    ANIMA_DATA: dataDir,
+    ANIMA_PORT: '0',
+    ANIMA_LOG_LEVEL: 'warn',
+    ANIMA_TASK_MAX_ATTEMPTS: '2',
+    ANIMA_CONCURRENCY: 'test.ffmpeg=1',
   });
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+  children.push(server.child);
+  return server;
 }
 
 function statusInDb(taskId: string): string {
@@ -74,7 +52,7 @@ test('SIGKILL mid-task loses nothing: tasks re-run after a restart, or fail with
     ]).toString(),
   ) as { appId: string; appKey: string };
 
-  let server = await startServerProcess();
+  let server = await startServer();
   let client = new AnimaClient(server.url, created.appId, created.appKey);
   const submit = async (type: string, params: object) =>
     (await client.call<{ taskId: string }>('POST', `${testArea.prefix}/create`, { type, params }))
@@ -94,17 +72,17 @@ test('SIGKILL mid-task loses nothing: tasks re-run after a restart, or fail with
 
   // First crash: the long task is running, another waits behind it.
   await running(client);
-  await killHard(server.child);
+  await stopProcess(server.child, 'SIGKILL');
   assert.equal(statusInDb(long), 'running', 'the crash left it running in the database');
 
-  server = await startServerProcess();
+  server = await startServer();
   client = new AnimaClient(server.url, created.appId, created.appKey);
   const rerun = await running(client);
   assert.equal(rerun.stage, 'encode');
   // Second crash during its second (and last allowed) start.
-  await killHard(server.child);
+  await stopProcess(server.child, 'SIGKILL');
 
-  server = await startServerProcess();
+  server = await startServer();
   client = new AnimaClient(server.url, created.appId, created.appKey);
   const ended = (id: string) =>
     waitFor(
@@ -129,12 +107,9 @@ test('SIGKILL mid-task loses nothing: tasks re-run after a restart, or fail with
   await waitFor(async () =>
     (await client.task(testArea.prefix, graceful)).status === 'running' ? true : undefined,
   );
-  await new Promise<void>((resolve) => {
-    server.child.once('exit', () => resolve());
-    server.child.kill('SIGTERM');
-  });
+  await stopProcess(server.child);
   assert.equal(statusInDb(graceful), 'queued');
-  server = await startServerProcess();
+  server = await startServer();
   client = new AnimaClient(server.url, created.appId, created.appKey);
   const finished = await ended(graceful);
   assert.equal(finished.status, 'succeeded');
