@@ -84,13 +84,18 @@ export const supportedTtsLanguages = ['en-US', 'en-GB', 'zh-CN'] as const;
  * The voice a request means: the one it names, or the default voice of its language (en-US when
  * it names neither). Unknown voices and languages are refused with their own errors.
  */
-export function resolveVoice(voices: readonly VoiceDef[], id: string | undefined, language: string | undefined): VoiceDef {
+export function resolveVoice(
+  voices: readonly VoiceDef[],
+  id: string | undefined,
+  language: string | undefined,
+): VoiceDef {
   if (id !== undefined && id.trim() !== '') {
     const named = voices.find((voice) => voice.id === id.trim());
     if (!named) throw new AppError('voiceNotFound', { voice: id });
     return named;
   }
-  const canonical = language === undefined || language.trim() === '' ? 'en-US' : normalizeLanguage(language);
+  const canonical =
+    language === undefined || language.trim() === '' ? 'en-US' : normalizeLanguage(language);
   const voice = voices.find((candidate) => candidate.language === canonical && candidate.isDefault);
   if (!voice) {
     throw new AppError('languageNotSupported', {

@@ -21,6 +21,11 @@ export interface AsrEngine {
   readonly languages: readonly string[];
   start(language: string): RecognitionStream;
   /** Times each word (and phoneme) of a known transcript in recorded speech. */
-  align(pcm: Buffer, transcript: string): Promise<RecognitionResult & { phonemes: readonly { symbol: string; beginMs: number; endMs: number }[] }>;
+  align(
+    pcm: Buffer,
+    transcript: string,
+  ): Promise<
+    RecognitionResult & { phonemes: readonly { symbol: string; beginMs: number; endMs: number }[] }
+  >;
   close(): Promise<void>;
 }

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { FestivalEngine, schemeString } from '../../src/engines/tts/festival.engine.js';
+
+const engine = new FestivalEngine();
+after(() => engine.close());
+const slt = {
+  engineVoice: 'cmu_us_slt_arctic_hts',
+  sampleRate: 16000,
+  rate: 1,
+  pitchSemitones: 0,
+  volume: 1,
+};
+
+test('text reaches Scheme as one string literal, whatever it holds', () => {
+  assert.equal(schemeString('say "hi" \\ (now)'), '"say \\"hi\\" \\\\ (now)"');
+});
+
+test('Festival speaks a sentence with word and phoneme times exact to its audio', async () => {
+  const result = await engine.synthesize('The quick brown fox, jumps over the lazy dog.', slt);
+  assert.deepEqual(
+    result.words.map((word) => word.text),
+    ['The', 'quick', 'brown', 'fox', 'jumps', 'over', 'the', 'lazy', 'dog'],
+  );
+  assert.equal(result.sampleRate, 16000);
+  assert.equal(result.pcm.length % 2, 0);
+  assert.ok(result.durationMs > 2000 && result.durationMs < 5000, `duration ${result.durationMs}`);
+  const last = result.phonemes.at(-1);
+  assert.ok(
+    last && Math.abs(last.endMs - result.durationMs) < 50,
+    'the last phoneme ends with the audio',
+  );
+  for (let i = 1; i < result.phonemes.length; i++) {
+    assert.ok((result.phonemes[i]?.beginMs ?? 0) >= (result.phonemes[i - 1]?.beginMs ?? 0));
+  }
+  for (const word of result.words)
+    assert.ok(word.beginMs < word.endMs && word.endMs <= result.durationMs);
+  // The audio is speech, not silence: RMS well above the noise floor.
+  let sum = 0;
+  for (let i = 0; i < result.pcm.length; i += 2) sum += result.pcm.readInt16LE(i) ** 2;
+  assert.ok(Math.sqrt(sum / (result.pcm.length / 2)) > 500);
+});
+
+test('the warm process answers fast, in order, and at 24 kHz on request', async () => {
+  await engine.synthesize('Warm up.', slt);
+  const started = Date.now();
+  const results = await Promise.all(
+    ['One.', 'Two, three.', 'Four five six.'].map((text) => engine.synthesize(text, slt)),
+  );
+  assert.deepEqual(
+    results.map((result) => result.words.map((word) => word.text).join(' ')),
+    ['One', 'Two three', 'Four five six'],
+  );
+  assert.ok(Date.now() - started < 2000, 'no cold start per sentence');
+  const wide = await engine.synthesize('Hello.', { ...slt, sampleRate: 24000 });
+  assert.equal(wide.sampleRate, 24000);
+  assert.ok(Math.abs(wide.pcm.length / 2 / 24000 - wide.durationMs / 1000) < 0.01);
+});
+
+test('if Festival dies, pending work fails clearly and the next request starts it again', async () => {
+  await engine.synthesize('Alive.', slt);
+  const child = (engine as unknown as { child: { kill(signal: string): void } }).child;
+  const inFlight = engine.synthesize('This one is lost.', slt);
+  child.kill('SIGKILL');
+  await assert.rejects(inFlight, /festival stopped/);
+  const again = await engine.synthesize('Back again.', slt);
+  assert.deepEqual(
+    again.words.map((word) => word.text),
+    ['Back', 'again'],
+  );
+});
