@@ -6,14 +6,17 @@
  *   npm run bench:api [-- --seconds 10 --connections 10]
  */
 import autocannon from 'autocannon';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AnimaClient, computeSign } from '../sdk/client.js';
-import { packageRoot } from '../src/util/paths.js';
-import { startServerProcess, stopProcess } from '../test/helpers/server-process.js';
+import {
+  createAppWithCli,
+  startServerProcess,
+  stopProcess,
+} from '../test/helpers/server-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -52,15 +55,7 @@ async function load(name: string, options: autocannon.Options): Promise<Row> {
 }
 
 async function main(dataDir: string): Promise<void> {
-  const created = JSON.parse(
-    execFileSync(process.execPath, [
-      path.join(packageRoot, 'bin/anima.js'),
-      'app',
-      'create',
-      '--data',
-      dataDir,
-    ]).toString(),
-  ) as { appId: string; appKey: string };
+  const created = createAppWithCli(dataDir, 'bench');
   const animaUrl = await startProcess('dist/test/helpers/crash-server.js', {
     ANIMA_DATA: dataDir,
     ANIMA_PORT: '0',

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
 
@@ -40,4 +40,21 @@ export function stopProcess(
     child.once('exit', () => resolve());
     child.kill(signal);
   });
+}
+
+/** Makes an app with the real CLI on a data directory, as an operator would. */
+export function createAppWithCli(
+  dataDir: string,
+  name = 'default',
+): { appId: string; appKey: string } {
+  const output = execFileSync(process.execPath, [
+    path.join(packageRoot, 'bin/anima.js'),
+    'app',
+    'create',
+    '--data',
+    dataDir,
+    '--name',
+    name,
+  ]);
+  return JSON.parse(output.toString()) as { appId: string; appKey: string };
 }

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { AnimaClient, type TaskAnswer } from '../../sdk/client.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { tempDir, waitFor } from '../helpers/harness.js';
-import { startServerProcess, stopProcess, type ServerProcess } from '../helpers/server-process.js';
+import {
+  createAppWithCli,
+  startServerProcess,
+  stopProcess,
+  type ServerProcess,
+} from '../helpers/server-process.js';
 import { testArea } from '../helpers/test-tasks.js';
 
 const dataDir = tempDir('anima-crash-');
@@ -40,17 +44,7 @@ function statusInDb(taskId: string): string {
 
 test('SIGKILL mid-task loses nothing: tasks re-run after a restart, or fail with a reason', async () => {
   // The app is made with the real CLI on the data directory, as an operator would.
-  const created = JSON.parse(
-    execFileSync(process.execPath, [
-      path.join(packageRoot, 'bin/anima.js'),
-      'app',
-      'create',
-      '--data',
-      dataDir,
-      '--name',
-      'crash',
-    ]).toString(),
-  ) as { appId: string; appKey: string };
+  const created = createAppWithCli(dataDir, 'crash');
 
   let server = await startServer();
   let client = new AnimaClient(server.url, created.appId, created.appKey);
