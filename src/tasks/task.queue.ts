@@ -76,6 +76,8 @@ export class TaskQueue<Payloads extends Record<string, object>> {
   private pumping = false;
   private pumpAgain = false;
   private stopping = false;
+  /** No task is claimed before start-up recovery has run, or recovery could re-queue it. */
+  private started = false;
 
   constructor(
     private readonly store: TaskStore,
@@ -112,6 +114,7 @@ export class TaskQueue<Payloads extends Record<string, object>> {
       const task = await this.store.get(id);
       if (task) this.emitEnded(task);
     }
+    this.started = true;
     this.timer = setInterval(() => this.pump(), this.options.pollIntervalMs ?? 1000);
     this.timer.unref();
     this.pump();
@@ -159,7 +162,7 @@ export class TaskQueue<Payloads extends Record<string, object>> {
   }
 
   private pump(): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.started) return;
     if (this.pumping) {
       this.pumpAgain = true;
       return;
