@@ -8,8 +8,6 @@ const slt = {
   engineVoice: 'cmu_us_slt_arctic_hts',
   sampleRate: 16000,
   rate: 1,
-  pitchSemitones: 0,
-  volume: 1,
 };
 
 test('text reaches Scheme as one string literal, whatever it holds', () => {
@@ -20,7 +18,7 @@ test('Festival speaks a sentence with word and phoneme times exact to its audio'
   const result = await engine.synthesize('The quick brown fox, jumps over the lazy dog.', slt);
   assert.deepEqual(
     result.words.map((word) => word.text),
-    ['The', 'quick', 'brown', 'fox', 'jumps', 'over', 'the', 'lazy', 'dog'],
+    ['The', 'quick', 'brown', 'fox,', 'jumps', 'over', 'the', 'lazy', 'dog.'],
   );
   assert.equal(result.sampleRate, 16000);
   assert.equal(result.pcm.length % 2, 0);
@@ -49,7 +47,7 @@ test('the warm process answers fast, in order, and at 24 kHz on request', async 
   );
   assert.deepEqual(
     results.map((result) => result.words.map((word) => word.text).join(' ')),
-    ['One', 'Two three', 'Four five six'],
+    ['One.', 'Two, three.', 'Four five six.'],
   );
   assert.ok(Date.now() - started < 2000, 'no cold start per sentence');
   const wide = await engine.synthesize('Hello.', { ...slt, sampleRate: 24000 });
@@ -66,6 +64,31 @@ test('if Festival dies, pending work fails clearly and the next request starts i
   const again = await engine.synthesize('Back again.', slt);
   assert.deepEqual(
     again.words.map((word) => word.text),
-    ['Back', 'again'],
+    ['Back', 'again.'],
   );
+});
+
+test('speaking rate changes the audio and its times together, for HTS and diphone voices', async () => {
+  for (const engineVoice of ['cmu_us_slt_arctic_hts', 'kal_diphone']) {
+    const text = 'The lazy dog sleeps in the sun.';
+    const normal = await engine.synthesize(text, { ...slt, engineVoice });
+    const fast = await engine.synthesize(text, { ...slt, engineVoice, rate: 1.5 });
+    const ratio = normal.durationMs / fast.durationMs;
+    assert.ok(
+      ratio > 1.3 && ratio < 1.7,
+      `${engineVoice}: ${normal.durationMs} / ${fast.durationMs}`,
+    );
+    const last = fast.phonemes.at(-1);
+    assert.ok(last && Math.abs(last.endMs - fast.durationMs) < 60, `${engineVoice} times follow`);
+  }
+});
+
+test('words keep their written form: a number read as several words is one timed word', async () => {
+  const result = await engine.synthesize('Mr. Smith paid $12.50 for 2 books.', slt);
+  assert.deepEqual(
+    result.words.map((word) => word.text),
+    ['Mr.', 'Smith', 'paid', '$12.50', 'for', '2', 'books.'],
+  );
+  const price = result.words[3];
+  assert.ok(price && price.endMs - price.beginMs > 800, 'twelve dollars fifty takes its time');
 });

@@ -11,14 +11,17 @@ import type {
   TtsEngine,
   WordTiming,
 } from './tts.types.js';
+import { writtenForms } from './written-forms.js';
 
 interface Pending {
   readonly id: number;
   readonly file: string;
+  readonly text: string;
   readonly sampleRate: number;
   readonly phonemes: PhonemeTiming[];
   readonly words: WordTiming[];
   lastPhonemeEnd: number;
+  lastToken: string;
   readonly resolve: (result: SynthesisResult) => void;
   readonly reject: (error: Error) => void;
 }
@@ -48,13 +51,18 @@ export class FestivalEngine implements TtsEngine {
     const id = this.nextId++;
     const file = path.join(this.workDir ?? os.tmpdir(), `${id}.raw`);
     const voice = options.engineVoice;
+    const rate = options.rate.toFixed(4);
     const script = [
-      voice !== this.currentVoice ? `(voice_${voice})` : '',
+      voice !== this.currentVoice ? `(voice_${voice}) (set! anima_hts_base hts_engine_params)` : '',
+      // HTS voices take their speed from the engine's -r; diphone voices from Duration_Stretch.
+      `(set! hts_engine_params (append anima_hts_base '(("-r" ${rate}))))`,
+      `(Parameter.set 'Duration_Stretch ${(1 / options.rate).toFixed(4)})`,
       `(set! anima_u (utt.synth (Utterance Text ${schemeString(text)})))`,
       `(utt.wave.resample anima_u ${options.sampleRate})`,
       `(utt.save.wave anima_u ${schemeString(file)} 'raw)`,
       `(mapcar (lambda (s) (format t "P %s %f\\n" (item.name s) (item.feat s "end"))) (utt.relation.items anima_u 'Segment))`,
-      `(mapcar (lambda (w) (format t "W %f %f %s\\n" (item.feat w "word_start") (item.feat w "word_end") (item.name w))) (utt.relation.items anima_u 'Word))`,
+      // Words grouped by the token they were read from, so "$12" is one word as written.
+      `(mapcar (lambda (w) (format t "W\\t%f\\t%f\\t%s\\t%s\\n" (item.feat w "word_start") (item.feat w "word_end") (item.feat w "R:Token.parent.id") (item.feat w "R:Token.parent.name"))) (utt.relation.items anima_u 'Word))`,
       `(format t "DONE ${id}\\n")`,
       '(fflush nil)',
       '',
@@ -64,10 +72,12 @@ export class FestivalEngine implements TtsEngine {
       this.pending.push({
         id,
         file,
+        text,
         sampleRate: options.sampleRate,
         phonemes: [],
         words: [],
         lastPhonemeEnd: 0,
+        lastToken: '',
         resolve,
         reject,
       });
@@ -111,14 +121,17 @@ export class FestivalEngine implements TtsEngine {
       const endMs = Math.round(Number(end) * 1000);
       request.phonemes.push({ symbol, beginMs: request.lastPhonemeEnd, endMs });
       request.lastPhonemeEnd = endMs;
-    } else if (line.startsWith('W ')) {
-      const match = /^W (\S+) (\S+) (.*)$/.exec(line);
-      if (match)
-        request.words.push({
-          text: match[3] ?? '',
-          beginMs: Math.round(Number(match[1]) * 1000),
-          endMs: Math.round(Number(match[2]) * 1000),
-        });
+    } else if (line.startsWith('W\t')) {
+      const [, start = '0', end = '0', token = '', name = ''] = line.split('\t');
+      const beginMs = Math.round(Number(start) * 1000);
+      const endMs = Math.round(Number(end) * 1000);
+      const last = request.words.at(-1);
+      if (last && token === request.lastToken) {
+        request.words[request.words.length - 1] = { ...last, endMs };
+      } else {
+        request.words.push({ text: name, beginMs, endMs });
+      }
+      request.lastToken = token;
     } else if (line.startsWith(`DONE ${request.id}`)) {
       this.pending.shift();
       try {
@@ -129,7 +142,7 @@ export class FestivalEngine implements TtsEngine {
           sampleRate: request.sampleRate,
           durationMs: Math.round((pcm.length / 2 / request.sampleRate) * 1000),
           phonemes: request.phonemes,
-          words: request.words,
+          words: writtenForms(request.text, request.words),
         });
       } catch (error) {
         request.reject(

@@ -14,6 +14,7 @@ export interface WordTiming {
 /** Speech for one piece of text: 16-bit mono PCM and the timing of everything in it. */
 export interface SynthesisResult {
   readonly pcm: Buffer;
+  /** The rate asked for where the engine can produce it, else its own. */
   readonly sampleRate: number;
   readonly durationMs: number;
   readonly phonemes: readonly PhonemeTiming[];
@@ -24,12 +25,8 @@ export interface SynthesisOptions {
   /** The engine's own voice name (for example cmu_us_slt_arctic_hts, or cmn-latn-pinyin). */
   readonly engineVoice: string;
   readonly sampleRate: number;
-  /** 1 = normal; 2 = twice as fast. */
+  /** Speaking rate: 1 = normal, 2 = twice as fast. Pitch and volume are applied afterwards. */
   readonly rate: number;
-  /** Pitch shift in semitones. */
-  readonly pitchSemitones: number;
-  /** 0..2, 1 = unchanged. */
-  readonly volume: number;
   readonly signal?: AbortSignal;
 }
 
