@@ -1,8 +1,12 @@
-import type { WordTiming } from '../tts/tts.types.js';
+import type { PhonemeTiming, WordTiming } from '../tts/tts.types.js';
 
 export interface RecognitionResult {
   readonly text: string;
   readonly words: readonly WordTiming[];
+}
+
+export interface AlignmentResult extends RecognitionResult {
+  readonly phonemes: readonly PhonemeTiming[];
 }
 
 /** A recognition in progress: audio goes in as it arrives, the result comes out at the end. */
@@ -10,7 +14,7 @@ export interface RecognitionStream {
   /** 16-bit little-endian mono PCM at the engine's sample rate. */
   write(pcm: Buffer): void;
   /** The best guess so far (for partial results). */
-  partial(): string;
+  partial(): Promise<string>;
   finish(): Promise<RecognitionResult>;
   abort(): void;
 }
@@ -18,14 +22,10 @@ export interface RecognitionStream {
 export interface AsrEngine {
   readonly name: string;
   readonly sampleRate: number;
+  /** Canonical language tags (en-US) this engine recognises. */
   readonly languages: readonly string[];
   start(language: string): RecognitionStream;
-  /** Times each word (and phoneme) of a known transcript in recorded speech. */
-  align(
-    pcm: Buffer,
-    transcript: string,
-  ): Promise<
-    RecognitionResult & { phonemes: readonly { symbol: string; beginMs: number; endMs: number }[] }
-  >;
+  /** Times each word and phoneme of a known transcript in recorded speech. */
+  align(pcm: Buffer, transcript: string, language: string): Promise<AlignmentResult>;
   close(): Promise<void>;
 }
