@@ -13,6 +13,7 @@ import { CallbackService } from './tasks/callback.service.js';
 import { SqliteTaskStore } from './tasks/sqlite-task.store.js';
 import { TaskQueue, type TaskHandlers } from './tasks/task.queue.js';
 import type { TaskStore } from './tasks/task.types.js';
+import { openSpeech, type SpeechServices } from './voice/speech.js';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
 
@@ -25,6 +26,7 @@ export interface Platform<Payloads extends Record<string, object>> {
   readonly store: TaskStore;
   readonly queue: TaskQueue<Payloads>;
   readonly callbacks: CallbackService;
+  readonly speech: SpeechServices;
   /** Sets the public base URL once the server knows its port. */
   setListeningPort(port: number): void;
   start(): Promise<void>;
@@ -108,6 +110,7 @@ export function openPlatform<Payloads extends Record<string, object>>(
     timeoutMs: config.callbackTimeoutSeconds * 1000,
     ...(log ? { log } : {}),
   });
+  const speech = openSpeech(config);
   queue.onEnded((task) => callbacks.enqueue(task, apps.find(task.appId)?.callbackUrl ?? null));
 
   let sweeper: NodeJS.Timeout | undefined;
@@ -126,6 +129,7 @@ export function openPlatform<Payloads extends Record<string, object>>(
     store,
     queue,
     callbacks,
+    speech,
     setListeningPort(port) {
       publicUrl = resolvePublicUrl(config, port);
     },
@@ -140,6 +144,7 @@ export function openPlatform<Payloads extends Record<string, object>>(
       if (sweeper) clearInterval(sweeper);
       await queue.stop();
       await callbacks.stop();
+      await speech.close();
       db.close();
       unlock();
     },

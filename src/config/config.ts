@@ -36,6 +36,9 @@ export interface Config {
   readonly callbackMaxAttempts: number;
   readonly callbackTimeoutSeconds: number;
   readonly ttsMaxChars: number;
+  readonly voiceStarterTimeoutSeconds: number;
+  readonly voiceIdleTimeoutSeconds: number;
+  readonly asrMaxSeconds: number;
 }
 
 /** Every bad setting, reported together so the operator fixes them in one go. */

@@ -175,6 +175,27 @@ export const optionDefs = {
     min: 100,
     doc: 'Longest text one TTS request may hold, in characters.',
   },
+  voiceStarterTimeoutSeconds: {
+    env: 'ANIMA_VOICE_STARTER_TIMEOUT',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    doc: 'Seconds a streaming voice socket may wait for its Starter message before it is closed.',
+  },
+  voiceIdleTimeoutSeconds: {
+    env: 'ANIMA_VOICE_IDLE_TIMEOUT',
+    kind: 'int',
+    default: '60',
+    min: 1,
+    doc: 'Seconds a streaming voice socket may stay silent (no message, no ping) before it is closed.',
+  },
+  asrMaxSeconds: {
+    env: 'ANIMA_ASR_MAX_SECONDS',
+    kind: 'int',
+    default: '600',
+    min: 10,
+    doc: 'Longest audio one speech recognition may take, in seconds.',
+  },
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionKey = keyof typeof optionDefs;

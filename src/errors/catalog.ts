@@ -213,6 +213,32 @@ export const errorCatalog = Object.freeze({
     'Use one of the supported languages: {supported}.',
   ),
 
+  speechEngineFailed: entry(
+    7005,
+    500,
+    'speech engine {engine} failed: {reason}',
+    'Try again; if it keeps failing, the server log says more, and the operator can check that the speech packages are installed (npm test installs them).',
+  ),
+  speechRecognitionFailed: entry(
+    7006,
+    500,
+    'speech recognition failed: {reason}',
+    'Try again; if it keeps failing, check that the audio is 16 kHz 16-bit mono PCM.',
+  ),
+
+  voiceStreamProtocol: entry(
+    7007,
+    400,
+    'streaming voice: {reason}',
+    'Follow the streaming voice protocol: a Starter first ({type: "TTS3" | "ASR5" | "TTS3+ASR5", tts: {...}, asr: {...}}), then {id, query} for speech or binary audio ended by {signal: "eof"}.',
+  ),
+  asrAudioFormat: entry(
+    7008,
+    400,
+    'audio must be 16 kHz 16-bit mono PCM, got {got}',
+    'Send raw 16 kHz 16-bit little-endian mono PCM (no WAV header) in 1280-byte chunks; convert with ffmpeg -i in.wav -ar 16000 -ac 1 -f s16le out.pcm.',
+  ),
+
   // Task errors users already know (public: FAQ), word for word.
   avatarModelInvalid: entry(
     6001,

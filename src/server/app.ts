@@ -12,6 +12,7 @@ import { errorBody, toAppError } from './envelope.js';
 import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerFileRoutes } from './routes/file.routes.js';
 import { registerTaskRoutes, type TaskArea } from './routes/task.routes.js';
+import { registerVoiceRoutes } from './routes/voice.routes.js';
 import type { Server } from './types.js';
 
 /** The task areas every deployment serves, in the shape of spec/api.md's video routes. */
@@ -64,20 +65,6 @@ export async function buildServer<P extends Record<string, object>>(
     return reply.code(404).send(errorBody(error));
   });
 
-  // Authentication first: every route needs a live access token unless it says it is public.
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (request.routeOptions.config.public || request.is404) return done();
-    // Sockets may carry the token in the URL too (the header wins): tokenFromHandshake.
-    const isSocket = request.headers.upgrade?.toLowerCase() === 'websocket';
-    const token = isSocket
-      ? tokenFromHandshake(request.headers, request.url)
-      : parseBearer(request.headers.authorization);
-    const appId = auth.authenticate(token ?? '');
-    if (!appId) return done(new AppError('unauthorized'));
-    request.appId = appId;
-    done();
-  });
-
   // The API reference is public, like the hosted service's docs.
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true };
@@ -114,8 +101,24 @@ export async function buildServer<P extends Record<string, object>>(
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: 4 * 1024 * 1024 } });
 
+  // Every route needs a live access token unless it says it is public. This hook comes after the
+  // WebSocket plugin's own, so a refused upgrade is answered and its socket closed by the plugin.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config.public || request.is404) return done();
+    // Sockets may carry the token in the URL too (the header wins): tokenFromHandshake.
+    const isSocket = request.headers.upgrade?.toLowerCase() === 'websocket';
+    const token = isSocket
+      ? tokenFromHandshake(request.headers, request.url)
+      : parseBearer(request.headers.authorization);
+    const appId = auth.authenticate(token ?? '');
+    if (!appId) return done(new AppError('unauthorized'));
+    request.appId = appId;
+    done();
+  });
+
   registerAuthRoutes(app, auth);
   registerFileRoutes(app, platform.files);
+  registerVoiceRoutes(app, platform.speech, config);
   for (const area of [...taskAreas, ...(options.areas ?? [])]) {
     registerTaskRoutes(app, platform.store, platform.queue, area);
   }

@@ -9,6 +9,7 @@ import {
   splitSentences,
   validateTtsText,
 } from '../../src/voice/text.js';
+import { wordErrorRate } from '../../src/voice/wer.js';
 
 test('more than 80 characters without punctuation is refused with the FAQ message', () => {
   const run = 'a'.repeat(81);
@@ -125,4 +126,13 @@ test('the SSML subset: breaks, prosody, say-as, sub; invalid SSML is refused cle
       bad,
     );
   }
+});
+
+test('word error rate counts substitutions, deletions and insertions over normalised words', () => {
+  assert.equal(wordErrorRate('The cat sat.', 'the cat sat'), 0);
+  assert.equal(wordErrorRate('the cat sat', 'the bat sat'), 1 / 3);
+  assert.equal(wordErrorRate('the cat sat', 'the sat'), 1 / 3);
+  assert.equal(wordErrorRate('the cat sat', 'the cat sat down'), 1 / 3);
+  assert.equal(wordErrorRate('', ''), 0);
+  assert.equal(wordErrorRate('Mister Smith', 'mr smith'), 0);
 });

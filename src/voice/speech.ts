@@ -1,0 +1,27 @@
+import type { Config } from '../config/config.js';
+import { PocketSphinxEngine } from '../engines/asr/pocketsphinx.engine.js';
+import { EspeakEngine } from '../engines/tts/espeak.engine.js';
+import { FestivalEngine } from '../engines/tts/festival.engine.js';
+import { AsrService } from './asr.service.js';
+import { TtsService } from './tts.service.js';
+import { builtInVoices } from './voices.js';
+
+/** Speech in both directions. Engines start on first use, so a server that never speaks pays nothing. */
+export interface SpeechServices {
+  readonly tts: TtsService;
+  readonly asr: AsrService;
+  close(): Promise<void>;
+}
+
+export function openSpeech(config: Pick<Config, 'ttsMaxChars'>): SpeechServices {
+  const festival = new FestivalEngine();
+  const espeak = new EspeakEngine();
+  const pocketsphinx = new PocketSphinxEngine();
+  return {
+    tts: new TtsService({ festival, espeak }, () => builtInVoices, config),
+    asr: new AsrService(pocketsphinx),
+    async close() {
+      await Promise.all([festival.close(), espeak.close(), pocketsphinx.close()]);
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { AppError } from '../../src/errors/app-error.js';
+import { openSpeech } from '../../src/voice/speech.js';
+
+const speech = openSpeech({ ttsMaxChars: 2000 });
+after(() => speech.close());
+
+function rms(pcm: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < pcm.length; i += 2) sum += pcm.readInt16LE(i) ** 2;
+  return Math.sqrt(sum / Math.max(1, pcm.length / 2));
+}
+
+function refusal(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof AppError, String(error));
+    return error;
+  }
+  assert.fail('expected a refusal');
+}
+
+test('bad requests are refused before any audio is made, each with its own error', () => {
+  const long = 'word '.repeat(20).replace(/ /g, '');
+  assert.equal(refusal(() => speech.tts.plan({ text: `${long} ${long}` })).code, 6003);
+  assert.equal(refusal(() => speech.tts.plan({ text: 'Hi.', voice: 'nobody' })).code, 7003);
+  assert.equal(refusal(() => speech.tts.plan({ text: 'Hi.', language: 'xx-YY' })).code, 7004);
+  assert.equal(refusal(() => speech.tts.plan({ text: '<speak>Hi', ssml: true })).code, 7002);
+  const range = refusal(() => speech.tts.plan({ text: 'Hi.', speedRatio: 5 }));
+  assert.equal(range.code, 3333);
+  assert.deepEqual(range.detail, [{ field: 'speed_ratio', problem: 'must be 0.5 to 2' }]);
+  assert.equal(refusal(() => speech.tts.plan({ text: 'Hi.', sampleRate: 11025 })).code, 3333);
+  assert.equal(refusal(() => speech.tts.plan({ text: 'x'.repeat(2001) })).code, 7001);
+});
+
+test('long text is spoken sentence by sentence, the first phrase alone, timed from the start', async () => {
+  const plan = speech.tts.plan({
+    text: 'Good morning everyone, and welcome to the show. Today we talk about speech. It is fun!',
+  });
+  const pieces = [];
+  for await (const piece of speech.tts.stream(plan)) pieces.push(piece);
+  assert.equal(pieces.length, 4, 'first phrase, rest of the sentence, two sentences');
+  assert.equal(pieces[0]?.sentence, undefined);
+  assert.deepEqual(
+    pieces.flatMap((piece) => (piece.sentence ? [piece.sentence.text] : [])),
+    [
+      'Good morning everyone, and welcome to the show.',
+      'Today we talk about speech.',
+      'It is fun!',
+    ],
+  );
+  let previousEnd = 0;
+  for (const piece of pieces) {
+    assert.equal(piece.beginMs, previousEnd);
+    assert.ok(Math.abs(piece.endMs - piece.beginMs - (piece.pcm.length / 2 / 16000) * 1000) <= 1);
+    for (const word of piece.words)
+      assert.ok(word.beginMs >= piece.beginMs && word.endMs <= piece.endMs + 1);
+    previousEnd = piece.endMs;
+  }
+  const first = pieces[1]?.sentence;
+  assert.equal(first?.words[0]?.text, 'Good');
+  assert.equal(first?.words.at(-1)?.text, 'show.');
+});
+
+test('pitch moves without changing length; volume scales; speed shortens', async () => {
+  const text = 'The weather is lovely today.';
+  const base = await speech.tts.synthesize(speech.tts.plan({ text }));
+  const high = await speech.tts.synthesize(speech.tts.plan({ text, pitchOffset: 4 }));
+  const quiet = await speech.tts.synthesize(speech.tts.plan({ text, volume: 0.5 }));
+  const fast = await speech.tts.synthesize(speech.tts.plan({ text, speedRatio: 1.6 }));
+  assert.ok(
+    Math.abs(high.durationMs - base.durationMs) < base.durationMs * 0.08,
+    `${high.durationMs} vs ${base.durationMs}`,
+  );
+  assert.notDeepEqual(high.pcm.subarray(0, 4000), base.pcm.subarray(0, 4000));
+  assert.ok(Math.abs(rms(quiet.pcm) / rms(base.pcm) - 0.5) < 0.02);
+  assert.ok(fast.durationMs < base.durationMs * 0.75, `${fast.durationMs} vs ${base.durationMs}`);
+  const last = high.words.at(-1);
+  assert.ok(last && Math.abs(last.endMs - high.durationMs) < 250, 'times follow the shifted audio');
+});
+
+test('SSML breaks become silence of the asked length, and cues are built for subtitles', async () => {
+  const plain = await speech.tts.synthesize(speech.tts.plan({ text: 'One. Two.' }));
+  const paused = await speech.tts.synthesize(
+    speech.tts.plan({ text: '<speak>One.<break time="800ms"/>Two.</speak>', ssml: true }),
+  );
+  const added = paused.durationMs - plain.durationMs;
+  assert.ok(added > 650 && added < 950, `break added ${added} ms`);
+  assert.deepEqual(
+    paused.cues.map((cue) => cue.text),
+    ['One.', 'Two.'],
+  );
+  assert.ok((paused.cues[1]?.beginMs ?? 0) - (paused.cues[0]?.endMs ?? 0) >= 800);
+});
