@@ -65,19 +65,32 @@ const windowTable = (() => {
   return table;
 })();
 
-/** The low-pass kernel at `x` input samples from the output point; `cutoff` is 1 at the input's Nyquist. */
-function kernel(x: number, cutoff: number): number {
-  const scaled = Math.abs(x) * cutoff;
-  if (scaled >= halfTaps) return 0;
-  const window = windowTable[Math.round(scaled * tableSteps)] ?? 0;
-  const arg = Math.PI * scaled;
-  const sinc = scaled < 1e-9 ? 1 : Math.sin(arg) / arg;
-  return cutoff * sinc * window;
+const kernels = new Map<number, Float32Array>();
+
+/**
+ * The low-pass kernel for one cutoff (1 = the input's Nyquist), sampled every 1/tableSteps of an
+ * input sample out to its reach, so resampling costs table lookups and no trigonometry.
+ */
+function kernelFor(cutoff: number): Float32Array {
+  const cached = kernels.get(cutoff);
+  if (cached) return cached;
+  const reach = halfTaps / cutoff;
+  const table = new Float32Array(Math.ceil(reach * tableSteps) + 2);
+  for (let i = 0; i < table.length; i++) {
+    const scaled = (i / tableSteps) * cutoff;
+    if (scaled >= halfTaps) break;
+    const window = windowTable[Math.round(scaled * tableSteps)] ?? 0;
+    const arg = Math.PI * scaled;
+    table[i] = cutoff * (scaled < 1e-9 ? 1 : Math.sin(arg) / arg) * window;
+  }
+  if (kernels.size > 32) kernels.clear();
+  kernels.set(cutoff, table);
+  return table;
 }
 
 /**
- * Band-limited resampling (Kaiser-windowed sinc, 32 taps). Accepts any two rates, so a sound
- * can also be sped up or slowed down by declaring it was recorded at another rate.
+ * Band-limited resampling (Kaiser-windowed sinc, 32 taps at the narrower rate). Accepts any two
+ * rates, so a sound can also be sped up or slowed down by declaring it was recorded at another.
  */
 export function resample(pcm: Buffer, fromRate: number, toRate: number): Buffer {
   if (fromRate === toRate) return pcm;
@@ -87,13 +100,17 @@ export function resample(pcm: Buffer, fromRate: number, toRate: number): Buffer 
   const step = fromRate / toRate;
   // Below the input's Nyquist when going down, so nothing folds back as a whistle.
   const cutoff = Math.min(1, toRate / fromRate);
+  const table = kernelFor(cutoff);
   const reach = Math.ceil(halfTaps / cutoff);
   for (let i = 0; i < outLength; i++) {
     const center = i * step;
-    const first = Math.max(0, Math.floor(center) - reach + 1);
-    const last = Math.min(input.length - 1, Math.floor(center) + reach);
+    const base = Math.floor(center);
+    const first = Math.max(0, base - reach + 1);
+    const last = Math.min(input.length - 1, base + reach);
     let sum = 0;
-    for (let j = first; j <= last; j++) sum += (input[j] ?? 0) * kernel(center - j, cutoff);
+    for (let j = first; j <= last; j++) {
+      sum += (input[j] ?? 0) * (table[Math.round(Math.abs(center - j) * tableSteps)] ?? 0);
+    }
     output[i] = sum;
   }
   return toPcm(output);

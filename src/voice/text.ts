@@ -99,9 +99,12 @@ function splitLong(sentence: string, maxChars: number): string[] {
   return out;
 }
 
-/** The first phrase of a sentence (up to its first comma), synthesised alone to start audio sooner. */
-export function splitFirstPhrase(sentence: string, minChars = 12): [string, string] | [string] {
+/**
+ * The first phrase of a sentence (up to its first comma), synthesised alone so that audio starts
+ * sooner; worth it only when enough of the sentence is left to be spoken after it.
+ */
+export function splitFirstPhrase(sentence: string, minRest = 12): [string, string] | [string] {
   const match = /^(.{1,}?[,，、:：])\s*(.+)$/su.exec(sentence);
-  if (!match?.[1] || !match[2] || [...match[1]].length < minChars) return [sentence];
+  if (!match?.[1] || !match[2] || [...match[2]].length < minRest) return [sentence];
   return [match[1], match[2]];
 }

@@ -136,3 +136,13 @@ test('word error rate counts substitutions, deletions and insertions over normal
   assert.equal(wordErrorRate('', ''), 0);
   assert.equal(wordErrorRate('Mister Smith', 'mr smith'), 0);
 });
+
+test('a short opening phrase is spoken alone when the rest of the sentence is worth waiting for', () => {
+  assert.deepEqual(splitFirstPhrase('Hello, and welcome to the show.'), [
+    'Hello,',
+    'and welcome to the show.',
+  ]);
+  assert.deepEqual(splitFirstPhrase('No commas in this one at all.'), [
+    'No commas in this one at all.',
+  ]);
+});

@@ -20,44 +20,17 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Request = WithoutId<EspeakRequest>;
 
 /**
- * eSpeak NG kept warm in its own worker thread (libespeak-ng loaded once, in-process through
- * koffi). Output is 22050 Hz, the engine's only rate; the TTS service resamples. If the worker
- * dies, pending requests fail and the next request starts a new one.
+ * The one thread that owns libespeak-ng in this process. The library keeps global state, so
+ * every EspeakEngine shares it; it stops when the last engine closes. If it dies, pending
+ * requests fail and the next request starts a new one.
  */
-export class EspeakEngine implements TtsEngine {
-  readonly name = 'espeak';
+class EspeakThread {
+  users = 0;
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  async synthesize(text: string, options: SynthesisOptions): Promise<SynthesisResult> {
-    if (options.signal?.aborted) throw abortError(options.signal);
-    const answer = await this.call({
-      op: 'synthesize',
-      text,
-      voice: options.engineVoice,
-      rate: options.rate,
-    });
-    if (options.signal?.aborted) throw abortError(options.signal);
-    const result = answer.result;
-    if (!result) throw new Error('eSpeak NG returned no audio');
-    const pcm = Buffer.from(result.pcm.buffer, result.pcm.byteOffset, result.pcm.byteLength);
-    return {
-      pcm,
-      sampleRate: result.sampleRate,
-      durationMs: Math.round((pcm.length / 2 / result.sampleRate) * 1000),
-      phonemes: result.phonemes,
-      words: result.words,
-    };
-  }
-
-  /** The phoneme string (espeak-ng -x) for text, through the same front-end as synthesis. */
-  async phonemize(text: string, engineVoice: string): Promise<string> {
-    const answer = await this.call({ op: 'phonemize', text, voice: engineVoice });
-    return answer.phonemes ?? '';
-  }
-
-  private call(request: Request): Promise<EspeakAnswer> {
+  call(request: Request): Promise<EspeakAnswer> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -90,9 +63,58 @@ export class EspeakEngine implements TtsEngine {
     return worker;
   }
 
-  async close(): Promise<void> {
+  async terminate(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await worker.terminate();
+  }
+}
+
+const thread = new EspeakThread();
+
+/**
+ * eSpeak NG kept warm in its worker thread (libespeak-ng loaded once, in-process through
+ * koffi). Output is 22050 Hz, the engine's only rate; the TTS service resamples.
+ */
+export class EspeakEngine implements TtsEngine {
+  readonly name = 'espeak';
+  private closed = false;
+
+  constructor() {
+    thread.users++;
+  }
+
+  async synthesize(text: string, options: SynthesisOptions): Promise<SynthesisResult> {
+    if (options.signal?.aborted) throw abortError(options.signal);
+    const answer = await thread.call({
+      op: 'synthesize',
+      text,
+      voice: options.engineVoice,
+      rate: options.rate,
+    });
+    if (options.signal?.aborted) throw abortError(options.signal);
+    const result = answer.result;
+    if (!result) throw new Error('eSpeak NG returned no audio');
+    const pcm = Buffer.from(result.pcm.buffer, result.pcm.byteOffset, result.pcm.byteLength);
+    return {
+      pcm,
+      sampleRate: result.sampleRate,
+      durationMs: Math.round((pcm.length / 2 / result.sampleRate) * 1000),
+      phonemes: result.phonemes,
+      words: result.words,
+    };
+  }
+
+  /** The phoneme string (espeak-ng -x) for text, through the same front-end as synthesis. */
+  async phonemize(text: string, engineVoice: string): Promise<string> {
+    const answer = await thread.call({ op: 'phonemize', text, voice: engineVoice });
+    return answer.phonemes ?? '';
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    thread.users--;
+    if (thread.users === 0) await thread.terminate();
   }
 }
