@@ -1,17 +1,9 @@
 import { AppError } from '../errors/app-error.js';
-import type { AlignmentResult, AsrEngine, RecognitionResult } from '../engines/asr/asr.types.js';
+import type { AlignmentResult, AsrEngine, RecognitionStream } from '../engines/asr/asr.types.js';
 import { normalizeLanguage } from './voices.js';
 
 /** A recognition in progress, as callers see it. */
-export interface Recognition {
-  /** 16 kHz 16-bit mono PCM, in arrival order. */
-  write(pcm: Buffer): void;
-  /** The best guess so far. */
-  partial(): Promise<string>;
-  /** Ends the audio and resolves with the final text and word times. */
-  finish(): Promise<RecognitionResult>;
-  abort(): void;
-}
+export type Recognition = RecognitionStream;
 
 /** Speech to text for the socket and for recordings, over whichever engine serves a language. */
 export class AsrService {

@@ -1,76 +1,23 @@
-import { Worker } from 'node:worker_threads';
 import { abortError } from '../../media/process.runner.js';
+import { WorkerClient, type WithoutId, type WorkerAnswer } from '../worker-client.js';
 import type { EspeakOutput } from './espeak.synth.js';
 import type { EspeakRequest } from './espeak.worker.js';
 import type { SynthesisOptions, SynthesisResult, TtsEngine } from './tts.types.js';
 
-interface Pending {
-  readonly resolve: (value: EspeakAnswer) => void;
-  readonly reject: (error: Error) => void;
-}
-
-interface EspeakAnswer {
-  readonly id: number;
+interface EspeakAnswer extends WorkerAnswer {
   readonly result?: Omit<EspeakOutput, 'pcm'> & { pcm: Uint8Array };
   readonly phonemes?: string;
-  readonly error?: string;
 }
-
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-type Request = WithoutId<EspeakRequest>;
 
 /**
  * The one thread that owns libespeak-ng in this process. The library keeps global state, so
- * every EspeakEngine shares it; it stops when the last engine closes. If it dies, pending
- * requests fail and the next request starts a new one.
+ * every EspeakEngine shares it; it stops when the last engine closes.
  */
-class EspeakThread {
-  users = 0;
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-
-  call(request: Request): Promise<EspeakAnswer> {
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.ref();
-      worker.postMessage({ ...request, id });
-    });
-  }
-
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const worker = new Worker(new URL('./espeak.worker.js', import.meta.url));
-    worker.unref();
-    worker.on('message', (answer: EspeakAnswer) => {
-      const pending = this.pending.get(answer.id);
-      if (!pending) return;
-      this.pending.delete(answer.id);
-      if (this.pending.size === 0) worker.unref();
-      if (answer.error !== undefined) pending.reject(new Error(`eSpeak NG: ${answer.error}`));
-      else pending.resolve(answer);
-    });
-    const fail = (error: Error) => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const pending of this.pending.values()) pending.reject(error);
-      this.pending.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`eSpeak NG worker stopped (exit ${code})`)));
-    this.worker = worker;
-    return worker;
-  }
-
-  async terminate(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker) await worker.terminate();
-  }
-}
-
-const thread = new EspeakThread();
+const thread = new WorkerClient<WithoutId<EspeakRequest>, EspeakAnswer>(
+  new URL('./espeak.worker.js', import.meta.url),
+  'eSpeak NG',
+);
+let users = 0;
 
 /**
  * eSpeak NG kept warm in its worker thread (libespeak-ng loaded once, in-process through
@@ -81,7 +28,7 @@ export class EspeakEngine implements TtsEngine {
   private closed = false;
 
   constructor() {
-    thread.users++;
+    users++;
   }
 
   async synthesize(text: string, options: SynthesisOptions): Promise<SynthesisResult> {
@@ -114,7 +61,7 @@ export class EspeakEngine implements TtsEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    thread.users--;
-    if (thread.users === 0) await thread.terminate();
+    users--;
+    if (users === 0) await thread.terminate();
   }
 }
