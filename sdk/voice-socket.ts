@@ -10,6 +10,7 @@ export interface VoiceMessage {
   readonly code?: number;
   readonly message?: string;
   readonly fix?: string;
+  readonly detail?: ReadonlyArray<{ field: string; problem: string }>;
   readonly tts?: {
     readonly type: 'audio' | 'timestamp' | 'eof' | 'subtitle';
     readonly id?: unknown;

@@ -1,9 +1,15 @@
 import { AppError, badParams, isAppError, type FieldProblem } from '../errors/app-error.js';
 import { isAbortError } from '../media/process.runner.js';
 import { durationMs, toWav } from '../media/pcm.js';
+import type { WordTiming } from '../engines/tts/tts.types.js';
 import type { AsrService, Recognition } from './asr.service.js';
 import { buildCues, renderSrt } from './subtitles.js';
-import type { TtsService } from './tts.service.js';
+import {
+  wordsWithSentenceEnds,
+  type TimedSentence,
+  type TtsRequest,
+  type TtsService,
+} from './tts.service.js';
 
 /** What the session needs from a WebSocket. */
 export interface StreamTransport {
@@ -23,12 +29,8 @@ export interface StreamLimits {
 
 interface TtsSettings {
   readonly format: 'pcm' | 'wav';
-  readonly voice: string | undefined;
-  readonly language: string | undefined;
-  readonly speedRatio: number | undefined;
-  readonly pitchOffset: number | undefined;
-  readonly volume: number | undefined;
-  readonly sampleRate: number;
+  /** Everything of a TTS request but its text, from the Starter. */
+  readonly request: Omit<TtsRequest, 'text' | 'ssml'>;
   readonly sentenceTime: boolean;
   readonly wordTime: boolean;
   readonly subtitle: 'srt' | undefined;
@@ -49,6 +51,11 @@ type Json = Record<string, unknown>;
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Word times as the protocol writes them. */
+function wireWords(words: readonly WordTiming[]) {
+  return words.map((word) => ({ text: word.text, begin_ms: word.beginMs, end_ms: word.endMs }));
 }
 
 /** The protocol's error shape: any status but "ok", with the catalog's code, message and fix. */
@@ -215,18 +222,8 @@ export class VoiceStreamSession {
       ? this.asrSettings(isObject(message.asr) ? message.asr : {}, problems)
       : undefined;
     if (problems.length > 0) throw badParams(problems);
-    if (tts) {
-      // Refuse an unknown voice or language now, not at the first sentence.
-      this.services.tts.plan({
-        text: 'ok',
-        ...(tts.voice !== undefined ? { voice: tts.voice } : {}),
-        ...(tts.language !== undefined ? { language: tts.language } : {}),
-        sampleRate: tts.sampleRate,
-        ...(tts.speedRatio !== undefined ? { speedRatio: tts.speedRatio } : {}),
-        ...(tts.pitchOffset !== undefined ? { pitchOffset: tts.pitchOffset } : {}),
-        ...(tts.volume !== undefined ? { volume: tts.volume } : {}),
-      });
-    }
+    // Refuse an unknown voice or language, or a bad rate, now rather than at the first sentence.
+    if (tts) this.services.tts.plan({ ...tts.request, text: 'ok' });
     if (asr) this.services.asr.checkLanguage(asr.language);
     this.tts = tts;
     this.asr = asr;
@@ -248,14 +245,17 @@ export class VoiceStreamSession {
     const speedRatio = optionalNumber(section, 'speed_ratio', problems, 'tts');
     const pitchOffset = optionalNumber(section, 'pitch_offset', problems, 'tts');
     const volume = optionalNumber(section, 'volume', problems, 'tts');
+    const request: Omit<TtsRequest, 'text' | 'ssml'> = {
+      ...(qid ? { voice: qid } : {}),
+      ...(language ? { language } : {}),
+      ...(speedRatio !== undefined ? { speedRatio } : {}),
+      ...(pitchOffset !== undefined ? { pitchOffset } : {}),
+      ...(volume !== undefined ? { volume } : {}),
+      sampleRate: optionalNumber(section, 'sample_rate', problems, 'tts') ?? 16000,
+    };
     return {
       format: format === 'wav' ? 'wav' : 'pcm',
-      voice: qid === '' ? undefined : qid,
-      language: language === '' ? undefined : language,
-      speedRatio,
-      pitchOffset,
-      volume,
-      sampleRate: optionalNumber(section, 'sample_rate', problems, 'tts') ?? 16000,
+      request,
       sentenceTime: flag(section, 'sentence_time'),
       wordTime: flag(section, 'word_time'),
       subtitle: subtitle === 'srt' ? 'srt' : undefined,
@@ -278,7 +278,6 @@ export class VoiceStreamSession {
     const settings = this.tts;
     if (!settings)
       throw protocolError('this socket was started without TTS: send a Starter with type TTS3');
-    const id = message.id === undefined ? undefined : message.id;
     const text =
       typeof message.query === 'string'
         ? message.query
@@ -287,22 +286,13 @@ export class VoiceStreamSession {
           : undefined;
     if (text === undefined) throw badParams([{ field: 'query', problem: 'must be a string' }]);
     // Validated now, answered in order: a refused request does not wait behind earlier ones.
-    const plan = this.services.tts.plan({
-      text,
-      ssml: flag(message, 'ssml'),
-      ...(settings.voice !== undefined ? { voice: settings.voice } : {}),
-      ...(settings.language !== undefined ? { language: settings.language } : {}),
-      ...(settings.speedRatio !== undefined ? { speedRatio: settings.speedRatio } : {}),
-      ...(settings.pitchOffset !== undefined ? { pitchOffset: settings.pitchOffset } : {}),
-      ...(settings.volume !== undefined ? { volume: settings.volume } : {}),
-      sampleRate: settings.sampleRate,
-    });
-    const tag = id === undefined ? {} : { id };
+    const plan = this.services.tts.plan({ ...settings.request, text, ssml: flag(message, 'ssml') });
+    const tag = message.id === undefined ? {} : { id: message.id };
     this.busy++;
     this.ttsQueue = this.ttsQueue.then(async () => {
       try {
         const whole: Buffer[] = [];
-        const words: { text: string; beginMs: number; endMs: number; sentenceEnd?: boolean }[] = [];
+        const sentences: TimedSentence[] = [];
         for await (const piece of this.services.tts.stream(plan, this.abort.signal)) {
           if (settings.format === 'pcm') {
             for (let at = 0; at < piece.pcm.length; at += audioChunkBytes) {
@@ -317,11 +307,7 @@ export class VoiceStreamSession {
           }
           const sentence = piece.sentence;
           if (!sentence) continue;
-          words.push(
-            ...sentence.words.map((word, index) =>
-              index === sentence.words.length - 1 ? { ...word, sentenceEnd: true } : word,
-            ),
-          );
+          sentences.push(sentence);
           if (settings.sentenceTime || settings.wordTime) {
             this.reply({
               status: 'ok',
@@ -336,15 +322,7 @@ export class VoiceStreamSession {
                       },
                     }
                   : {}),
-                ...(settings.wordTime
-                  ? {
-                      word_times: sentence.words.map((word) => ({
-                        text: word.text,
-                        begin_ms: word.beginMs,
-                        end_ms: word.endMs,
-                      })),
-                    }
-                  : {}),
+                ...(settings.wordTime ? { word_times: wireWords(sentence.words) } : {}),
                 ...tag,
               },
             });
@@ -366,7 +344,12 @@ export class VoiceStreamSession {
         if (settings.subtitle === 'srt') {
           this.reply({
             status: 'ok',
-            tts: { type: 'subtitle', format: 'srt', data: renderSrt(buildCues(words)), ...tag },
+            tts: {
+              type: 'subtitle',
+              format: 'srt',
+              data: renderSrt(buildCues(wordsWithSentenceEnds(sentences))),
+              ...tag,
+            },
           });
         }
         this.reply({ status: 'ok', tts: { type: 'eof', ...tag } });
@@ -413,15 +396,7 @@ export class VoiceStreamSession {
       .finish()
       .then(
         (result) => {
-          const words = settings.wordTime
-            ? {
-                word_times: result.words.map((word) => ({
-                  text: word.text,
-                  begin_ms: word.beginMs,
-                  end_ms: word.endMs,
-                })),
-              }
-            : {};
+          const words = settings.wordTime ? { word_times: wireWords(result.words) } : {};
           this.reply({ status: 'ok', asr: { type: 'final', text: result.text, ...words } });
           this.reply({ status: 'ok', asr: { type: 'eof' } });
         },

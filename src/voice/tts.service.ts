@@ -97,6 +97,17 @@ const shift = (timing: { beginMs: number; endMs: number }, scale: number, offset
   endMs: Math.round(timing.endMs * scale + offsetMs),
 });
 
+/** All the words of some sentences, each sentence's last word marked, for subtitle cues. */
+export function wordsWithSentenceEnds(
+  sentences: readonly TimedSentence[],
+): (WordTiming & { sentenceEnd?: boolean })[] {
+  return sentences.flatMap((sentence) =>
+    sentence.words.map((word, index) =>
+      index === sentence.words.length - 1 ? { ...word, sentenceEnd: true } : word,
+    ),
+  );
+}
+
 /**
  * Text to speech for every caller (socket, video synthesis, live): validates a request at once,
  * then speaks it sentence by sentence, each piece timed exactly, with the next piece already being
@@ -221,11 +232,7 @@ export class TtsService {
       if (piece.sentence) sentences.push(piece.sentence);
       endMs = piece.endMs;
     }
-    const words = sentences.flatMap((sentence) =>
-      sentence.words.map((word, index) =>
-        index === sentence.words.length - 1 ? { ...word, sentenceEnd: true } : word,
-      ),
-    );
+    const words = wordsWithSentenceEnds(sentences);
     return {
       pcm: Buffer.concat(pcm),
       sampleRate: plan.sampleRate,

@@ -232,3 +232,29 @@ test('no Starter within the timeout, or an idle socket, is closed; pings keep it
   clearInterval(pinger);
   pinged.close();
 });
+
+test('one socket can both speak and listen; SSML and prosody settings are honoured', async () => {
+  const socket = await VoiceSocket.open(base, token);
+  const refused = await socket.start({ type: 'TTS3', tts: { speed_ratio: 9 } });
+  assert.equal(refused?.code, 3333);
+  assert.deepEqual(refused?.detail, [{ field: 'speed_ratio', problem: 'must be 0.5 to 2' }]);
+  const ok = await socket.start({
+    type: 'TTS3+ASR5',
+    tts: { speed_ratio: 0.9, pitch_offset: -2, volume: 1.2 },
+    asr: { language: 'en-US' },
+  });
+  assert.deepEqual(ok, { status: 'ok' });
+  const spoken = await socket.speak(
+    's',
+    '<speak>Please call me <break time="300ms"/> tomorrow morning.</speak>',
+    true,
+  );
+  assert.equal(spoken.messages.at(-1)?.tts?.type, 'eof');
+  const answers = await socket.recognize(Buffer.concat([spoken.audio, Buffer.alloc(8000)]));
+  assert.deepEqual(
+    answers.map((answer) => answer.asr?.type),
+    ['final', 'eof'],
+  );
+  assert.match(answers[0]?.asr?.text ?? '', /call me|tomorrow/);
+  socket.close();
+});
