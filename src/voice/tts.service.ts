@@ -3,6 +3,7 @@ import { AppError, badParams } from '../errors/app-error.js';
 import { abortError } from '../media/process.runner.js';
 import { applyGain, resample, sampleCount, silence } from '../media/pcm.js';
 import type { PhonemeTiming, TtsEngine, WordTiming } from '../engines/tts/tts.types.js';
+import { normalizeEnglish } from './english.js';
 import { parseSsml, type SpeechSegment } from './ssml.js';
 import { buildCues, type Cue } from './subtitles.js';
 import { splitFirstPhrase, splitSentences, validateTtsText } from './text.js';
@@ -140,8 +141,10 @@ export class TtsService {
       : [{ text: request.text, rate: 1, pitchSemitones: 0, pauseAfterMs: 0 }];
     validateTtsText(segments.map((segment) => segment.text).join('\n'), this.config.ttsMaxChars);
     const units: Unit[] = [];
+    const readable = (text: string) =>
+      voice.language.startsWith('en') ? normalizeEnglish(text, voice.language) : text;
     for (const segment of segments) {
-      const sentences = splitSentences(segment.text);
+      const sentences = splitSentences(readable(segment.text));
       sentences.forEach((sentence, index) => {
         // The very first sentence speaks its first phrase alone, so audio starts sooner.
         const pieces = units.length === 0 ? splitFirstPhrase(sentence) : [sentence];

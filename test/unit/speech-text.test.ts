@@ -9,6 +9,7 @@ import {
   splitSentences,
   validateTtsText,
 } from '../../src/voice/text.js';
+import { normalizeEnglish } from '../../src/voice/english.js';
 import { wordErrorRate } from '../../src/voice/wer.js';
 
 test('more than 80 characters without punctuation is refused with the FAQ message', () => {
@@ -145,4 +146,11 @@ test('a short opening phrase is spoken alone when the rest of the sentence is wo
   assert.deepEqual(splitFirstPhrase('No commas in this one at all.'), [
     'No commas in this one at all.',
   ]);
+});
+
+test('numeric dates are read as dates, month first in US English and day first elsewhere', () => {
+  assert.equal(normalizeEnglish('Due 2024-03-05.', 'en-US'), 'Due March 5, 2024.');
+  assert.equal(normalizeEnglish('Due 3/5/2024.', 'en-US'), 'Due March 5, 2024.');
+  assert.equal(normalizeEnglish('Due 3/5/2024.', 'en-GB'), 'Due May 3, 2024.');
+  assert.equal(normalizeEnglish('Room 2024-13-45 and 1/2', 'en-US'), 'Room 2024-13-45 and 1/2');
 });

@@ -94,3 +94,11 @@ test('SSML breaks become silence of the asked length, and cues are built for sub
   );
   assert.ok((paused.cues[1]?.beginMs ?? 0) - (paused.cues[0]?.endMs ?? 0) >= 800);
 });
+
+test('an English numeric date is spoken as a date, and its words say so', async () => {
+  const spoken = await speech.tts.synthesize(speech.tts.plan({ text: 'We met on 2024-03-05.' }));
+  assert.deepEqual(
+    spoken.words.map((word) => word.text),
+    ['We', 'met', 'on', 'March', '5,', '2024.'],
+  );
+});
