@@ -119,7 +119,7 @@ async function main(dataDir: string, children: ChildProcess[]): Promise<void> {
   // TTS speed: engine alone (the floor) and through the service (pitch/resample/timing work).
   const festival = new FestivalEngine();
   const espeak = new EspeakEngine();
-  const speech = openSpeech({ ttsMaxChars: 20000 });
+  const speech = openSpeech({ ttsMaxChars: 20000, asrMaxStreams: 1, festivalProcesses: 2 });
   await engineSentences(festival, 'cmu_us_slt_arctic_hts', 'Warm up.');
   await engineSentences(espeak, 'cmn-latn-pinyin', '你好。');
   await speech.tts.synthesize(speech.tts.plan({ text: 'Warm up.' }));

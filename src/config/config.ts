@@ -36,9 +36,11 @@ export interface Config {
   readonly callbackMaxAttempts: number;
   readonly callbackTimeoutSeconds: number;
   readonly ttsMaxChars: number;
+  readonly festivalProcesses: number;
   readonly voiceStarterTimeoutSeconds: number;
   readonly voiceIdleTimeoutSeconds: number;
   readonly asrMaxSeconds: number;
+  readonly asrMaxStreams: number;
 }
 
 /** Every bad setting, reported together so the operator fixes them in one go. */

@@ -175,6 +175,13 @@ export const optionDefs = {
     min: 100,
     doc: 'Longest text one TTS request may hold, in characters.',
   },
+  festivalProcesses: {
+    env: 'ANIMA_FESTIVAL_PROCESSES',
+    kind: 'int',
+    default: '2',
+    min: 1,
+    doc: 'Warm Festival processes for English TTS (each about 330 MB); a request goes to the least busy.',
+  },
   voiceStarterTimeoutSeconds: {
     env: 'ANIMA_VOICE_STARTER_TIMEOUT',
     kind: 'int',
@@ -188,6 +195,13 @@ export const optionDefs = {
     default: '60',
     min: 1,
     doc: 'Seconds a streaming voice socket may stay silent (no message, no ping) before it is closed.',
+  },
+  asrMaxStreams: {
+    env: 'ANIMA_ASR_MAX_STREAMS',
+    kind: 'int',
+    default: '4',
+    min: 1,
+    doc: 'Speech recognitions running at once (each holds a decoder of about 90 MB); more are refused as busy.',
   },
   asrMaxSeconds: {
     env: 'ANIMA_ASR_MAX_SECONDS',

@@ -239,6 +239,13 @@ export const errorCatalog = Object.freeze({
     'Send raw 16 kHz 16-bit little-endian mono PCM (no WAV header) in 1280-byte chunks; convert with ffmpeg -i in.wav -ar 16000 -ac 1 -f s16le out.pcm.',
   ),
 
+  asrBusy: entry(
+    7009,
+    503,
+    'speech recognition is busy: {max} recognitions are already running',
+    'Retry in a moment, or ask the operator to raise ANIMA_ASR_MAX_STREAMS if the machine has the memory.',
+  ),
+
   // Task errors users already know (public: FAQ), word for word.
   avatarModelInvalid: entry(
     6001,

@@ -7,7 +7,13 @@ export type Recognition = RecognitionStream;
 
 /** Speech to text for the socket and for recordings, over whichever engine serves a language. */
 export class AsrService {
-  constructor(private readonly engine: AsrEngine) {}
+  private active = 0;
+
+  /** `maxStreams` bounds live recognitions: each holds a loaded decoder (about 90 MB). */
+  constructor(
+    private readonly engine: AsrEngine,
+    private readonly maxStreams: number,
+  ) {}
 
   get languages(): readonly string[] {
     return this.engine.languages;
@@ -27,7 +33,27 @@ export class AsrService {
   }
 
   start(language: string): Recognition {
-    return this.engine.start(this.checkLanguage(language));
+    const canonical = this.checkLanguage(language);
+    if (this.active >= this.maxStreams) throw new AppError('asrBusy', { max: this.maxStreams });
+    const stream = this.engine.start(canonical);
+    this.active++;
+    let ended = false;
+    const end = () => {
+      if (!ended) this.active--;
+      ended = true;
+    };
+    return {
+      write: (pcm) => stream.write(pcm),
+      partial: () => stream.partial(),
+      finish: () => {
+        end();
+        return stream.finish();
+      },
+      abort: () => {
+        end();
+        stream.abort();
+      },
+    };
   }
 
   /** Word and phoneme times of a known transcript in recorded speech (16 kHz mono PCM). */

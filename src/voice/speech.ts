@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import { PocketSphinxEngine } from '../engines/asr/pocketsphinx.engine.js';
+import { EnginePool } from '../engines/tts/engine-pool.js';
 import { EspeakEngine } from '../engines/tts/espeak.engine.js';
 import { FestivalEngine } from '../engines/tts/festival.engine.js';
 import { AsrService } from './asr.service.js';
@@ -13,13 +14,17 @@ export interface SpeechServices {
   close(): Promise<void>;
 }
 
-export function openSpeech(config: Pick<Config, 'ttsMaxChars'>): SpeechServices {
-  const festival = new FestivalEngine();
+export function openSpeech(
+  config: Pick<Config, 'ttsMaxChars' | 'asrMaxStreams' | 'festivalProcesses'>,
+): SpeechServices {
+  const festival = new EnginePool(
+    Array.from({ length: config.festivalProcesses }, () => new FestivalEngine()),
+  );
   const espeak = new EspeakEngine();
   const pocketsphinx = new PocketSphinxEngine();
   return {
     tts: new TtsService({ festival, espeak }, () => builtInVoices, config),
-    asr: new AsrService(pocketsphinx),
+    asr: new AsrService(pocketsphinx, config.asrMaxStreams),
     async close() {
       await Promise.all([festival.close(), espeak.close(), pocketsphinx.close()]);
     },

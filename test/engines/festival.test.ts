@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, test } from 'node:test';
+import { EnginePool } from '../../src/engines/tts/engine-pool.js';
 import { FestivalEngine, schemeString } from '../../src/engines/tts/festival.engine.js';
 
 const engine = new FestivalEngine();
@@ -91,4 +93,46 @@ test('words keep their written form: a number read as several words is one timed
   );
   const price = result.words[3];
   assert.ok(price && price.endMs - price.beginMs > 800, 'twelve dollars fifty takes its time');
+});
+
+test('a pool spreads concurrent requests over its warm processes', async () => {
+  const members = [new FestivalEngine(), new FestivalEngine()];
+  const pool = new EnginePool(members);
+  try {
+    const texts = ['First one.', 'Second one.', 'Third one.', 'Fourth one.'];
+    const results = await Promise.all(texts.map((text) => pool.synthesize(text, slt)));
+    assert.deepEqual(
+      results.map((result) => result.words.map((word) => word.text).join(' ')),
+      texts,
+    );
+    const pids = members.map(
+      (member) => (member as unknown as { child?: { pid?: number } }).child?.pid,
+    );
+    assert.ok(pids[0] && pids[1] && pids[0] !== pids[1], 'both processes served');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('concurrent first requests start one process, not one each', async () => {
+  const fresh = new FestivalEngine();
+  try {
+    await Promise.all(['One.', 'Two.', 'Three.'].map((text) => fresh.synthesize(text, slt)));
+    const child = (fresh as unknown as { child?: { pid?: number } }).child;
+    const siblings = fs
+      .readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[3] === String(process.pid);
+        } catch {
+          return false;
+        }
+      });
+    assert.ok(child?.pid && siblings.includes(String(child.pid)));
+    // This file's own engine may be running too; the fresh one added exactly one process.
+    assert.ok(siblings.length <= 2, `festival children: ${siblings.length}`);
+  } finally {
+    await fresh.close();
+  }
 });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,7 +48,7 @@ export class FestivalEngine implements TtsEngine {
 
   async synthesize(text: string, options: SynthesisOptions): Promise<SynthesisResult> {
     if (options.signal?.aborted) throw abortError(options.signal);
-    const child = await this.ensureStarted();
+    const child = this.ensureStarted();
     const id = this.nextId++;
     const file = path.join(this.workDir ?? os.tmpdir(), `${id}.raw`);
     const voice = options.engineVoice;
@@ -88,9 +89,10 @@ export class FestivalEngine implements TtsEngine {
     return synthesized;
   }
 
-  private async ensureStarted(): Promise<ChildProcessWithoutNullStreams> {
+  /** Synchronous up to the spawn, so concurrent first requests share one process. */
+  private ensureStarted(): ChildProcessWithoutNullStreams {
     if (this.child && this.child.exitCode === null) return this.child;
-    this.workDir ??= await fs.mkdtemp(path.join(os.tmpdir(), 'anima-festival-'));
+    this.workDir ??= mkdtempSync(path.join(os.tmpdir(), 'anima-festival-'));
     const child = spawn('festival', ['--pipe'], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' },

@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { AppError } from '../../src/errors/app-error.js';
 import { openSpeech } from '../../src/voice/speech.js';
 
-const speech = openSpeech({ ttsMaxChars: 2000 });
+const speech = openSpeech({ ttsMaxChars: 2000, asrMaxStreams: 1, festivalProcesses: 2 });
 after(() => speech.close());
 
 function rms(pcm: Buffer): number {
@@ -101,4 +101,15 @@ test('an English numeric date is spoken as a date, and its words say so', async 
     spoken.words.map((word) => word.text),
     ['We', 'met', 'on', 'March', '5,', '2024.'],
   );
+});
+
+test('recognitions beyond the limit are refused as busy until one ends', async () => {
+  const first = speech.asr.start('en-US');
+  assert.equal(refusal(() => speech.asr.start('en-US')).code, 7009);
+  assert.equal(refusal(() => speech.asr.start('zh-CN')).code, 7004);
+  first.abort();
+  const second = speech.asr.start('en');
+  second.write(Buffer.alloc(3200));
+  assert.equal((await second.finish()).text, '');
+  speech.asr.start('en-US').abort();
 });
