@@ -122,7 +122,8 @@ async function main(dataDir: string, children: ChildProcess[]): Promise<void> {
   const speech = openSpeech({ ttsMaxChars: 20000, asrMaxStreams: 1, festivalProcesses: 2 });
   await engineSentences(festival, 'cmu_us_slt_arctic_hts', 'Warm up.');
   await engineSentences(espeak, 'cmn-latn-pinyin', '你好。');
-  await speech.tts.synthesize(speech.tts.plan({ text: 'Warm up.' }));
+  // Two sentences at once, so both warm Festival processes have loaded their voice.
+  await speech.tts.synthesize(speech.tts.plan({ text: 'Warm up. Warm up again.' }));
   await speech.tts.synthesize(speech.tts.plan({ text: '你好。', language: 'zh-CN' }));
   out(
     '\n| TTS (paragraph, 16 kHz) | audio s | wall s | CPU s | audio s per CPU s | audio s per wall s |',

@@ -93,6 +93,8 @@ const rangeFields = {
   volume: { ...ttsLimits.volume, normal: 1 },
 } as const;
 
+const synthesisAhead = 2;
+
 const shift = (timing: { beginMs: number; endMs: number }, scale: number, offsetMs: number) => ({
   beginMs: Math.round(timing.beginMs * scale + offsetMs),
   endMs: Math.round(timing.endMs * scale + offsetMs),
@@ -179,14 +181,21 @@ export class TtsService {
     let samples = 0;
     let sentenceWords: WordTiming[] = [];
     let sentenceBegin: number | undefined;
-    const render = (unit: Unit) => this.render(plan, unit, signal);
-    let next: Promise<Rendered> | undefined = plan.units[0] ? render(plan.units[0]) : undefined;
+    // Pieces are synthesised ahead of delivery, two at a time: with several warm engine
+    // processes the next piece is made while this one is, and never more than two wait.
+    const ahead: Promise<Rendered>[] = [];
+    let queued = 0;
+    const fill = () => {
+      while (ahead.length < synthesisAhead && queued < plan.units.length) {
+        ahead.push(this.render(plan, plan.units[queued++] as Unit, signal));
+      }
+    };
     try {
       for (let index = 0; index < plan.units.length; index++) {
         const unit = plan.units[index] as Unit;
-        const rendered = await (next as Promise<Rendered>);
-        const following = plan.units[index + 1];
-        next = following ? render(following) : undefined;
+        fill();
+        const rendered = await (ahead.shift() as Promise<Rendered>);
+        fill();
         if (signal?.aborted) throw abortError(signal);
         const offsetMs = (samples / plan.sampleRate) * 1000;
         const pause = silence(unit.pauseAfterMs, plan.sampleRate);
@@ -219,7 +228,7 @@ export class TtsService {
       }
     } finally {
       // A piece synthesised ahead and never delivered must not surface as an unhandled rejection.
-      next?.catch(() => undefined);
+      for (const piece of ahead) piece.catch(() => undefined);
     }
   }
 
