@@ -3,7 +3,7 @@ import { isAbortError } from '../media/process.runner.js';
 import { durationMs, toWav } from '../media/pcm.js';
 import type { WordTiming } from '../engines/tts/tts.types.js';
 import type { AsrService, Recognition } from './asr.service.js';
-import { buildCues, renderSrt } from './subtitles.js';
+import { buildCues, renderSrt, renderWebVtt } from './subtitles.js';
 import {
   wordsWithSentenceEnds,
   type TimedSentence,
@@ -33,7 +33,7 @@ interface TtsSettings {
   readonly request: Omit<TtsRequest, 'text' | 'ssml'>;
   readonly sentenceTime: boolean;
   readonly wordTime: boolean;
-  readonly subtitle: 'srt' | undefined;
+  readonly subtitle: 'srt' | 'vtt' | undefined;
 }
 
 interface AsrSettings {
@@ -237,8 +237,8 @@ export class VoiceStreamSession {
     if (format !== 'pcm' && format !== 'wav')
       problems.push({ field: 'tts.format', problem: 'must be pcm or wav' });
     const subtitle = optionalString(section, 'subtitle', problems, 'tts');
-    if (subtitle !== undefined && subtitle !== '' && subtitle !== 'srt') {
-      problems.push({ field: 'tts.subtitle', problem: 'must be srt' });
+    if (subtitle !== undefined && subtitle !== '' && subtitle !== 'srt' && subtitle !== 'vtt') {
+      problems.push({ field: 'tts.subtitle', problem: 'must be srt or vtt' });
     }
     const qid = optionalString(section, 'qid', problems, 'tts');
     const language = optionalString(section, 'language', problems, 'tts');
@@ -258,7 +258,7 @@ export class VoiceStreamSession {
       request,
       sentenceTime: flag(section, 'sentence_time'),
       wordTime: flag(section, 'word_time'),
-      subtitle: subtitle === 'srt' ? 'srt' : undefined,
+      subtitle: subtitle === 'srt' || subtitle === 'vtt' ? subtitle : undefined,
     };
   }
 
@@ -341,15 +341,12 @@ export class VoiceStreamSession {
             },
           });
         }
-        if (settings.subtitle === 'srt') {
+        if (settings.subtitle) {
+          const cues = buildCues(wordsWithSentenceEnds(sentences));
+          const data = settings.subtitle === 'srt' ? renderSrt(cues) : renderWebVtt(cues);
           this.reply({
             status: 'ok',
-            tts: {
-              type: 'subtitle',
-              format: 'srt',
-              data: renderSrt(buildCues(wordsWithSentenceEnds(sentences))),
-              ...tag,
-            },
+            tts: { type: 'subtitle', format: settings.subtitle, data, ...tag },
           });
         }
         this.reply({ status: 'ok', tts: { type: 'eof', ...tag } });

@@ -116,6 +116,12 @@ test('wav comes whole, 24 kHz on request, with SRT subtitles; a refused request 
   const again = await socket.speak('y', 'Still here.');
   assert.equal(again.messages.at(-1)?.tts?.type, 'eof');
   socket.close();
+
+  const vtt = await started({ type: 'TTS3', tts: { subtitle: 'vtt' } });
+  const captioned = await vtt.speak('v', 'Captions, please.');
+  const track = captioned.messages.find((message) => message.tts?.type === 'subtitle')?.tts;
+  assert.match(track?.data ?? '', /^WEBVTT\n\n00:00:00\.\d{3} --> /);
+  vtt.close();
 });
 
 test('Mandarin text is spoken by the Mandarin voice, with Chinese words timed', async () => {
