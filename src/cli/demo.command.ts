@@ -1,5 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { AnimaClient } from '../../sdk/client.js';
+import { VoiceSocket } from '../../sdk/voice-socket.js';
+import { toWav } from '../media/pcm.js';
 import { startServer } from '../server/serve.js';
 import { productHandlers } from '../tasks/handlers.js';
 import { samplesDir } from '../util/paths.js';
@@ -7,8 +10,9 @@ import { parseCommand } from './args.js';
 
 /**
  * `anima demo`: starts the server on the embedded defaults, makes a demo app, and walks the API
- * the way a client would (sign → token → upload a bundled clip → signed download link), printing
- * each step and the commands to try next. It keeps serving unless --once is given.
+ * the way a client would (sign → token → upload a bundled clip → signed download link → speech
+ * over the streaming voice socket, both ways), printing each step and the commands to try next.
+ * It keeps serving unless --once is given.
  */
 export async function runDemoCommand(
   argv: readonly string[],
@@ -33,11 +37,15 @@ export async function runDemoCommand(
     const uploaded = await client.upload(clip);
     const download = await fetch(uploaded.url);
     const bytes = (await download.arrayBuffer()).byteLength;
+    const speech = await speakAndListen(server.url, grant.accessToken, config.dataDir);
     print(`Anima is running at ${server.url} (data in ${config.dataDir})
   demo app:     appId ${app.appId}  appKey ${app.appKey}
   token:        exchanged an MD5 sign for an access token valid ${grant.expiresIn} s
   upload:       ${path.basename(clip)} -> fileId ${uploaded.fileId} (${uploaded.mimeType}, ${uploaded.size} bytes)
   download:     the signed link returned ${download.status} with ${bytes} bytes
+  speech:       ${speech.english} (${speech.englishMs} ms of audio; first audio after ${speech.firstAudioMs} ms, engines starting cold)
+                ${speech.mandarin}
+  recognised:   "${speech.heard}"
   API docs:     ${server.url}/docs
 
 Try it yourself:
@@ -53,5 +61,54 @@ Try it yourself:
     return 0;
   } finally {
     await server.close();
+  }
+}
+
+/** One TTS request on its own socket: the audio and the messages that came with it. */
+async function speakOnce(url: string, token: string, tts: object, text: string) {
+  const socket = await VoiceSocket.open(url, token);
+  try {
+    await socket.start({ type: 'TTS3', tts });
+    return await socket.speak('demo', text);
+  } finally {
+    socket.close();
+  }
+}
+
+/** Speaks English and Mandarin over the voice socket into WAV files, then recognises the English. */
+async function speakAndListen(url: string, token: string, dataDir: string) {
+  const folder = path.join(dataDir, 'demo');
+  fs.mkdirSync(folder, { recursive: true });
+  const english = await speakOnce(
+    url,
+    token,
+    { format: 'pcm', subtitle: 'srt' },
+    'Hello, I am Anima, your own digital human. It is nice to meet you.',
+  );
+  const englishFile = path.join(folder, 'hello-en.wav');
+  fs.writeFileSync(englishFile, toWav(english.audio, 16000));
+  const srt = english.messages.find((message) => message.tts?.type === 'subtitle')?.tts?.data;
+  if (srt) fs.writeFileSync(path.join(folder, 'hello-en.srt'), srt);
+  const mandarin = await speakOnce(
+    url,
+    token,
+    { format: 'pcm', language: 'zh-CN' },
+    '你好，我是你的数字人。今天是2026年11月26日。',
+  );
+  const mandarinFile = path.join(folder, 'hello-zh.wav');
+  fs.writeFileSync(mandarinFile, toWav(mandarin.audio, 16000));
+  const asr = await VoiceSocket.open(url, token);
+  try {
+    await asr.start({ type: 'ASR5', asr: { language: 'en-US' } });
+    const answers = await asr.recognize(english.audio);
+    return {
+      english: englishFile,
+      englishMs: Math.round((english.audio.length / 32000) * 1000),
+      firstAudioMs: Math.round(english.firstAudioMs),
+      mandarin: mandarinFile,
+      heard: answers.find((answer) => answer.asr?.type === 'final')?.asr?.text ?? '',
+    };
+  } finally {
+    asr.close();
   }
 }
