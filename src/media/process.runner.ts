@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 
 export interface RunOptions {
   readonly cwd?: string;
@@ -46,51 +47,55 @@ export function isAbortError(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
 }
 
+/** A program started by `startProcess`: its pipes, and a promise that settles when it ends. */
+export interface RunningProcess {
+  /** Read it (for await, or pipe) to consume the output with back-pressure. */
+  readonly stdout: Readable;
+  readonly stdin: Writable;
+  /** Resolves with the stderr tail on exit 0; rejects with a ProcessError or an AbortError. */
+  readonly done: Promise<{ stderr: string }>;
+}
+
 /**
  * The one way this project runs a program: arguments as an array (never a shell string), an
  * explicit environment, cancellation through an AbortSignal (SIGTERM, then SIGKILL), and the tail
- * of stderr attached to the error.
+ * of stderr attached to the error. Output streams; `runProcess` collects it.
  */
-export function runProcess(
+export function startProcess(
   command: string,
   args: readonly string[],
   options: RunOptions = {},
-): Promise<RunResult> {
+): RunningProcess {
   const { signal, killGraceMs = 2000, stderrTailBytes = 8192 } = options;
-  if (signal?.aborted) return Promise.reject(abortError(signal));
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/tmp',
-        LANG: 'C.UTF-8',
-        ...options.env,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const stdout: Buffer[] = [];
-    let stderr = '';
-    let killTimer: NodeJS.Timeout | undefined;
-    let aborted = false;
-
-    const onAbort = (): void => {
-      aborted = true;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), killGraceMs);
-      killTimer.unref();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      options.onStderr?.(chunk);
-      stderr = (stderr + chunk).slice(-stderrTailBytes);
-    });
-    child.stdin.on('error', () => undefined); // the child may exit before reading all input
-    child.stdin.end(options.input);
-
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      LANG: 'C.UTF-8',
+      ...options.env,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let killTimer: NodeJS.Timeout | undefined;
+  let aborted = false;
+  const onAbort = (): void => {
+    aborted = true;
+    child.kill('SIGTERM');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), killGraceMs);
+    killTimer.unref();
+  };
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    options.onStderr?.(chunk);
+    stderr = (stderr + chunk).slice(-stderrTailBytes);
+  });
+  child.stdin.on('error', () => undefined); // the child may exit before reading all input
+  if (options.input !== undefined) child.stdin.end(options.input);
+  const done = new Promise<{ stderr: string }>((resolve, reject) => {
     const finish = (): void => {
       signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
@@ -110,7 +115,7 @@ export function runProcess(
     child.on('close', (code, signalName) => {
       finish();
       if (aborted) reject(abortError(signal));
-      else if (code === 0) resolve({ stdout: Buffer.concat(stdout), stderr });
+      else if (code === 0) resolve({ stderr });
       else {
         const tail = stderr.trim().split('\n').slice(-5).join('\n');
         reject(
@@ -125,4 +130,19 @@ export function runProcess(
       }
     });
   });
+  return { stdout: child.stdout, stdin: child.stdin, done };
+}
+
+/** Runs a program to its end and collects its output (see `startProcess`). */
+export async function runProcess(
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  if (options.signal?.aborted) throw abortError(options.signal);
+  const running = startProcess(command, args, { ...options, input: options.input ?? '' });
+  const stdout: Buffer[] = [];
+  running.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+  const { stderr } = await running.done;
+  return { stdout: Buffer.concat(stdout), stderr };
 }

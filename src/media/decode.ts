@@ -1,0 +1,78 @@
+import { startProcess } from './process.runner.js';
+
+export interface DecodeOptions {
+  /** Output frame rate: variable-rate input becomes constant (frames duplicated or dropped). */
+  readonly fps: number;
+  /** Scale to this width (height keeps the aspect, rounded to even); the source size if absent. */
+  readonly width?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface DecodedFrame {
+  /** 0-based, in decode order. */
+  readonly index: number;
+  readonly width: number;
+  readonly height: number;
+  /** Packed RGB, 3 bytes a pixel, rows top to bottom. */
+  readonly rgb: Buffer;
+}
+
+/**
+ * Decodes a video's frames one at a time as RGB, upright (ffmpeg applies the rotation), at a
+ * constant rate. Frames stream with back-pressure: memory holds about one frame, whatever the
+ * clip's length. `size` is the displayed size after rotation (and scaling).
+ */
+export async function* decodeFrames(
+  file: string,
+  size: { width: number; height: number },
+  options: DecodeOptions,
+): AsyncGenerator<DecodedFrame> {
+  const width = options.width ?? size.width;
+  const height = options.width
+    ? Math.round((size.height * options.width) / size.width / 2) * 2
+    : size.height;
+  const frameBytes = width * height * 3;
+  const filters = [`fps=${options.fps}`, `scale=${width}:${height}:flags=bicubic`];
+  const running = startProcess(
+    'ffmpeg',
+    [
+      '-nostdin',
+      '-v',
+      'error',
+      '-i',
+      file,
+      '-map',
+      '0:v:0',
+      '-vf',
+      filters.join(','),
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-',
+    ],
+    options.signal ? { signal: options.signal } : {},
+  );
+  // The exit is awaited at the end; a failure before that must not go unhandled meanwhile.
+  running.done.catch(() => undefined);
+  let index = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  try {
+    for await (const chunk of running.stdout as AsyncIterable<Buffer>) {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      while (pendingBytes >= frameBytes) {
+        const joined = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
+        yield { index: index++, width, height, rgb: joined.subarray(0, frameBytes) };
+        const rest = joined.subarray(frameBytes);
+        pending = rest.length > 0 ? [rest] : [];
+        pendingBytes = rest.length;
+      }
+    }
+    await running.done;
+  } finally {
+    // Stopped early by the consumer: the decoder is no longer needed.
+    running.stdout.destroy();
+  }
+}
