@@ -246,6 +246,14 @@ export const errorCatalog = Object.freeze({
     'Retry in a moment, or ask the operator to raise ANIMA_ASR_MAX_STREAMS if the machine has the memory.',
   ),
 
+  // Avatar models (ours).
+  avatarModelUnsafe: entry(
+    8001,
+    400,
+    'avatar model zip refused: {reason}',
+    'Use the model .zip exactly as avatar generation produced it; do not repack it by hand.',
+  ),
+
   // Task errors users already know (public: FAQ), word for word.
   avatarModelInvalid: entry(
     6001,

@@ -1,0 +1,137 @@
+/**
+ * The avatar model package: a zip holding `assets/` (images, base video) and `models/` (the
+ * manifest and per-frame data). Written by the avatar build, read by video and live. Reading
+ * never extracts to disk and refuses what could hurt: paths that climb out (zip slip), symbolic
+ * links, absurd entry counts and sizes (zip bombs, checked against the real inflated bytes).
+ */
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import yauzl from 'yauzl';
+import yazl from 'yazl';
+import { AppError } from '../errors/app-error.js';
+
+export const manifestPath = 'models/manifest.json';
+
+export interface PackageLimits {
+  readonly maxEntries: number;
+  /** Inflated bytes of the whole package. */
+  readonly maxTotalBytes: number;
+  /** Inflated bytes per compressed byte, for entries over 1 MB: above it is a bomb. */
+  readonly maxRatio: number;
+}
+
+export const defaultPackageLimits: PackageLimits = {
+  maxEntries: 20_000,
+  maxTotalBytes: 2 * 1024 ** 3,
+  maxRatio: 200,
+};
+
+export interface PackageEntry {
+  readonly name: string;
+  readonly data: Buffer;
+}
+
+/** Writes a package from in-memory entries (names use forward slashes, relative). */
+export async function writePackage(
+  destination: string,
+  entries: readonly PackageEntry[],
+): Promise<void> {
+  const zip = new yazl.ZipFile();
+  for (const entry of entries) {
+    // Images and video are compressed already; storing them saves time and costs nothing.
+    const compress = !/\.(png|jpe?g|webp|mp4|webm)$/i.test(entry.name);
+    zip.addBuffer(entry.data, entry.name, { compress, mtime: new Date(0) });
+  }
+  zip.end();
+  await pipeline(zip.outputStream, fs.createWriteStream(destination));
+}
+
+const refuse = (reason: string) => new AppError('avatarModelUnsafe', { reason });
+const symlinkMode = 0o120000;
+
+/** The first error of the model's validation, in the FAQ's words where the FAQ has them. */
+function notAModel(cause?: unknown): AppError {
+  return new AppError('avatarModelInvalid', {}, cause === undefined ? {} : { cause });
+}
+
+/** A package read into memory, after every check passed. */
+export interface ModelPackage {
+  readonly entries: ReadonlyMap<string, Buffer>;
+  readonly manifest: Record<string, unknown>;
+}
+
+/** Reads and checks a package file; throws AppError (6001 or the unsafe-zip error). */
+export async function readPackage(
+  file: string,
+  limits: PackageLimits = defaultPackageLimits,
+): Promise<ModelPackage> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.openPromise(file, {
+      lazyEntries: true,
+      autoClose: false,
+      strictFileNames: true,
+      validateEntrySizes: true,
+    });
+  } catch (error) {
+    throw notAModel(error);
+  }
+  try {
+    if (zip.entryCount > limits.maxEntries) {
+      throw refuse(`it holds ${zip.entryCount} entries, more than ${limits.maxEntries}`);
+    }
+    const entries = new Map<string, Buffer>();
+    let total = 0;
+    for await (const entry of zip.eachEntry()) {
+      const name = entry.fileName;
+      if (name.startsWith('/') || name.split('/').includes('..') || name.includes('\\')) {
+        throw refuse(`the entry "${name}" points outside the package`);
+      }
+      if (((entry.externalFileAttributes >>> 16) & 0o170000) === symlinkMode) {
+        throw refuse(`the entry "${name}" is a symbolic link`);
+      }
+      if (name.endsWith('/')) continue;
+      total += entry.uncompressedSize;
+      if (total > limits.maxTotalBytes) {
+        throw refuse(`it inflates to more than ${limits.maxTotalBytes} bytes`);
+      }
+      if (
+        entry.uncompressedSize > 1024 ** 2 &&
+        entry.uncompressedSize / Math.max(1, entry.compressedSize) > limits.maxRatio
+      ) {
+        throw refuse(
+          `the entry "${name}" inflates ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))} times: a zip bomb`,
+        );
+      }
+      // yauzl checks the inflated bytes against the declared size as it reads.
+      const stream = await zip.openReadStreamPromise(entry);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+      entries.set(name, Buffer.concat(chunks));
+    }
+    const names = [...entries.keys()];
+    if (
+      !names.some((name) => name.startsWith('assets/')) ||
+      !names.some((name) => name.startsWith('models/'))
+    ) {
+      throw notAModel();
+    }
+    const manifestBytes = entries.get(manifestPath);
+    if (!manifestBytes) throw notAModel();
+    let manifest: unknown;
+    try {
+      manifest = JSON.parse(manifestBytes.toString('utf8'));
+    } catch (error) {
+      throw notAModel(error);
+    }
+    if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest))
+      throw notAModel();
+    return { entries, manifest: manifest as Record<string, unknown> };
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    // It opened as a zip, so what failed inside is damage or a trick: a bad name, a size lie.
+    throw refuse(error instanceof Error ? error.message : String(error));
+  } finally {
+    zip.close();
+  }
+}
