@@ -33,8 +33,15 @@ export interface Platform<Payloads extends Record<string, object>> {
   close(): Promise<void>;
 }
 
+/** What task handlers use: the platform's services, handed over once they exist. */
+export interface TaskServices {
+  readonly config: Config;
+  readonly files: FileService;
+  readonly speech: SpeechServices;
+}
+
 export interface PlatformOptions<Payloads extends Record<string, object>> {
-  readonly handlers: TaskHandlers<Payloads>;
+  readonly handlers: TaskHandlers<Payloads> | ((services: TaskServices) => TaskHandlers<Payloads>);
   readonly log?: LogFn;
   /** Take the data directory's lock (the server does; CLI commands that only touch apps do not). */
   readonly lock?: boolean;
@@ -98,7 +105,12 @@ export function openPlatform<Payloads extends Record<string, object>>(
     publicUrl: () => publicUrl,
   });
   const store = new SqliteTaskStore(db);
-  const queue = new TaskQueue(store, options.handlers, {
+  const speech = openSpeech(config);
+  const handlers =
+    typeof options.handlers === 'function'
+      ? options.handlers({ config, files, speech })
+      : options.handlers;
+  const queue = new TaskQueue(store, handlers, {
     workRoot: path.join(config.dataDir, 'work'),
     concurrency: config.concurrency,
     maxAttempts: config.taskMaxAttempts,
@@ -110,7 +122,6 @@ export function openPlatform<Payloads extends Record<string, object>>(
     timeoutMs: config.callbackTimeoutSeconds * 1000,
     ...(log ? { log } : {}),
   });
-  const speech = openSpeech(config);
   queue.onEnded((task) => callbacks.enqueue(task, apps.find(task.appId)?.callbackUrl ?? null));
 
   let sweeper: NodeJS.Timeout | undefined;

@@ -254,6 +254,13 @@ export const errorCatalog = Object.freeze({
     'Use the model .zip exactly as avatar generation produced it; do not repack it by hand.',
   ),
 
+  avatarSourceInvalid: entry(
+    8002,
+    400,
+    'the avatar source {fileName} cannot be used: {reason}',
+    'Film the person facing the camera for at least a few seconds, with sound, at 360x288 or larger, and upload the file as recorded (MP4, MOV, WebM or MPEG).',
+  ),
+
   // Task errors users already know (public: FAQ), word for word.
   avatarModelInvalid: entry(
     6001,

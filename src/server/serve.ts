@@ -1,7 +1,6 @@
 import { pino } from 'pino';
 import type { Config } from '../config/config.js';
-import { openPlatform, type Platform } from '../platform.js';
-import type { TaskHandlers } from '../tasks/task.queue.js';
+import { openPlatform, type Platform, type PlatformOptions } from '../platform.js';
 import { buildServer, type ServerOptions } from './app.js';
 import type { Server } from './types.js';
 
@@ -15,7 +14,7 @@ export interface RunningServer<P extends Record<string, object>> {
 /** Opens the platform, recovers interrupted tasks, and listens: what `anima serve` runs. */
 export async function startServer<P extends Record<string, object>>(
   config: Config,
-  handlers: TaskHandlers<P>,
+  handlers: PlatformOptions<P>['handlers'],
   options: ServerOptions<P> = {},
 ): Promise<RunningServer<P>> {
   const logger = pino({ level: config.logLevel });

@@ -1,0 +1,44 @@
+import { AppError } from '../errors/app-error.js';
+import type { MediaInfo } from '../media/probe.js';
+
+/** The shortest clip that gives a loopable base and a mouth for every shape. */
+export const minClipSeconds = 1;
+/** Faces need pixels: below this the mouth atlas would be a smear. */
+export const minFrameSide = 128;
+
+export interface SourceNames {
+  /** The model being built (its face_feature_id), as the FAQ messages name it. */
+  readonly modelId: string;
+  readonly fileName: string;
+}
+
+/**
+ * What a filmed clip must be before any frame is decoded: a video, with sound, long enough and
+ * big enough. Each refusal names the fix.
+ */
+export function checkVideoSource(
+  info: MediaInfo,
+  names: SourceNames,
+): NonNullable<MediaInfo['video']> {
+  const video = info.video;
+  if (!video || video.width === 0 || video.height === 0) {
+    throw new AppError('avatarSourceInvalid', {
+      fileName: names.fileName,
+      reason: `it holds no video stream (${info.container})`,
+    });
+  }
+  if (!info.audio) throw new AppError('avatarNoAudio', { ...names });
+  if (info.durationSeconds < minClipSeconds) {
+    throw new AppError('avatarSourceInvalid', {
+      fileName: names.fileName,
+      reason: `it lasts ${info.durationSeconds.toFixed(2)} s; at least ${minClipSeconds} s of the person speaking is needed`,
+    });
+  }
+  if (Math.min(video.width, video.height) < minFrameSide) {
+    throw new AppError('avatarSourceInvalid', {
+      fileName: names.fileName,
+      reason: `its picture is ${video.width}x${video.height}; at least ${minFrameSide} pixels a side is needed`,
+    });
+  }
+  return video;
+}
