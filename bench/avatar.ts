@@ -1,0 +1,92 @@
+/**
+ * bench/avatar: face tracking speed beside the ceiling of decoding alone, on a GRID clip and on
+ * the same clip scaled to 1280x720 and 1920x1080 (made here with ffmpeg), and the process's peak
+ * memory. The full avatar build joins these figures when it lands.
+ *
+ *   npm run bench:avatar
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HumanFaceEngine } from '../src/engines/face/human.engine.js';
+import { decodeFrames } from '../src/media/decode.js';
+import { runProcess } from '../src/media/process.runner.js';
+import { probeMedia } from '../src/media/probe.js';
+import { samplesDir } from '../src/util/paths.js';
+
+const grid = path.join(samplesDir, 'video', 'grid_bbaf2n.mpg');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-bench-avatar-'));
+
+async function scaled(width: number, height: number): Promise<string> {
+  const file = path.join(dir, `grid_${height}p.mp4`);
+  await runProcess('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    grid,
+    '-vf',
+    `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '18',
+    '-c:a',
+    'aac',
+    file,
+  ]);
+  return file;
+}
+
+async function run(
+  file: string,
+  engine?: HumanFaceEngine,
+): Promise<{ fps: number; frames: number; faces: number }> {
+  const info = await probeMedia(file);
+  const size = { width: info.video?.width ?? 0, height: info.video?.height ?? 0 };
+  engine?.reset();
+  let frames = 0;
+  let faces = 0;
+  const started = performance.now();
+  for await (const frame of decodeFrames(file, size, { fps: 25 })) {
+    frames++;
+    if (engine) faces += (await engine.detect(frame.rgb, frame.width, frame.height)).length;
+  }
+  return { fps: frames / ((performance.now() - started) / 1000), frames, faces };
+}
+
+try {
+  const loadStarted = performance.now();
+  const engine = await HumanFaceEngine.load();
+  const loadMs = performance.now() - loadStarted;
+  // The WebAssembly kernels reach full speed after some dozens of inferences.
+  await run(grid, engine);
+  const clips = [
+    { name: '360x288 (GRID)', file: grid },
+    { name: '1280x720', file: await scaled(1280, 720) },
+    { name: '1920x1080', file: await scaled(1920, 1080) },
+  ];
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  process.stdout.write(
+    `bench/avatar: ${os.cpus().length} cores (${cpu}); face models loaded in ${loadMs.toFixed(0)} ms\n\n`,
+  );
+  process.stdout.write(
+    '| clip (3 s, 75 frames at 25 fps) | decode alone fps (ceiling) | decode + face tracking fps | faces found | x real time |\n',
+  );
+  process.stdout.write('| --- | ---: | ---: | ---: | ---: |\n');
+  for (const clip of clips) {
+    const ceiling = await run(clip.file);
+    const tracked = await run(clip.file, engine);
+    process.stdout.write(
+      `| ${clip.name} | ${ceiling.fps.toFixed(1)} | ${tracked.fps.toFixed(1)} | ${tracked.faces}/${tracked.frames} | ${(tracked.fps / 25).toFixed(2)} |\n`,
+    );
+  }
+  process.stdout.write(
+    `\npeak memory (max RSS of this process): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
+  );
+  await engine.close();
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
