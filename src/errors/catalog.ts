@@ -261,6 +261,25 @@ export const errorCatalog = Object.freeze({
     'Film the person facing the camera for at least a few seconds, with sound, at 360x288 or larger, and upload the file as recorded (MP4, MOV, WebM or MPEG).',
   ),
 
+  avatarSeveralFaces: entry(
+    8003,
+    400,
+    'frame {frame} shows {count} faces; an avatar is one person alone in the picture',
+    'Film the person alone, or crop the video so only their face is in it (ffmpeg -vf crop=w:h:x:y).',
+  ),
+  avatarFaceTooSmall: entry(
+    8004,
+    400,
+    'the face in frame {frame} is {size} pixels wide; at least {min} are needed',
+    'Film closer, so the face fills more of the picture, or crop the video around the face.',
+  ),
+  avatarFaceOutOfFrame: entry(
+    8005,
+    400,
+    'the face leaves the picture in frame {frame}',
+    'Keep the whole face inside the picture for the whole clip: cut the part where it moves out.',
+  ),
+
   // Task errors users already know (public: FAQ), word for word.
   avatarModelInvalid: entry(
     6001,

@@ -1,0 +1,91 @@
+import type { Face, FaceBox, FaceEngine, MouthMeasures } from '../engines/face/face.types.js';
+import { AppError } from '../errors/app-error.js';
+import type { DecodedFrame } from '../media/decode.js';
+import type { SourceNames } from './source-check.js';
+
+/** A face smaller than this (its landmarks' box, in pixels) gives a blurred mouth atlas. */
+export const minFaceWidth = 64;
+/** How far the landmarks may reach past the frame edge, as a share of the face's width. */
+const edgeTolerance = 0.02;
+
+export interface TrackedFrame {
+  readonly index: number;
+  readonly box: FaceBox;
+  /** 468 × (x, y, z), flattened. */
+  readonly landmarks: Float32Array;
+  readonly mouth: MouthMeasures;
+  readonly roll: number;
+}
+
+export interface FaceTrack {
+  readonly width: number;
+  readonly height: number;
+  readonly frames: readonly TrackedFrame[];
+}
+
+/** The one face a frame must show, or the error that says what is wrong with it. */
+export function checkFrame(
+  faces: readonly Face[],
+  frame: { index: number; width: number; height: number },
+  names: SourceNames,
+): Face {
+  const [face, ...others] = faces;
+  if (!face) throw new AppError('avatarNoFace', { modelId: names.modelId, frame: frame.index });
+  if (others.length > 0) {
+    throw new AppError('avatarSeveralFaces', { frame: frame.index, count: faces.length });
+  }
+  if (face.box.width < minFaceWidth) {
+    throw new AppError('avatarFaceTooSmall', {
+      frame: frame.index,
+      size: Math.round(face.box.width),
+      min: minFaceWidth,
+    });
+  }
+  const margin = face.box.width * edgeTolerance;
+  const { x, y, width, height } = face.box;
+  if (
+    x < -margin ||
+    y < -margin ||
+    x + width > frame.width + margin ||
+    y + height > frame.height + margin
+  ) {
+    throw new AppError('avatarFaceOutOfFrame', { frame: frame.index });
+  }
+  return face;
+}
+
+/**
+ * Finds the one face on every frame, in order, failing at the first frame that has none, several,
+ * one too small, or one leaving the picture. Frames are not kept: only their landmarks.
+ */
+export async function trackFaces(
+  frames: AsyncIterable<DecodedFrame>,
+  engine: FaceEngine,
+  names: SourceNames,
+  onFrame?: (index: number) => void,
+): Promise<FaceTrack> {
+  engine.reset();
+  const tracked: TrackedFrame[] = [];
+  let width = 0;
+  let height = 0;
+  for await (const frame of frames) {
+    width = frame.width;
+    height = frame.height;
+    const face = checkFrame(
+      await engine.detect(frame.rgb, frame.width, frame.height),
+      frame,
+      names,
+    );
+    const landmarks = new Float32Array(face.landmarks.length * 3);
+    face.landmarks.forEach(([px, py, pz], i) => landmarks.set([px, py, pz], i * 3));
+    tracked.push({
+      index: frame.index,
+      box: face.box,
+      landmarks,
+      mouth: face.mouth,
+      roll: face.roll,
+    });
+    onFrame?.(frame.index);
+  }
+  return { width, height, frames: tracked };
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { trackFaces } from '../../src/avatar/face-track.js';
+import { HumanFaceEngine } from '../../src/engines/face/human.engine.js';
+import { AppError } from '../../src/errors/app-error.js';
+import { decodeFrames } from '../../src/media/decode.js';
+import { runProcess } from '../../src/media/process.runner.js';
+import { probeMedia } from '../../src/media/probe.js';
+import { samplesDir } from '../../src/util/paths.js';
+import { tempDir } from '../helpers/harness.js';
+
+const grid = path.join(samplesDir, 'video', 'grid_bbaf2n.mpg');
+const names = { modelId: '0123456789abcdef0123456789abcdef_s1', fileName: 'clip.mp4' };
+let engine: HumanFaceEngine;
+let dir: string;
+const ffmpeg = (args: string[]) => runProcess('ffmpeg', ['-v', 'error', '-y', ...args]);
+
+before(async () => {
+  engine = await HumanFaceEngine.load();
+  dir = tempDir();
+});
+after(async () => {
+  await engine.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function track(file: string) {
+  const info = await probeMedia(file);
+  const size = { width: info.video?.width ?? 0, height: info.video?.height ?? 0 };
+  return trackFaces(decodeFrames(file, size, { fps: 25 }), engine, names);
+}
+
+async function failure(file: string): Promise<AppError> {
+  try {
+    await track(file);
+  } catch (error) {
+    assert.ok(error instanceof AppError, String(error));
+    return error;
+  }
+  assert.fail('expected the clip to be refused');
+}
+
+test('every frame of a GRID clip has its one face, landmarks kept, frames not', async () => {
+  const result = await track(grid);
+  assert.equal(result.frames.length, 75);
+  assert.deepEqual([result.width, result.height], [360, 288]);
+  assert.equal(result.frames[74]?.landmarks.length, 468 * 3);
+});
+
+test('black frames spliced in fail at the first of them, with the FAQ message', async () => {
+  const spliced = path.join(dir, 'spliced.mp4');
+  // Frames 0-29 of the clip, 5 black frames, then the rest.
+  await ffmpeg([
+    '-i',
+    grid,
+    '-filter_complex',
+    '[0:v]split[a][b];[a]trim=end_frame=30,setpts=PTS-STARTPTS[head];[b]trim=start_frame=30,setpts=PTS-STARTPTS[tail];color=black:s=360x288:r=25:d=0.2[black];[head][black][tail]concat=n=3:v=1:a=0[v]',
+    '-map',
+    '[v]',
+    '-map',
+    '0:a',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-c:a',
+    'aac',
+    spliced,
+  ]);
+  const error = await failure(spliced);
+  assert.equal(error.code, 6006);
+  assert.equal(
+    error.message,
+    '0123456789abcdef0123456789abcdef_s1 is failed Error: Frame Index :30 find 0 faces!',
+  );
+});
+
+test('two people, a face too small, or a face cut by the edge each get their own error', async () => {
+  const two = path.join(dir, 'two.mp4');
+  await ffmpeg([
+    '-i',
+    grid,
+    '-t',
+    '0.4',
+    '-filter_complex',
+    '[0:v][0:v]hstack[v]',
+    '-map',
+    '[v]',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    two,
+  ]);
+  assert.equal((await failure(two)).code, 8003);
+  const small = path.join(dir, 'small.mp4');
+  await ffmpeg([
+    '-i',
+    grid,
+    '-t',
+    '0.4',
+    '-vf',
+    'scale=120:96,pad=360:288:120:96',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    small,
+  ]);
+  const tooSmall = await failure(small);
+  assert.equal(tooSmall.code, 8004, tooSmall.message);
+  const cut = path.join(dir, 'cut.mp4');
+  await ffmpeg([
+    '-i',
+    grid,
+    '-t',
+    '0.4',
+    '-vf',
+    'crop=190:288:0:0',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    cut,
+  ]);
+  const edge = await failure(cut);
+  assert.equal(edge.code, 8005, edge.message);
+  assert.equal(edge.message, 'the face leaves the picture in frame 0');
+});
