@@ -49,8 +49,12 @@ export class AnimaApiError extends Error {
     readonly code: number,
     message: string,
     readonly fix?: string,
+    /** For code 3333: each bad field and what is wrong with it. */
+    readonly detail?: Envelope<unknown>['detail'],
   ) {
-    super(message || `HTTP ${httpStatus}`);
+    super(
+      `${message || `HTTP ${httpStatus}`}${detail?.length ? ` (${detail.map((d) => `${d.field} ${d.problem}`).join('; ')})` : ''}`,
+    );
     this.name = 'AnimaApiError';
   }
 }
@@ -140,7 +144,13 @@ export class AnimaClient {
     if (text === '') throw new AnimaApiError(response.status, response.status, response.statusText);
     const envelope = JSON.parse(text) as Envelope<T>;
     if (envelope.code !== 0)
-      throw new AnimaApiError(response.status, envelope.code, envelope.message, envelope.fix);
+      throw new AnimaApiError(
+        response.status,
+        envelope.code,
+        envelope.message,
+        envelope.fix,
+        envelope.detail,
+      );
     return envelope.data;
   }
 }

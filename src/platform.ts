@@ -36,6 +36,7 @@ export interface Platform<Payloads extends Record<string, object>> {
 /** What task handlers use: the platform's services, handed over once they exist. */
 export interface TaskServices {
   readonly config: Config;
+  readonly db: Db;
   readonly files: FileService;
   readonly speech: SpeechServices;
 }
@@ -108,7 +109,7 @@ export function openPlatform<Payloads extends Record<string, object>>(
   const speech = openSpeech(config);
   const handlers =
     typeof options.handlers === 'function'
-      ? options.handlers({ config, files, speech })
+      ? options.handlers({ config, db, files, speech })
       : options.handlers;
   const queue = new TaskQueue(store, handlers, {
     workRoot: path.join(config.dataDir, 'work'),

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { AnimaClient } from '../../sdk/client.js';
 import { VoiceSocket } from '../../sdk/voice-socket.js';
 import { toWav } from '../media/pcm.js';
+import { productRoutes } from '../server/product.js';
 import { startServer } from '../server/serve.js';
 import { productHandlers } from '../tasks/handlers.js';
 import { samplesDir } from '../util/paths.js';
@@ -24,6 +25,7 @@ export async function runDemoCommand(
   const server = await startServer(
     { ...config, logLevel: values.once ? 'warn' : config.logLevel },
     productHandlers,
+    { routes: productRoutes },
   );
   try {
     const app =

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/config.js';
 import { openPlatform } from '../platform.js';
 import { buildServer } from '../server/app.js';
+import { productRoutes } from '../server/product.js';
 import { productHandlers } from '../tasks/handlers.js';
 
 /** The OpenAPI document of the product's routes, as served at /docs/json, stably formatted. */
@@ -11,7 +12,7 @@ export async function renderOpenApi(): Promise<string> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-openapi-'));
   const platform = openPlatform(loadConfig({ env: { ANIMA_DATA: dataDir } }), { handlers: productHandlers });
   try {
-    const app = await buildServer(platform);
+    const app = await buildServer(platform, { routes: productRoutes });
     await app.ready();
     const document = app.swagger();
     await app.close();

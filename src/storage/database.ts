@@ -81,6 +81,17 @@ const migrations: readonly string[] = [
    CREATE INDEX tokens_live ON tokens(app_id, kind, created_at) WHERE revoked_at IS NULL;
    CREATE INDEX tokens_dead ON tokens(revoked_at) WHERE revoked_at IS NOT NULL;
    CREATE INDEX tokens_expiry ON tokens(expires_at);`,
+  // Avatar models, registered for the app that built them.
+  `CREATE TABLE avatar_models (
+     face_feature_id TEXT PRIMARY KEY,
+     app_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     file_id TEXT NOT NULL,
+     task_id TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX avatar_models_app ON avatar_models(app_id, created_at);`,
 ];
 
 /** Opens (and creates, and migrates) the SQLite database in WAL mode. */

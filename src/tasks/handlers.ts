@@ -1,9 +1,16 @@
+import { avatarBuildHandler, type AvatarBuildPayload } from '../avatar/avatar.handler.js';
+import type { TaskServices } from '../platform.js';
 import type { TaskHandlers } from './task.queue.js';
 
 /**
  * Task payloads by task type: one entry per type, and `productHandlers` below must have a handler
  * for each, or the build fails. Features add their types here as they land.
  */
-export type ProductPayloads = Record<never, never>;
+export type ProductPayloads = {
+  'avatar.build': AvatarBuildPayload;
+};
 
-export const productHandlers: TaskHandlers<ProductPayloads> = {};
+/** The product's handlers, built with the platform's services once they exist. */
+export function productHandlers(services: TaskServices): TaskHandlers<ProductPayloads> {
+  return { 'avatar.build': avatarBuildHandler(services) };
+}

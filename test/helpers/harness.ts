@@ -3,9 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { computeSign } from '../../src/auth/sign.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { openPlatform, type Platform } from '../../src/platform.js';
-import { buildServer } from '../../src/server/app.js';
+import { openPlatform, type Platform, type PlatformOptions } from '../../src/platform.js';
+import { buildServer, type ServerOptions } from '../../src/server/app.js';
+import { productRoutes } from '../../src/server/product.js';
 import type { Server } from '../../src/server/types.js';
+import { productHandlers, type ProductPayloads } from '../../src/tasks/handlers.js';
 import {
   registerTestCreateRoute,
   testArea,
@@ -17,9 +19,9 @@ export function tempDir(prefix = 'anima-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export interface TestServer {
+export interface TestServer<P extends Record<string, object> = TestPayloads> {
   readonly app: Server;
-  readonly platform: Platform<TestPayloads>;
+  readonly platform: Platform<P>;
   readonly config: Config;
   /** A fresh app and a token for it. */
   newApp(name?: string): Promise<{ appId: string; appKey: string; token: string }>;
@@ -29,13 +31,32 @@ export interface TestServer {
 }
 
 /** A real platform (SQLite file, real queue) in a temporary data directory, served through Fastify. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  return startServerWith(
+    testHandlers,
+    { areas: [testArea], routes: [registerTestCreateRoute] },
+    env,
+  );
+}
+
+/** The same with the product's own task handlers and routes (avatar builds, ...). */
+export function startProductServer(
+  env: Record<string, string> = {},
+): Promise<TestServer<ProductPayloads>> {
+  return startServerWith(productHandlers, { routes: productRoutes }, env);
+}
+
+async function startServerWith<P extends Record<string, object>>(
+  handlers: PlatformOptions<P>['handlers'],
+  serverOptions: ServerOptions<P>,
+  env: Record<string, string>,
+): Promise<TestServer<P>> {
   const dataDir = tempDir();
   const config = loadConfig({
     env: { ANIMA_DATA: dataDir, ANIMA_PORT: '0', ANIMA_LOG_LEVEL: 'silent', ...env },
   });
-  const platform = openPlatform(config, { handlers: testHandlers, lock: true });
-  const app = await buildServer(platform, { areas: [testArea], routes: [registerTestCreateRoute] });
+  const platform = openPlatform(config, { handlers, lock: true });
+  const app = await buildServer(platform, serverOptions);
   await app.ready();
   await platform.start();
   return {

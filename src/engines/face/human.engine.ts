@@ -175,29 +175,23 @@ function loadHumanClass(): { Human: HumanConstructor; modelsDir: string; wasmDir
 
 /**
  * Human fetches its model files through the global fetch, which has no file:// in Node. For the
- * load only, file:// URLs are answered from disk; anything else passes through but is recorded,
- * and the load fails if it happened: the models must come from the package.
+ * load only, the models' file:// URLs are answered from disk (the package's own files); every
+ * other request passes through untouched, since other code in the process may be fetching.
  */
-async function loadFromDisk(human: HumanInstance): Promise<void> {
+async function loadFromDisk(human: HumanInstance, modelsUrl: string): Promise<void> {
   const original = globalThis.fetch;
-  const elsewhere: string[] = [];
   globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : String(input);
-    if (url.startsWith('file://')) {
-      const bytes = await fs.promises.readFile(fileURLToPath(url));
-      const type = url.endsWith('.json') ? 'application/json' : 'application/octet-stream';
-      return new Response(bytes, { status: 200, headers: { 'content-type': type } });
-    }
-    elsewhere.push(url);
-    return original(input, init);
+    if (!url.startsWith(modelsUrl)) return original(input, init);
+    const bytes = await fs.promises.readFile(fileURLToPath(url));
+    const type = url.endsWith('.json') ? 'application/json' : 'application/octet-stream';
+    return new Response(bytes, { status: 200, headers: { 'content-type': type } });
   };
   try {
     await human.load();
   } finally {
     globalThis.fetch = original;
   }
-  if (elsewhere.length > 0)
-    throw new Error(`face models reached outside the package: ${elsewhere.join(', ')}`);
 }
 
 export class HumanFaceEngine implements FaceEngine {
@@ -218,11 +212,12 @@ export class HumanFaceEngine implements FaceEngine {
   static async load(options: Partial<HumanEngineOptions> = {}): Promise<HumanFaceEngine> {
     const settings = { ...defaultHumanOptions, ...options };
     const { Human, modelsDir, wasmDir } = loadHumanClass();
+    const modelsUrl = pathToFileURL(modelsDir + path.sep).href;
     const human = new Human({
       backend: 'wasm',
       wasmPath: pathToFileURL(wasmDir + path.sep).href,
       wasmPlatformFetch: false,
-      modelBasePath: pathToFileURL(modelsDir + path.sep).href,
+      modelBasePath: modelsUrl,
       cacheSensitivity: 0,
       cacheModels: false,
       warmup: 'none',
@@ -256,7 +251,7 @@ export class HumanFaceEngine implements FaceEngine {
       gesture: { enabled: false },
       segmentation: { enabled: false },
     });
-    await loadFromDisk(human);
+    await loadFromDisk(human, modelsUrl);
     const mesh = human.models.models.facemesh;
     if (!mesh || !human.models.models.blazeface) throw new Error('the face models did not load');
     // From here Human runs the detector only; the mesh runs in this engine.

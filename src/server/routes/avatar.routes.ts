@@ -1,0 +1,67 @@
+import { Type } from 'typebox';
+import { AvatarRepository } from '../../avatar/avatar.repository.js';
+import { badParams } from '../../errors/app-error.js';
+import type { Platform } from '../../platform.js';
+import type { ProductPayloads } from '../../tasks/handlers.js';
+import { ok } from '../envelope.js';
+import type { Server } from '../types.js';
+
+const prefix = '/api/2dvh/v1/material/avatar';
+
+/** Creating avatar models (the task routes of the area are shared) and listing the app's models. */
+export function registerAvatarRoutes(app: Server, platform: Platform<ProductPayloads>): void {
+  const models = new AvatarRepository(platform.db);
+  app.post(
+    `${prefix}/create`,
+    {
+      schema: {
+        tags: ['avatar'],
+        summary: 'Build an avatar model from a filmed clip (videoUrl or fileId); answers a taskId',
+        body: Type.Object({
+          name: Type.String({ minLength: 1, maxLength: 100 }),
+          videoUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+          fileId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$' })),
+          callbackUrl: Type.Optional(Type.String({ maxLength: 4096 })),
+          userData: Type.Optional(Type.String({ maxLength: 4096 })),
+        }),
+      },
+    },
+    async (request) => {
+      const { name, videoUrl, fileId, callbackUrl, userData } = request.body;
+      if ((videoUrl === undefined) === (fileId === undefined)) {
+        throw badParams([
+          { field: 'videoUrl', problem: 'give exactly one of videoUrl and fileId' },
+        ]);
+      }
+      // A file of ours is checked now: a wrong id or a non-video answers at once.
+      if (fileId) {
+        const file = platform.files.get(fileId, request.appId);
+        if (!file.mimeType.startsWith('video/')) {
+          throw badParams([{ field: 'fileId', problem: `is ${file.mimeType}, not a video` }]);
+        }
+      }
+      const task = await platform.queue.submit(
+        'avatar.build',
+        request.appId,
+        { name, source: fileId ? { fileId } : { url: videoUrl } },
+        { callbackUrl: callbackUrl ?? null, userData: userData ?? null },
+      );
+      return ok({ taskId: task.id });
+    },
+  );
+  app.get(
+    `${prefix}/models`,
+    { schema: { tags: ['avatar'], summary: "The app's avatar models, newest first" } },
+    (request) =>
+      ok({
+        models: models.list(request.appId).map((model) => ({
+          face_feature_id: model.faceFeatureId,
+          name: model.name,
+          kind: model.kind,
+          url: platform.files.signedUrl(platform.files.get(model.fileId, request.appId)),
+          taskId: model.taskId,
+          createdAt: model.createdAt,
+        })),
+      }),
+  );
+}

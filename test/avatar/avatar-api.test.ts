@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { AnimaClient } from '../../sdk/client.js';
+import { readPackage } from '../../src/avatar/model-package.js';
+import { runProcess } from '../../src/media/process.runner.js';
+import { samplesDir } from '../../src/util/paths.js';
+import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
+import type { ProductPayloads } from '../../src/tasks/handlers.js';
+
+let server: TestServer<ProductPayloads>;
+let client: AnimaClient;
+const dir = tempDir();
+const area = '/api/2dvh/v1/material/avatar';
+
+before(async () => {
+  server = await startProductServer();
+  const base = await server.listen();
+  const created = server.platform.auth.createApp({ name: 'avatar' });
+  client = new AnimaClient(base, created.appId, created.appKey);
+  await client.authenticate();
+});
+after(async () => {
+  await server.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a GRID clip becomes a model through the API: task stages, zip, face_feature_id, listed', async () => {
+  const upload = await client.upload(path.join(samplesDir, 'video', 'grid_pwij3p.mpg'));
+  const { taskId } = await client.call<{ taskId: string }>('POST', `${area}/create`, {
+    name: 'pwij',
+    fileId: upload.fileId,
+  });
+  const stages = new Set<string>();
+  const done = await client.waitForTask(area, taskId, (task) => void stages.add(task.stage), 50);
+  assert.equal(done.status, 'succeeded', JSON.stringify(done));
+  const result = done.result as { face_feature_id: string; url: string };
+  assert.match(result.face_feature_id, /^[0-9a-f]{32}_s1$/);
+  const zip = path.join(dir, 'model.zip');
+  fs.writeFileSync(zip, Buffer.from(await (await fetch(result.url)).arrayBuffer()));
+  const model = await readPackage(zip);
+  assert.equal(model.manifest.face_feature_id, result.face_feature_id);
+  assert.ok(stages.has('face tracking'), [...stages].join(', '));
+  const listed = await client.call<{ models: { face_feature_id: string }[] }>(
+    'GET',
+    `${area}/models`,
+  );
+  assert.deepEqual(
+    listed.models.map((m) => m.face_feature_id),
+    [result.face_feature_id],
+  );
+});
+
+test('a clip without sound fails the task with the FAQ message; bad requests answer at once', async () => {
+  const silent = path.join(dir, 'silent.mp4');
+  await runProcess('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    path.join(samplesDir, 'video', 'grid_pwij3p.mpg'),
+    '-an',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    silent,
+  ]);
+  const upload = await client.upload(silent);
+  const { taskId } = await client.call<{ taskId: string }>('POST', `${area}/create`, {
+    name: 'silent',
+    fileId: upload.fileId,
+  });
+  const done = await client.waitForTask(area, taskId);
+  assert.equal(done.status, 'failed');
+  assert.match(
+    done.errorMsg ?? '',
+    /^[0-9a-f]{32}_s1 silent\.mp4 has no audio track, video_summary or audio_summary not exit$/,
+  );
+
+  const image = await client.upload(path.join(samplesDir, 'image', 'astronaut.png'));
+  await assert.rejects(
+    client.call('POST', `${area}/create`, { name: 'x', fileId: image.fileId }),
+    /not a video/,
+  );
+  await assert.rejects(
+    client.call('POST', `${area}/create`, { name: 'x' }),
+    /exactly one of videoUrl and fileId/,
+  );
+});
