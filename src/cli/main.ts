@@ -1,4 +1,5 @@
 import { runAppCommand } from './app.command.js';
+import { avatarUsage, runAvatarCommand } from './avatar.command.js';
 import { describeError } from './args.js';
 import { runDemoCommand } from './demo.command.js';
 import { runServeCommand } from './serve.command.js';
@@ -11,6 +12,7 @@ usage:
   anima app list [--data DIR]
   anima app revoke <appId> [--data DIR]
   anima demo [--data DIR] [--port P] [--once]
+${avatarUsage}
 
 Every flag can also be set by environment variable; see the README's configuration table.`;
 
@@ -25,6 +27,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runAppCommand(rest, print);
     case 'demo':
       return runDemoCommand(rest, print);
+    case 'avatar':
+      return runAvatarCommand(rest, print);
     case undefined:
     case 'help':
     case '--help':

@@ -17,6 +17,9 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly publicUrl: string;
+  readonly serverUrl: string;
+  readonly clientAppId: string;
+  readonly clientAppKey: string;
   readonly logLevel: LogLevel;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;

@@ -45,6 +45,27 @@ export const optionDefs = {
     default: '',
     doc: 'Base URL clients reach this server at, used in download links (default http://<host>:<port>).',
   },
+  serverUrl: {
+    env: 'ANIMA_URL',
+    flag: 'url',
+    kind: 'string',
+    default: 'http://127.0.0.1:8080',
+    doc: 'Client commands (anima avatar ...): the Anima server to talk to.',
+  },
+  clientAppId: {
+    env: 'ANIMA_APP_ID',
+    flag: 'app-id',
+    kind: 'string',
+    default: '',
+    doc: 'Client commands: the appId to sign in with (anima app create prints one).',
+  },
+  clientAppKey: {
+    env: 'ANIMA_APP_KEY',
+    flag: 'app-key',
+    kind: 'string',
+    default: '',
+    doc: 'Client commands: the appKey that goes with the appId.',
+  },
   logLevel: {
     env: 'ANIMA_LOG_LEVEL',
     flag: 'log-level',

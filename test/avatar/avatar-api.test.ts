@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AnimaClient } from '../../sdk/client.js';
 import { readPackage } from '../../src/avatar/model-package.js';
+import { runAvatarCommand } from '../../src/cli/avatar.command.js';
 import { runProcess } from '../../src/media/process.runner.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
@@ -11,13 +12,16 @@ import type { ProductPayloads } from '../../src/tasks/handlers.js';
 
 let server: TestServer<ProductPayloads>;
 let client: AnimaClient;
+let base: string;
+let credentials: string[];
 const dir = tempDir();
 const area = '/api/2dvh/v1/material/avatar';
 
 before(async () => {
   server = await startProductServer();
-  const base = await server.listen();
+  base = await server.listen();
   const created = server.platform.auth.createApp({ name: 'avatar' });
+  credentials = ['--url', base, '--app-id', created.appId, '--app-key', created.appKey];
   client = new AnimaClient(base, created.appId, created.appKey);
   await client.authenticate();
 });
@@ -87,5 +91,36 @@ test('a clip without sound fails the task with the FAQ message; bad requests ans
   await assert.rejects(
     client.call('POST', `${area}/create`, { name: 'x' }),
     /exactly one of videoUrl and fileId/,
+  );
+});
+
+test('the CLI builds a model with a progress display and lists the models', async () => {
+  const printed: string[] = [];
+  const progress: string[] = [];
+  const clip = path.join(samplesDir, 'video', 'grid_sbwe5n.mpg');
+  const code = await runAvatarCommand(
+    ['create', clip, '--name', 'sbwe', ...credentials],
+    (text) => void printed.push(text),
+    (text) => void progress.push(text),
+    false,
+  );
+  assert.equal(code, 0, printed.join('\n'));
+  assert.match(
+    printed.join('\n'),
+    /^avatar sbwe: face_feature_id [0-9a-f]{32}_s1\n {2}model: http/,
+  );
+  assert.ok(
+    progress.some((line) => /\] +\d+% face tracking/.test(line)),
+    progress.join(''),
+  );
+  const listed: string[] = [];
+  await runAvatarCommand(['list', ...credentials], (text) => void listed.push(text));
+  assert.ok(
+    listed.some((line) => line.endsWith('  sbwe')),
+    listed.join('\n'),
+  );
+  await assert.rejects(
+    runAvatarCommand(['create', ...credentials], () => undefined),
+    /which video/,
   );
 });

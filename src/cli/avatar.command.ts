@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { AnimaClient, type TaskAnswer } from '../../sdk/client.js';
+import { parseCommand } from './args.js';
+
+const area = '/api/2dvh/v1/material/avatar';
+
+export const avatarUsage = `  anima avatar create <video> [--name N] [--url URL --app-id ID --app-key KEY]
+  anima avatar list [--url URL --app-id ID --app-key KEY]`;
+
+/** A one-line progress bar, redrawn in place on a terminal and printed per stage elsewhere. */
+function progressBar(write: (text: string) => void, interactive: boolean) {
+  let lastStage = '';
+  return (task: TaskAnswer) => {
+    const width = 30;
+    const filled = Math.round((task.progress / 100) * width);
+    const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(task.progress).padStart(3)}% ${task.stage}`;
+    if (interactive) write(`\r${bar.padEnd(70)}`);
+    else if (task.stage !== lastStage) write(`${bar}\n`);
+    lastStage = task.stage;
+  };
+}
+
+/**
+ * `anima avatar create|list`: a client of a running server, signing in as an app (the hosted
+ * service's clients do the same): upload the clip, start the build, follow it to the end.
+ */
+export async function runAvatarCommand(
+  argv: readonly string[],
+  print: (text: string) => void,
+  progressOut: (text: string) => void = (text) => void process.stderr.write(text),
+  interactive = process.stderr.isTTY,
+): Promise<number> {
+  const [action, ...rest] = argv;
+  const { config, values, positionals } = parseCommand(
+    rest,
+    ['serverUrl', 'clientAppId', 'clientAppKey'],
+    {
+      name: { type: 'string' },
+    },
+  );
+  if (!config.clientAppId || !config.clientAppKey) {
+    throw new Error(
+      'give --app-id and --app-key (or ANIMA_APP_ID and ANIMA_APP_KEY): anima app create prints them',
+    );
+  }
+  const client = new AnimaClient(config.serverUrl, config.clientAppId, config.clientAppKey);
+  await client.authenticate();
+  switch (action) {
+    case 'create': {
+      const video = positionals[0];
+      if (!video) throw new Error(`which video? usage:\n${avatarUsage}`);
+      const name = typeof values.name === 'string' ? values.name : path.parse(video).name;
+      const uploaded = await client.upload(video);
+      const { taskId } = await client.call<{ taskId: string }>('POST', `${area}/create`, {
+        name,
+        fileId: uploaded.fileId,
+      });
+      const done = await client.waitForTask(area, taskId, progressBar(progressOut, interactive));
+      if (interactive) progressOut('\n');
+      if (done.status !== 'succeeded') {
+        print(
+          `avatar ${name}: ${done.status}: ${done.errorMsg ?? ''}${done.fix ? `\n  fix: ${done.fix}` : ''}`,
+        );
+        return 1;
+      }
+      const result = done.result as { face_feature_id: string; url: string };
+      print(`avatar ${name}: face_feature_id ${result.face_feature_id}\n  model: ${result.url}`);
+      return 0;
+    }
+    case 'list': {
+      const { models } = await client.call<{
+        models: { face_feature_id: string; name: string; createdAt: number }[];
+      }>('GET', `${area}/models`);
+      if (models.length === 0) print('no avatar models yet');
+      for (const model of models) {
+        print(
+          `${model.face_feature_id}  ${new Date(model.createdAt).toISOString()}  ${model.name}`,
+        );
+      }
+      return 0;
+    }
+    default:
+      throw new Error(`unknown avatar action "${action ?? ''}"; usage:\n${avatarUsage}`);
+  }
+}
