@@ -5,9 +5,9 @@ import { after, before, test } from 'node:test';
 import { AnimaClient } from '../../sdk/client.js';
 import { readPackage } from '../../src/avatar/model-package.js';
 import { runAvatarCommand } from '../../src/cli/avatar.command.js';
-import { runProcess } from '../../src/media/process.runner.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
+import { fastH264, ffmpeg } from '../helpers/media.js';
 import type { ProductPayloads } from '../../src/tasks/handlers.js';
 
 let server: TestServer<ProductPayloads>;
@@ -58,17 +58,11 @@ test('a GRID clip becomes a model through the API: task stages, zip, face_featur
 
 test('a clip without sound fails the task with the FAQ message; bad requests answer at once', async () => {
   const silent = path.join(dir, 'silent.mp4');
-  await runProcess('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
+  await ffmpeg([
     '-i',
     path.join(samplesDir, 'video', 'grid_pwij3p.mpg'),
     '-an',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
+    ...fastH264,
     silent,
   ]);
   const upload = await client.upload(silent);

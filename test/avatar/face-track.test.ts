@@ -4,18 +4,16 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { trackFaces } from '../../src/avatar/face-track.js';
 import { HumanFaceEngine } from '../../src/engines/face/human.engine.js';
-import { AppError } from '../../src/errors/app-error.js';
 import { decodeFrames } from '../../src/media/decode.js';
-import { runProcess } from '../../src/media/process.runner.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { tempDir } from '../helpers/harness.js';
+import { fastH264, ffmpeg, rejection, withAac } from '../helpers/media.js';
 
 const grid = path.join(samplesDir, 'video', 'grid_bbaf2n.mpg');
 const names = { modelId: '0123456789abcdef0123456789abcdef_s1', fileName: 'clip.mp4' };
 let engine: HumanFaceEngine;
 let dir: string;
-const ffmpeg = (args: string[]) => runProcess('ffmpeg', ['-v', 'error', '-y', ...args]);
 
 before(async () => {
   engine = await HumanFaceEngine.load();
@@ -30,16 +28,6 @@ async function track(file: string) {
   const info = await probeMedia(file);
   const size = { width: info.video?.width ?? 0, height: info.video?.height ?? 0 };
   return trackFaces(decodeFrames(file, size, { fps: 25 }), engine, names);
-}
-
-async function failure(file: string): Promise<AppError> {
-  try {
-    await track(file);
-  } catch (error) {
-    assert.ok(error instanceof AppError, String(error));
-    return error;
-  }
-  assert.fail('expected the clip to be refused');
 }
 
 test('every frame of a GRID clip has its one face, landmarks kept, frames not', async () => {
@@ -61,15 +49,10 @@ test('black frames spliced in fail at the first of them, with the FAQ message', 
     '[v]',
     '-map',
     '0:a',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-c:a',
-    'aac',
+    ...withAac,
     spliced,
   ]);
-  const error = await failure(spliced);
+  const error = await rejection(track(spliced));
   assert.equal(error.code, 6006);
   assert.equal(
     error.message,
@@ -88,13 +71,10 @@ test('two people, a face too small, or a face cut by the edge each get their own
     '[0:v][0:v]hstack[v]',
     '-map',
     '[v]',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
+    ...fastH264,
     two,
   ]);
-  assert.equal((await failure(two)).code, 8003);
+  assert.equal((await rejection(track(two))).code, 8003);
   const small = path.join(dir, 'small.mp4');
   await ffmpeg([
     '-i',
@@ -103,29 +83,14 @@ test('two people, a face too small, or a face cut by the edge each get their own
     '0.4',
     '-vf',
     'scale=120:96,pad=360:288:120:96',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
+    ...fastH264,
     small,
   ]);
-  const tooSmall = await failure(small);
+  const tooSmall = await rejection(track(small));
   assert.equal(tooSmall.code, 8004, tooSmall.message);
   const cut = path.join(dir, 'cut.mp4');
-  await ffmpeg([
-    '-i',
-    grid,
-    '-t',
-    '0.4',
-    '-vf',
-    'crop=190:288:0:0',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    cut,
-  ]);
-  const edge = await failure(cut);
+  await ffmpeg(['-i', grid, '-t', '0.4', '-vf', 'crop=190:288:0:0', ...fastH264, cut]);
+  const edge = await rejection(track(cut));
   assert.equal(edge.code, 8005, edge.message);
   assert.equal(edge.message, 'the face leaves the picture in frame 0');
 });

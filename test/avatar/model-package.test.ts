@@ -5,8 +5,8 @@ import { after, test } from 'node:test';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import { manifestPath, readPackage, writePackage } from '../../src/avatar/model-package.js';
-import { AppError } from '../../src/errors/app-error.js';
 import { tempDir } from '../helpers/harness.js';
+import { rejection } from '../helpers/media.js';
 
 const dir = tempDir();
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -23,16 +23,6 @@ async function rawZip(add: (zip: yazl.ZipFile) => void): Promise<string> {
   return target;
 }
 
-async function code(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof AppError, String(error));
-    return error.code;
-  }
-  assert.fail('expected a refusal');
-}
-
 test('a package round-trips with its manifest', async () => {
   const target = file();
   await writePackage(target, [
@@ -47,11 +37,11 @@ test('a package round-trips with its manifest', async () => {
 test('not a zip, or a zip without assets/ and models/, is the FAQ error 6001', async () => {
   const notZip = file();
   fs.writeFileSync(notZip, 'this is not a zip at all');
-  assert.equal(await code(readPackage(notZip)), 6001);
+  assert.equal((await rejection(readPackage(notZip))).code, 6001);
   const noModels = await rawZip((zip) => zip.addBuffer(Buffer.from('x'), 'assets/a.png'));
-  assert.equal(await code(readPackage(noModels)), 6001);
+  assert.equal((await rejection(readPackage(noModels))).code, 6001);
   const noAssets = await rawZip((zip) => zip.addBuffer(manifest, manifestPath));
-  assert.equal(await code(readPackage(noAssets)), 6001);
+  assert.equal((await rejection(readPackage(noAssets))).code, 6001);
 });
 
 test('zip slip, symbolic links, bombs and absurd entry counts are refused', async () => {
@@ -65,13 +55,13 @@ test('zip slip, symbolic links, bombs and absurd entry counts are refused', asyn
     slip,
     Buffer.from(bytes.toString('latin1').replaceAll('xx/evil.txt', '../evil.txt'), 'latin1'),
   );
-  assert.equal(await code(readPackage(slip)), 8001);
+  assert.equal((await rejection(readPackage(slip))).code, 8001);
 
   const link = await rawZip((zip) => {
     zip.addBuffer(manifest, manifestPath);
     zip.addBuffer(Buffer.from('/etc/passwd'), 'assets/link.png', { mode: 0o120777 });
   });
-  assert.equal(await code(readPackage(link)), 8001);
+  assert.equal((await rejection(readPackage(link))).code, 8001);
 
   const bomb = await rawZip((zip) => {
     zip.addBuffer(manifest, manifestPath);

@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodeFrames } from '../../src/media/decode.js';
-import { isAbortError, runProcess } from '../../src/media/process.runner.js';
+import { isAbortError } from '../../src/media/process.runner.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { tempDir } from '../helpers/harness.js';
+import { fastH264, ffmpeg, withAac } from '../helpers/media.js';
 
 const grid = path.join(samplesDir, 'video', 'grid_bbaf2n.mpg');
 let dir: string;
@@ -14,20 +15,7 @@ const made = (name: string) => path.join(dir, name);
 
 before(async () => {
   dir = tempDir();
-  const ffmpeg = (args: string[]) => runProcess('ffmpeg', ['-v', 'error', '-y', ...args]);
-  await ffmpeg([
-    '-i',
-    grid,
-    '-t',
-    '1',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-c:a',
-    'aac',
-    made('plain.mp4'),
-  ]);
+  await ffmpeg(['-i', grid, '-t', '1', ...withAac, made('plain.mp4')]);
   // A phone filmed upright: the picture is stored sideways with a rotation for the player.
   await ffmpeg([
     '-i',
@@ -47,10 +35,7 @@ before(async () => {
     '-vsync',
     'vfr',
     '-an',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
+    ...fastH264,
     made('vfr.mp4'),
   ]);
   await ffmpeg([

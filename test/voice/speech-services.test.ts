@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { AppError } from '../../src/errors/app-error.js';
 import { openSpeech } from '../../src/voice/speech.js';
+import { refusal } from '../helpers/media.js';
 
 const speech = openSpeech({ ttsMaxChars: 2000, asrMaxStreams: 1, festivalProcesses: 2 });
 after(() => speech.close());
@@ -10,16 +10,6 @@ function rms(pcm: Buffer): number {
   let sum = 0;
   for (let i = 0; i < pcm.length; i += 2) sum += pcm.readInt16LE(i) ** 2;
   return Math.sqrt(sum / Math.max(1, pcm.length / 2));
-}
-
-function refusal(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof AppError, String(error));
-    return error;
-  }
-  assert.fail('expected a refusal');
 }
 
 test('bad requests are refused before any audio is made, each with its own error', () => {
