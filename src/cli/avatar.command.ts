@@ -1,11 +1,15 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { AnimaClient, type TaskAnswer } from '../../sdk/client.js';
+import { writePreview } from '../avatar/preview.js';
 import { parseCommand } from './args.js';
 
 const area = '/api/2dvh/v1/material/avatar';
 
 export const avatarUsage = `  anima avatar create <video> [--name N] [--url URL --app-id ID --app-key KEY]
-  anima avatar list [--url URL --app-id ID --app-key KEY]`;
+  anima avatar list [--url URL --app-id ID --app-key KEY]
+  anima avatar preview <model.zip> [--out DIR]`;
 
 /** A one-line progress bar, redrawn in place on a terminal and printed per stage elsewhere. */
 function progressBar(write: (text: string) => void, interactive: boolean) {
@@ -23,6 +27,7 @@ function progressBar(write: (text: string) => void, interactive: boolean) {
 /**
  * `anima avatar create|list`: a client of a running server, signing in as an app (the hosted
  * service's clients do the same): upload the clip, start the build, follow it to the end.
+ * `anima avatar preview` works on a model zip on disk.
  */
 export async function runAvatarCommand(
   argv: readonly string[],
@@ -34,10 +39,21 @@ export async function runAvatarCommand(
   const { config, values, positionals } = parseCommand(
     rest,
     ['serverUrl', 'clientAppId', 'clientAppKey'],
-    {
-      name: { type: 'string' },
-    },
+    { name: { type: 'string' }, out: { type: 'string' } },
   );
+  if (action === 'preview') {
+    const zip = positionals[0];
+    if (!zip) throw new Error(`which model? usage:\n${avatarUsage}`);
+    const out = typeof values.out === 'string' ? values.out : `${path.parse(zip).name}-preview`;
+    const work = await fs.mkdtemp(path.join(os.tmpdir(), 'anima-preview-'));
+    try {
+      const preview = await writePreview(zip, out, work);
+      print(`mouth atlas: ${preview.sheet}\nbase loop:   ${preview.loop}`);
+      return 0;
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  }
   if (!config.clientAppId || !config.clientAppKey) {
     throw new Error(
       'give --app-id and --app-key (or ANIMA_APP_ID and ANIMA_APP_KEY): anima app create prints them',

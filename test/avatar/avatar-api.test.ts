@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AnimaClient } from '../../sdk/client.js';
 import { readPackage } from '../../src/avatar/model-package.js';
+import { probeMedia } from '../../src/media/probe.js';
 import { runAvatarCommand } from '../../src/cli/avatar.command.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
@@ -117,4 +118,30 @@ test('the CLI builds a model with a progress display and lists the models', asyn
     runAvatarCommand(['create', ...credentials], () => undefined),
     /which video/,
   );
+});
+
+test('preview writes the mouth atlas sheet and the base loop of a model', async () => {
+  // The CLI runs above signed in as the same app: at most two tokens live, so sign in again.
+  await client.authenticate();
+  const upload = await client.upload(path.join(samplesDir, 'video', 'grid_lrwp9a.mpg'));
+  const { taskId } = await client.call<{ taskId: string }>('POST', `${area}/create`, {
+    name: 'lrwp',
+    fileId: upload.fileId,
+  });
+  const done = await client.waitForTask(area, taskId);
+  const zip = path.join(dir, 'lrwp.zip');
+  const result = done.result as { url: string };
+  fs.writeFileSync(zip, Buffer.from(await (await fetch(result.url)).arrayBuffer()));
+  const out = path.join(dir, 'preview');
+  const printed: string[] = [];
+  assert.equal(
+    await runAvatarCommand(['preview', zip, '--out', out], (t) => void printed.push(t)),
+    0,
+  );
+  const sheet = await probeMedia(path.join(out, 'mouth-atlas.png'));
+  assert.deepEqual([sheet.video?.width, sheet.video?.height], [128 * 3 + 4 * 2, 128 * 3 + 4 * 2]);
+  const model = await readPackage(zip);
+  const baseFrames = (model.manifest.base as { frames: number }).frames;
+  const loop = await probeMedia(path.join(out, 'base-loop.mp4'));
+  assert.equal(loop.video?.frames, baseFrames * 2);
 });
