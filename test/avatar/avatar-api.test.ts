@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AnimaClient } from '../../sdk/client.js';
+import { AvatarRepository } from '../../src/avatar/avatar.repository.js';
 import { readPackage } from '../../src/avatar/model-package.js';
+import { ModelStore } from '../../src/avatar/model-store.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { runAvatarCommand } from '../../src/cli/avatar.command.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
-import { fastH264, ffmpeg } from '../helpers/media.js';
+import { fastH264, ffmpeg, rejection } from '../helpers/media.js';
 import type { ProductPayloads } from '../../src/tasks/handlers.js';
 
 let server: TestServer<ProductPayloads>;
@@ -144,4 +146,37 @@ test('preview writes the mouth atlas sheet and the base loop of a model', async 
   const baseFrames = (model.manifest.base as { frames: number }).frames;
   const loop = await probeMedia(path.join(out, 'base-loop.mp4'));
   assert.equal(loop.video?.frames, baseFrames * 2);
+});
+
+test('a model is opened by face_feature_id, fileId or url, and a mismatch is the FAQ 6002', async () => {
+  await client.authenticate();
+  const appId = server.platform.auth.listApps().find((app) => app.name === 'avatar')?.appId ?? '';
+  const store = new ModelStore(server.platform.db, server.platform.files);
+  const registered = new AvatarRepository(server.platform.db).list(appId)[0];
+  assert.ok(registered, 'a model was built above');
+  const byId = await store.open({ faceFeatureId: registered.faceFeatureId }, appId, 't1');
+  assert.equal(byId.manifest.face_feature_id, registered.faceFeatureId);
+  const byFile = await store.open(
+    { fileId: registered.fileId, faceFeatureId: registered.faceFeatureId },
+    appId,
+    't2',
+  );
+  assert.equal(byFile.manifest.face_feature_id, registered.faceFeatureId);
+  const taskId = '0123456789abcdef0123456789abcdef';
+  const wrong = await rejection(
+    store.open(
+      { fileId: registered.fileId, faceFeatureId: 'ffffffffffffffffffffffffffffffff_s1' },
+      appId,
+      taskId,
+    ),
+  );
+  assert.equal(wrong.code, 6002);
+  assert.equal(wrong.message, `FfmpegTask: no pcm sound. taskId:${taskId}`);
+  const clip = await client.upload(path.join(samplesDir, 'video', 'grid_lrwp9a.mpg'));
+  const notModel = await rejection(store.open({ fileId: clip.fileId }, appId, taskId));
+  assert.equal(notModel.code, 6001);
+  assert.equal(
+    notModel.message,
+    'digital role model must must be in zip format and contain assets and models resources',
+  );
 });
