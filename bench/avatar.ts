@@ -1,7 +1,8 @@
 /**
  * bench/avatar: face tracking speed beside the ceiling of decoding alone, on a GRID clip and on
- * the same clip scaled to 1280x720 and 1920x1080 (made here with ffmpeg), and the process's peak
- * memory. The full avatar build joins these figures when it lands.
+ * the same clip scaled to 1280x720 and 1920x1080 (made here with ffmpeg); then whole avatar builds,
+ * each in its own process for its peak memory, per second of input, and a long 1080p clip beside
+ * a short one to show memory does not grow with length.
  *
  *   npm run bench:avatar
  */
@@ -12,7 +13,7 @@ import { HumanFaceEngine } from '../src/engines/face/human.engine.js';
 import { decodeFrames } from '../src/media/decode.js';
 import { runProcess } from '../src/media/process.runner.js';
 import { probeMedia } from '../src/media/probe.js';
-import { samplesDir } from '../src/util/paths.js';
+import { packageRoot, samplesDir } from '../src/util/paths.js';
 
 const grid = path.join(samplesDir, 'video', 'grid_bbaf2n.mpg');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-bench-avatar-'));
@@ -87,6 +88,37 @@ try {
     `\npeak memory (max RSS of this process): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
   );
   await engine.close();
+
+  // Whole builds. The long clip is the 1080p clip looped to 60 s.
+  const long = path.join(dir, 'grid_1080p_60s.mp4');
+  await runProcess('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-stream_loop',
+    '19',
+    '-i',
+    clips[2]?.file ?? '',
+    '-c',
+    'copy',
+    long,
+  ]);
+  process.stdout.write(
+    '\n| avatar build (whole, one thread) | input s | build s | s per input s | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: |\n',
+  );
+  for (const clip of [...clips, { name: '1920x1080, 60 s', file: long }]) {
+    const script = path.join(packageRoot, 'dist', 'bench', 'avatar-build.js');
+    const { stdout } = await runProcess(process.execPath, [script, clip.file]);
+    const result = JSON.parse(stdout.toString('utf8')) as {
+      seconds: number;
+      maxRssMb: number;
+      frames: number;
+    };
+    const input = result.frames / 25;
+    process.stdout.write(
+      `| ${clip.name} | ${input.toFixed(1)} | ${result.seconds.toFixed(1)} | ${(result.seconds / input).toFixed(2)} | ${result.maxRssMb.toFixed(0)} |\n`,
+    );
+  }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
