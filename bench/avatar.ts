@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HumanFaceEngine } from '../src/engines/face/human.engine.js';
 import { decodeFrames } from '../src/media/decode.js';
-import { runProcess } from '../src/media/process.runner.js';
+import { runFfmpeg, runProcess } from '../src/media/process.runner.js';
 import { probeMedia } from '../src/media/probe.js';
 import { packageRoot, samplesDir } from '../src/util/paths.js';
 
@@ -20,10 +20,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-bench-avatar-'));
 
 async function scaled(width: number, height: number): Promise<string> {
   const file = path.join(dir, `grid_${height}p.mp4`);
-  await runProcess('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
+  await runFfmpeg([
     '-i',
     grid,
     '-vf',
@@ -91,18 +88,7 @@ try {
 
   // Whole builds. The long clip is the 1080p clip looped to 60 s.
   const long = path.join(dir, 'grid_1080p_60s.mp4');
-  await runProcess('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-stream_loop',
-    '19',
-    '-i',
-    clips[2]?.file ?? '',
-    '-c',
-    'copy',
-    long,
-  ]);
+  await runFfmpeg(['-stream_loop', '19', '-i', clips[2]?.file ?? '', '-c', 'copy', long]);
   process.stdout.write(
     '\n| avatar build (whole, one thread) | input s | build s | s per input s | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: |\n',
   );

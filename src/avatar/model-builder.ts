@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { FaceEngine } from '../engines/face/face.types.js';
 import { decodeFrames } from '../media/decode.js';
 import { encodePng } from '../media/png.js';
-import { runProcess } from '../media/process.runner.js';
+import { runFfmpeg } from '../media/process.runner.js';
 import type { MediaInfo } from '../media/probe.js';
 import { trackFaces, type TrackedFrame } from './face-track.js';
 import { manifestPath, writePackage, type PackageEntry } from './model-package.js';
@@ -94,13 +94,8 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
 
   progress('packaging', 85);
   const baseVideo = path.join(input.workDir, 'base.mp4');
-  await runProcess(
-    'ffmpeg',
+  await runFfmpeg(
     [
-      '-nostdin',
-      '-v',
-      'error',
-      '-y',
       '-i',
       file,
       '-map',

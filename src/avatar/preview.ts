@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { runProcess } from '../media/process.runner.js';
+import { runFfmpeg } from '../media/process.runner.js';
 import { readPackage } from './model-package.js';
 import { visemes } from './visemes.js';
 
@@ -30,11 +30,7 @@ export async function writePreview(
     ),
   );
   const sheet = path.join(outDir, 'mouth-atlas.png');
-  await runProcess('ffmpeg', [
-    '-nostdin',
-    '-v',
-    'error',
-    '-y',
+  await runFfmpeg([
     '-start_number',
     '0',
     '-i',
@@ -50,11 +46,7 @@ export async function writePreview(
   const base = path.join(workDir, 'base.mp4');
   await fs.writeFile(base, baseVideo);
   const loop = path.join(outDir, 'base-loop.mp4');
-  await runProcess('ffmpeg', [
-    '-nostdin',
-    '-v',
-    'error',
-    '-y',
+  await runFfmpeg([
     '-i',
     base,
     '-filter_complex',

@@ -146,3 +146,8 @@ export async function runProcess(
   const { stderr } = await running.done;
   return { stdout: Buffer.concat(stdout), stderr };
 }
+
+/** ffmpeg as every pipeline runs it: no keyboard, errors only, outputs overwritten. */
+export function runFfmpeg(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return runProcess('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args], options);
+}

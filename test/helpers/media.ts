@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { AppError } from '../../src/errors/app-error.js';
-import { runProcess } from '../../src/media/process.runner.js';
+import { runFfmpeg } from '../../src/media/process.runner.js';
 
 /** ffmpeg for making test inputs: quiet, overwriting. */
-export const ffmpeg = (args: readonly string[]) =>
-  runProcess('ffmpeg', ['-v', 'error', '-y', ...args]);
+export const ffmpeg = (args: readonly string[]) => runFfmpeg(args);
 
 /** Fast H.264 video (and AAC sound, when kept) for crafted clips. */
 export const fastH264 = ['-c:v', 'libx264', '-preset', 'ultrafast'] as const;
