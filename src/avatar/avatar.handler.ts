@@ -1,4 +1,4 @@
-import { HumanFaceEngine } from '../engines/face/human.engine.js';
+import { FacePool } from '../engines/face/face-pool.js';
 import type { MediaRef } from '../files/file.service.js';
 import { probeMedia } from '../media/probe.js';
 import type { TaskServices } from '../platform.js';
@@ -33,7 +33,7 @@ export function avatarBuildHandler(services: TaskServices): TaskHandler<AvatarBu
     const names = { modelId: faceFeatureId, fileName: stored.name };
     const video = checkVideoSource(info, names);
     progress('probe', 3);
-    const engine = await HumanFaceEngine.load();
+    const engine = new FacePool(services.config.faceWorkers);
     let built;
     try {
       built = await buildVideoModel({

@@ -68,24 +68,36 @@ export async function trackFaces(
   const tracked: TrackedFrame[] = [];
   let width = 0;
   let height = 0;
-  for await (const frame of frames) {
-    width = frame.width;
-    height = frame.height;
-    const face = checkFrame(
-      await engine.detect(frame.rgb, frame.width, frame.height),
-      frame,
-      names,
-    );
+  // Up to `parallel` frames are in flight, answered in order.
+  const window = Math.max(1, engine.parallel ?? 1);
+  const inFlight: { index: number; width: number; height: number; faces: Promise<Face[]> }[] = [];
+  const settle = async () => {
+    const oldest = inFlight.shift();
+    if (!oldest) return;
+    const face = checkFrame(await oldest.faces, oldest, names);
     const landmarks = new Float32Array(face.landmarks.length * 3);
     face.landmarks.forEach(([px, py, pz], i) => landmarks.set([px, py, pz], i * 3));
     tracked.push({
-      index: frame.index,
+      index: oldest.index,
       box: face.box,
       landmarks,
       mouth: face.mouth,
       roll: face.roll,
     });
-    onFrame?.(frame.index);
+    onFrame?.(oldest.index);
+  };
+  try {
+    for await (const frame of frames) {
+      width = frame.width;
+      height = frame.height;
+      const faces = engine.detect(frame.rgb, frame.width, frame.height);
+      inFlight.push({ index: frame.index, width: frame.width, height: frame.height, faces });
+      if (inFlight.length >= window) await settle();
+    }
+    while (inFlight.length > 0) await settle();
+  } finally {
+    // Answers still in flight after a refusal must not surface as unhandled rejections.
+    for (const pending of inFlight) pending.faces.catch(() => undefined);
   }
   return { width, height, frames: tracked };
 }

@@ -40,6 +40,7 @@ export interface Config {
   readonly callbackTimeoutSeconds: number;
   readonly ttsMaxChars: number;
   readonly festivalProcesses: number;
+  readonly faceWorkers: number;
   readonly voiceStarterTimeoutSeconds: number;
   readonly voiceIdleTimeoutSeconds: number;
   readonly asrMaxSeconds: number;

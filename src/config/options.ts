@@ -203,6 +203,13 @@ export const optionDefs = {
     min: 1,
     doc: 'Warm Festival processes for English TTS (each about 330 MB); a request goes to the least busy.',
   },
+  faceWorkers: {
+    env: 'ANIMA_FACE_WORKERS',
+    kind: 'int',
+    default: '2',
+    min: 1,
+    doc: 'Worker threads tracking faces in one avatar build (each loads the face models, about 90 MB).',
+  },
   voiceStarterTimeoutSeconds: {
     env: 'ANIMA_VOICE_STARTER_TIMEOUT',
     kind: 'int',

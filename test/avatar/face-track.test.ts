@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { trackFaces } from '../../src/avatar/face-track.js';
+import { FacePool } from '../../src/engines/face/face-pool.js';
 import { HumanFaceEngine } from '../../src/engines/face/human.engine.js';
 import { decodeFrames } from '../../src/media/decode.js';
 import { probeMedia } from '../../src/media/probe.js';
@@ -93,4 +94,24 @@ test('two people, a face too small, or a face cut by the edge each get their own
   const edge = await rejection(track(cut));
   assert.equal(edge.code, 8005, edge.message);
   assert.equal(edge.message, 'the face leaves the picture in frame 0');
+});
+
+test('two face workers track the same clip, in order, and fail at the same frame', async () => {
+  const pool = new FacePool(2);
+  try {
+    const info = await probeMedia(grid);
+    const size = { width: info.video?.width ?? 0, height: info.video?.height ?? 0 };
+    const result = await trackFaces(decodeFrames(grid, size, { fps: 25 }), pool, names);
+    assert.deepEqual(
+      result.frames.map((frame) => frame.index),
+      Array.from({ length: 75 }, (_, i) => i),
+    );
+    const spliced = path.join(dir, 'spliced.mp4');
+    const error = await rejection(
+      trackFaces(decodeFrames(spliced, size, { fps: 25 }), pool, names),
+    );
+    assert.match(error.message, /Frame Index :30 find 0 faces!$/);
+  } finally {
+    await pool.close();
+  }
 });

@@ -42,6 +42,8 @@ export interface Face {
  */
 export interface FaceEngine {
   readonly name: string;
+  /** Frames that can be in flight at once (an engine on several threads); 1 if absent. */
+  readonly parallel?: number;
   /** `rgb`: packed RGB, width × height × 3 bytes. */
   detect(rgb: Uint8Array, width: number, height: number): Promise<Face[]>;
   reset(): void;
