@@ -76,7 +76,11 @@ export async function trackFaces(
     if (!oldest) return;
     const face = checkFrame(await oldest.faces, oldest, names);
     const landmarks = new Float32Array(face.landmarks.length * 3);
-    face.landmarks.forEach(([px, py, pz], i) => landmarks.set([px, py, pz], i * 3));
+    face.landmarks.forEach((point, i) => {
+      landmarks[i * 3] = point[0];
+      landmarks[i * 3 + 1] = point[1];
+      landmarks[i * 3 + 2] = point[2];
+    });
     tracked.push({
       index: oldest.index,
       box: face.box,

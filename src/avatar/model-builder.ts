@@ -52,7 +52,12 @@ function poseOf(frame: TrackedFrame): Float32Array {
 export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
   const { file, info, names, engine, signal, progress } = input;
   const size = { width: info.video.width, height: info.video.height };
-  const decode = () => decodeFrames(file, size, { fps: modelFps, ...(signal ? { signal } : {}) });
+  const decode = (only?: readonly number[]) =>
+    decodeFrames(file, size, {
+      fps: modelFps,
+      ...(only ? { only } : {}),
+      ...(signal ? { signal } : {}),
+    });
   const expected = Math.max(1, Math.round(info.durationSeconds * modelFps));
   progress('decode', 4);
   const track = await trackFaces(decode(), engine, names, (index) =>
@@ -76,7 +81,7 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
   const wanted = new Set(atlas.map((choice) => choice.frame));
   const mouths = new Map<number, Buffer>();
   let preview: Buffer | undefined;
-  for await (const frame of decode()) {
+  for await (const frame of decode([...wanted, base.start])) {
     const tracked = frames[frame.index];
     if (!tracked) continue;
     if (wanted.has(frame.index)) {

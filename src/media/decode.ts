@@ -5,6 +5,11 @@ export interface DecodeOptions {
   readonly fps: number;
   /** Scale to this width (height keeps the aspect, rounded to even); the source size if absent. */
   readonly width?: number;
+  /**
+   * Only these frames (0-based indices at `fps`, ascending): ffmpeg still decodes every frame but
+   * converts and sends only these, which matters when a few frames of a long clip are wanted.
+   */
+  readonly only?: readonly number[];
   readonly signal?: AbortSignal;
 }
 
@@ -32,7 +37,13 @@ export async function* decodeFrames(
     ? Math.round((size.height * options.width) / size.width / 2) * 2
     : size.height;
   const frameBytes = width * height * 3;
-  const filters = [`fps=${options.fps}`, `scale=${width}:${height}:flags=bicubic`];
+  const only = options.only ? [...new Set(options.only)].sort((a, b) => a - b) : undefined;
+  const filters = [`fps=${options.fps}`];
+  if (only) {
+    if (only.length === 0) return;
+    filters.push(`select='${only.map((index) => `eq(n\\,${index})`).join('+')}'`);
+  }
+  filters.push(`scale=${width}:${height}:flags=bicubic`);
   const running = startProcess(
     'ffmpeg',
     [
@@ -45,6 +56,7 @@ export async function* decodeFrames(
       '0:v:0',
       '-vf',
       filters.join(','),
+      ...(only ? ['-vsync', 'passthrough'] : []),
       '-f',
       'rawvideo',
       '-pix_fmt',
@@ -64,7 +76,9 @@ export async function* decodeFrames(
       pendingBytes += chunk.length;
       while (pendingBytes >= frameBytes) {
         const joined = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
-        yield { index: index++, width, height, rgb: joined.subarray(0, frameBytes) };
+        const frameIndex = only ? (only[index] ?? index) : index;
+        index++;
+        yield { index: frameIndex, width, height, rgb: joined.subarray(0, frameBytes) };
         const rest = joined.subarray(frameBytes);
         pending = rest.length > 0 ? [rest] : [];
         pendingBytes = rest.length;

@@ -126,3 +126,18 @@ test('a consumer that stops early stops the decoder', async () => {
     for await (const frame of cancelled) void frame;
   }, isAbortError);
 });
+
+test('only the frames asked for come out, each the same as in a full decode', async () => {
+  const size = { width: 360, height: 288 };
+  const wanted = [70, 3, 41, 3];
+  const full = new Map<number, Buffer>();
+  for await (const frame of decodeFrames(grid, size, { fps: 25 })) {
+    if (wanted.includes(frame.index)) full.set(frame.index, Buffer.from(frame.rgb));
+  }
+  const picked: number[] = [];
+  for await (const frame of decodeFrames(grid, size, { fps: 25, only: wanted })) {
+    picked.push(frame.index);
+    assert.ok(full.get(frame.index)?.equals(frame.rgb), `frame ${frame.index} differs`);
+  }
+  assert.deepEqual(picked, [3, 41, 70]);
+});
