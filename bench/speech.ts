@@ -16,6 +16,7 @@ import { PocketSphinxEngine } from '../src/engines/asr/pocketsphinx.engine.js';
 import { EspeakEngine } from '../src/engines/tts/espeak.engine.js';
 import { FestivalEngine } from '../src/engines/tts/festival.engine.js';
 import type { TtsEngine } from '../src/engines/tts/tts.types.js';
+import { pcmOfWav } from '../src/media/pcm.js';
 import { samplesDir } from '../src/util/paths.js';
 import { openSpeech } from '../src/voice/speech.js';
 import { splitFirstPhrase, splitSentences } from '../src/voice/text.js';
@@ -93,7 +94,7 @@ const ms = (value: number) => value.toFixed(1);
 
 function pcmOf(file: string): Buffer {
   const wav = fs.readFileSync(path.join(samplesDir, 'audio', file));
-  return wav.subarray(wav.indexOf('data') + 8);
+  return pcmOfWav(wav);
 }
 
 async function engineSentences(engine: TtsEngine, voice: string, text: string): Promise<number> {

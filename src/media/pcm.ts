@@ -134,3 +134,16 @@ export function toWav(pcm: Buffer, sampleRate: number): Buffer {
   header.writeUInt32LE(pcm.length, 40);
   return Buffer.concat([header, pcm]);
 }
+
+/** The samples of a 16-bit PCM WAV file: the `data` chunk, found by walking the RIFF chunks. */
+export function pcmOfWav(wav: Buffer): Buffer {
+  if (wav.toString('ascii', 0, 4) !== 'RIFF' || wav.toString('ascii', 8, 12) !== 'WAVE') {
+    throw new Error('not a WAV file');
+  }
+  for (let at = 12; at + 8 <= wav.length;) {
+    const size = wav.readUInt32LE(at + 4);
+    if (wav.toString('ascii', at, at + 4) === 'data') return wav.subarray(at + 8, at + 8 + size);
+    at += 8 + size + (size % 2);
+  }
+  throw new Error('the WAV file has no data chunk');
+}

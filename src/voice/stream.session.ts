@@ -162,7 +162,7 @@ export class VoiceStreamSession {
         'unknown message: expected {id, query} for TTS or {signal: "eof"} for ASR',
       );
     } catch (error) {
-      this.reply(streamError(toAppError(error)));
+      this.reply(streamError(asAppError(error)));
     }
   }
 
@@ -193,7 +193,7 @@ export class VoiceStreamSession {
       this.recognition.write(data);
       if (this.asr.partial) this.sendPartial(this.recognition);
     } catch (error) {
-      this.reply(streamError(toAppError(error)));
+      this.reply(streamError(asAppError(error)));
     }
   }
 
@@ -351,7 +351,7 @@ export class VoiceStreamSession {
         }
         this.reply({ status: 'ok', tts: { type: 'eof', ...tag } });
       } catch (error) {
-        if (!isAbortError(error)) this.reply(streamError(toAppError(error), tag));
+        if (!isAbortError(error)) this.reply(streamError(asAppError(error), tag));
       } finally {
         this.busy--;
         this.touch();
@@ -398,7 +398,7 @@ export class VoiceStreamSession {
           this.reply({ status: 'ok', asr: { type: 'eof' } });
         },
         (error: unknown) => {
-          if (!isAbortError(error)) this.reply(streamError(toAppError(error)));
+          if (!isAbortError(error)) this.reply(streamError(asAppError(error)));
         },
       )
       .finally(() => {
@@ -419,7 +419,7 @@ export class VoiceStreamSession {
   }
 }
 
-function toAppError(error: unknown): AppError {
+function asAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new AppError('internal', { reason }, { cause: error });

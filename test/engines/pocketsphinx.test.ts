@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { PocketSphinxEngine } from '../../src/engines/asr/pocketsphinx.engine.js';
+import { pcmOfWav } from '../../src/media/pcm.js';
 import { samplesDir } from '../../src/util/paths.js';
 
 const engine = new PocketSphinxEngine();
@@ -11,7 +12,7 @@ const clip = (() => {
   const wav = fs.readFileSync(
     path.join(samplesDir, 'audio', 'librivox_en_sense_and_sensibility_0870.wav'),
   );
-  return wav.subarray(wav.indexOf('data') + 8);
+  return pcmOfWav(wav);
 })();
 const transcript =
   'And Mister John Dashwood had then leisure to consider how much there might be prudently in his power to do for them.';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyGain, durationMs, resample, silence, toWav } from '../../src/media/pcm.js';
+import { applyGain, durationMs, pcmOfWav, resample, silence, toWav } from '../../src/media/pcm.js';
 
 function tone(frequency: number, sampleRate: number, seconds: number, amplitude = 0.5): Buffer {
   const count = Math.round(sampleRate * seconds);
@@ -67,4 +67,19 @@ test('gain scales and clips; silence and WAV framing have the right sizes', () =
   assert.equal(wav.toString('ascii', 0, 4), 'RIFF');
   assert.equal(wav.readUInt32LE(24), 16000);
   assert.equal(wav.readUInt32LE(40), input.length);
+});
+
+test('the samples of a WAV file are found past any chunk before them', () => {
+  const pcm = tone(440, 16000, 0.05);
+  assert.ok(pcmOfWav(toWav(pcm, 16000)).equals(pcm));
+  const wav = toWav(pcm, 16000);
+  // A LIST chunk (odd length, padded) between fmt and data, as many recorders write.
+  const list = Buffer.concat([
+    Buffer.from('LIST'),
+    Buffer.from([3, 0, 0, 0]),
+    Buffer.from('abc\0'),
+  ]);
+  const withList = Buffer.concat([wav.subarray(0, 36), list, wav.subarray(36)]);
+  assert.ok(pcmOfWav(withList).equals(pcm));
+  assert.throws(() => pcmOfWav(Buffer.from('not a wav file at all')), /not a WAV file/);
 });

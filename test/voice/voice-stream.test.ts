@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { VoiceSocket } from '../../sdk/voice-socket.js';
+import { pcmOfWav } from '../../src/media/pcm.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { wordErrorRate } from '../../src/voice/wer.js';
 import { startTestServer, type TestServer } from '../helpers/harness.js';
@@ -23,9 +24,7 @@ after(() => server.close());
 
 /** The PCM inside a 16 kHz mono WAV fixture (its 44-byte header skipped). */
 function fixturePcm(name: string): Buffer {
-  const wav = fs.readFileSync(path.join(samplesDir, 'audio', name));
-  const data = wav.indexOf('data');
-  return wav.subarray(data + 8);
+  return pcmOfWav(fs.readFileSync(path.join(samplesDir, 'audio', name)));
 }
 
 async function started(starter: object, options: { path?: string; tokenInUrl?: boolean } = {}) {

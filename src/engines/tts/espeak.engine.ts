@@ -1,3 +1,4 @@
+import { durationMs } from '../../media/pcm.js';
 import { abortError } from '../../media/process.runner.js';
 import { WorkerClient, type WithoutId, type WorkerAnswer } from '../worker-client.js';
 import type { EspeakOutput } from './espeak.synth.js';
@@ -46,7 +47,7 @@ export class EspeakEngine implements TtsEngine {
     return {
       pcm,
       sampleRate: result.sampleRate,
-      durationMs: Math.round((pcm.length / 2 / result.sampleRate) * 1000),
+      durationMs: durationMs(pcm, result.sampleRate),
       phonemes: result.phonemes,
       words: result.words,
     };

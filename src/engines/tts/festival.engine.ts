@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { durationMs } from '../../media/pcm.js';
 import { abortError } from '../../media/process.runner.js';
 import type {
   PhonemeTiming,
@@ -142,7 +143,7 @@ export class FestivalEngine implements TtsEngine {
         request.resolve({
           pcm,
           sampleRate: request.sampleRate,
-          durationMs: Math.round((pcm.length / 2 / request.sampleRate) * 1000),
+          durationMs: durationMs(pcm, request.sampleRate),
           phonemes: request.phonemes,
           words: writtenForms(request.text, request.words),
         });
