@@ -2,24 +2,28 @@
  * From a filmed clip to the avatar model zip: face tracking over every frame, the base segment
  * to loop, the mouth atlas, the base video, and the manifest that ties them together.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FaceEngine } from '../engines/face/face.types.js';
 import { decodeFrames } from '../media/decode.js';
-import { encodePng } from '../media/png.js';
+import { evenSize } from '../media/encode.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import type { MediaInfo } from '../media/probe.js';
+import type { AsrService } from '../voice/asr.service.js';
 import { trackFaces, type TrackedFrame } from './face-track.js';
-import { manifestPath, writePackage, type PackageEntry } from './model-package.js';
-import { chooseAtlas, type AtlasChoice } from './mouth-atlas.js';
-import { cutMouth, mouthRegion } from './mouth-crop.js';
+import {
+  chooseAtlas,
+  shapeOf,
+  speakerRange,
+  type AtlasChoice,
+  type SpeakerRange,
+} from './mouth-atlas.js';
+import { cropPoints, cutMouth } from './mouth-crop.js';
+import { modelFps, mouthSize, writeModel, type BuiltModel } from './model-writer.js';
+import { synthesiseMouth } from './mouth-shapes.js';
+import { listenSeconds, listenToClip, type SpeechLabels } from './speech-visemes.js';
 import type { SourceNames } from './source-check.js';
 import { chooseBaseSegment, smoothTrack } from './track.js';
-import { visemes } from './visemes.js';
 
-export const modelFps = 25;
-export const modelVersion = 1;
-const mouthSize = 128;
 /** The longest base segment: enough idle motion to loop without looking repetitive. */
 const maxBaseSeconds = 8;
 /** Head pose for the base segment: eye corners, nose tip and chin, relative to the eye distance. */
@@ -31,14 +35,11 @@ export interface BuildInput {
   readonly names: SourceNames;
   readonly name: string;
   readonly engine: FaceEngine;
+  /** When given, the clip's speech is recognised and aligned to help choose the mouths. */
+  readonly asr?: AsrService;
   readonly workDir: string;
   readonly signal?: AbortSignal;
   readonly progress: (stage: string, percent: number) => void;
-}
-
-export interface BuiltModel {
-  readonly zipPath: string;
-  readonly manifest: Record<string, unknown>;
 }
 
 function poseOf(frame: TrackedFrame): Float32Array {
@@ -46,6 +47,22 @@ function poseOf(frame: TrackedFrame): Float32Array {
   const eyes = Math.hypot(at(263, 0) - at(33, 0), at(263, 1) - at(33, 1)) || 1;
   return Float32Array.from(
     posePoints.flatMap((index) => [at(index, 0) / eyes, at(index, 1) / eyes]),
+  );
+}
+
+/** A class's mouth: cut from its frame, or warped from the nearest shown class's. */
+function mouthImage(
+  choice: AtlasChoice,
+  mouths: ReadonlyMap<number, Uint8Array>,
+  frames: readonly TrackedFrame[],
+  range: SpeakerRange,
+): Uint8Array | undefined {
+  const rgb = mouths.get(choice.frame);
+  const frame = frames[choice.frame];
+  if (!rgb || !frame || !choice.warpedFrom) return rgb;
+  return synthesiseMouth(
+    { rgb, size: mouthSize, points: cropPoints(frame, mouthSize) },
+    { viseme: choice.viseme, ...shapeOf(choice.viseme, range) },
   );
 }
 
@@ -60,6 +77,13 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
     });
   const expected = Math.max(1, Math.round(info.durationSeconds * modelFps));
   progress('decode', 4);
+  // Listening runs beside the face tracking (another thread); a failure only loses its help.
+  const listening: Promise<SpeechLabels | { failed: string } | undefined> =
+    input.asr && info.audio
+      ? listenToClip(file, input.asr, modelFps, signal).catch((error: unknown) => ({
+          failed: error instanceof Error ? error.message : String(error),
+        }))
+      : Promise.resolve(undefined);
   const track = await trackFaces(decode(), engine, names, (index) =>
     progress('face tracking', 5 + Math.min(70, (70 * (index + 1)) / expected)),
   );
@@ -75,30 +99,30 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
   }));
   const base = chooseBaseSegment(frames.map(poseOf), maxBaseSeconds * modelFps);
   progress('mouth atlas', 78);
-  const atlas: AtlasChoice[] = chooseAtlas(frames);
+  const speech = await listening;
+  signal?.throwIfAborted();
+  const heard = speech && 'frames' in speech ? speech : undefined;
+  const atlas: AtlasChoice[] = chooseAtlas(frames, heard?.frames);
+  const range = speakerRange(frames);
 
   // Second pass: cut the chosen mouths and the preview, nothing else kept.
   const wanted = new Set(atlas.map((choice) => choice.frame));
-  const mouths = new Map<number, Buffer>();
-  let preview: Buffer | undefined;
+  const mouths = new Map<number, Uint8Array>();
+  let preview: { rgb: Uint8Array; width: number; height: number } | undefined;
   for await (const frame of decode([...wanted, base.start])) {
     const tracked = frames[frame.index];
     if (!tracked) continue;
     if (wanted.has(frame.index)) {
-      mouths.set(
-        frame.index,
-        encodePng(
-          cutMouth(frame.rgb, frame.width, frame.height, tracked, mouthSize),
-          mouthSize,
-          mouthSize,
-        ),
-      );
+      mouths.set(frame.index, cutMouth(frame.rgb, frame.width, frame.height, tracked, mouthSize));
     }
-    if (frame.index === base.start) preview = encodePng(frame.rgb, frame.width, frame.height);
+    if (frame.index === base.start)
+      preview = { rgb: frame.rgb, width: frame.width, height: frame.height };
   }
 
   progress('packaging', 85);
   const baseVideo = path.join(input.workDir, 'base.mp4');
+  const width = evenSize(track.width);
+  const height = evenSize(track.height);
   await runFfmpeg(
     [
       '-i',
@@ -106,7 +130,8 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
       '-map',
       '0:v:0',
       '-vf',
-      `fps=${modelFps},trim=start_frame=${base.start}:end_frame=${base.end},setpts=PTS-STARTPTS,format=yuv420p`,
+      `fps=${modelFps},trim=start_frame=${base.start}:end_frame=${base.end},setpts=PTS-STARTPTS,` +
+        `crop=${width}:${height}:0:0,format=yuv420p`,
       '-an',
       '-c:v',
       'libx264',
@@ -120,21 +145,10 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
     ],
     signal ? { signal } : {},
   );
-  const baseFrames = frames.slice(base.start, base.end);
-  const landmarks = Buffer.alloc(baseFrames.length * 468 * 3 * 4);
-  baseFrames.forEach((frame, index) => {
-    Buffer.from(
-      frame.landmarks.buffer,
-      frame.landmarks.byteOffset,
-      frame.landmarks.byteLength,
-    ).copy(landmarks, index * 468 * 3 * 4);
-  });
-  const manifest = {
-    version: modelVersion,
+  const built = await writeModel({
     kind: 'video',
-    face_feature_id: names.modelId,
+    faceFeatureId: names.modelId,
     name: input.name,
-    created_at: new Date().toISOString(),
     source: {
       file: names.fileName,
       container: info.container,
@@ -148,58 +162,32 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
       frames: frames.length,
       audio: info.audio ?? null,
     },
-    base: {
-      video: 'assets/base.mp4',
-      fps: modelFps,
-      width: track.width,
-      height: track.height,
-      source_start_frame: base.start,
-      frames: baseFrames.length,
-      head_motion: base.motion,
-      loop_seam: base.seam,
-    },
-    landmarks: {
-      file: 'models/landmarks.f32',
-      layout: 'float32 little-endian, [frame][point][x, y, z], base frames, pixels',
-      points: 468,
-      frames: baseFrames.length,
-    },
-    boxes: baseFrames.map((frame) =>
-      [frame.box.x, frame.box.y, frame.box.width, frame.box.height].map(
-        (v) => Math.round(v * 10) / 10,
-      ),
-    ),
-    mouth_regions: baseFrames.map((frame) => {
-      const region = mouthRegion(frame);
-      return [region.cx, region.cy, region.size, region.angle].map(
-        (v) => Math.round(v * 1000) / 1000,
-      );
+    baseVideo,
+    width,
+    height,
+    speech: heard
+      ? { heard: heard.text, seconds: listenSeconds }
+      : { heard: null, ...(speech && 'failed' in speech ? { failed: speech.failed } : {}) },
+    base: { source_start_frame: base.start, head_motion: base.motion, loop_seam: base.seam },
+    baseFrames: frames.slice(base.start, base.end),
+    atlas: atlas.flatMap((choice) => {
+      const rgb = mouthImage(choice, mouths, frames, range);
+      return rgb
+        ? [
+            {
+              viseme: choice.viseme,
+              rgb,
+              sourceFrame: choice.frame,
+              distance: choice.distance,
+              ...(choice.heard ? { heard: true } : {}),
+              ...(choice.warpedFrom ? { warpedFrom: choice.warpedFrom } : {}),
+            },
+          ]
+        : [];
     }),
-    atlas: {
-      size: mouthSize,
-      visemes: [...visemes],
-      images: atlas.map((choice) => ({
-        viseme: choice.viseme,
-        file: `assets/mouths/${choice.viseme}.png`,
-        source_frame: choice.frame,
-        distance: Math.round(choice.distance * 1000) / 1000,
-        ...(choice.borrowedFrom ? { borrowed_from: choice.borrowedFrom } : {}),
-      })),
-    },
-    preview: 'assets/preview.png',
-  };
-  const entries: PackageEntry[] = [
-    { name: manifestPath, data: Buffer.from(JSON.stringify(manifest, null, 2)) },
-    { name: 'models/landmarks.f32', data: landmarks },
-    { name: 'assets/base.mp4', data: await fs.readFile(baseVideo) },
-    ...(preview ? [{ name: 'assets/preview.png', data: preview }] : []),
-    ...atlas.flatMap((choice) => {
-      const image = mouths.get(choice.frame);
-      return image ? [{ name: `assets/mouths/${choice.viseme}.png`, data: image }] : [];
-    }),
-  ];
-  const zipPath = path.join(input.workDir, 'model.zip');
-  await writePackage(zipPath, entries);
+    ...(preview ? { preview } : {}),
+    workDir: input.workDir,
+  });
   progress('packaging', 98);
-  return { zipPath, manifest };
+  return built;
 }

@@ -1,8 +1,8 @@
 /**
  * Choosing the mouth atlas: for each viseme class, the frame of the clip whose lips best make
  * that shape, judged by lip geometry relative to this speaker's own range (people open their
- * mouths differently). A class the clip never shows clearly is marked as borrowed from the
- * nearest shape the clip does show.
+ * mouths differently). A class the clip never shows clearly is made by warping the nearest
+ * shape the clip does show (mouth-shapes.ts).
  */
 import type { TrackedFrame } from './face-track.js';
 import { visemes, type Viseme } from './visemes.js';
@@ -32,8 +32,10 @@ export interface AtlasChoice {
   readonly frame: number;
   /** How far the frame's lips are from the class's shape (0 = exactly). */
   readonly distance: number;
-  /** The clip never shows this class: the nearest shown class stands in until it is synthesised. */
-  readonly borrowedFrom?: Viseme;
+  /** The clip never shows this class: it is warped from the mouth of this nearest shown class. */
+  readonly warpedFrom?: Viseme;
+  /** The frame's sound calls for this class too (speech aligned), not only its lips. */
+  readonly heard?: boolean;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -43,49 +45,121 @@ function percentile(sorted: readonly number[], p: number): number {
   );
 }
 
+/** How this speaker's lips move: the gap closed and widest open, their usual width and its spread. */
+export interface SpeakerRange {
+  readonly closed: number;
+  readonly widest: number;
+  readonly usual: number;
+  readonly spread: number;
+}
+
+export function speakerRange(frames: readonly TrackedFrame[]): SpeakerRange {
+  const opens = frames.map((frame) => frame.mouth.openNorm).sort((a, b) => a - b);
+  const widths = frames.map((frame) => frame.mouth.widthNorm).sort((a, b) => a - b);
+  const closed = percentile(opens, 5);
+  return {
+    closed,
+    widest: Math.max(closed + 1e-3, percentile(opens, 98)),
+    usual: percentile(widths, 50),
+    spread: Math.max(1e-3, (percentile(widths, 95) - percentile(widths, 5)) / 2),
+  };
+}
+
+/**
+ * The range assumed for a face seen once (a photo): lips that meet when closed and open about as
+ * far as the GRID speakers' (0.08–0.14 of the eye distance) beyond what the photo shows, at the photo's own width (a smile
+ * stays a smile), rounding a little more than theirs (their sentences barely purse the lips).
+ */
+export function assumedRange(mouth: { openNorm: number; widthNorm: number }): SpeakerRange {
+  return {
+    closed: 0.005,
+    widest: Math.max(0.13, mouth.openNorm + 0.06),
+    usual: mouth.widthNorm,
+    spread: 0.12,
+  };
+}
+
+/** A class's lip measures for this speaker, in MouthMeasures' face-size units. */
+export function shapeOf(
+  viseme: Viseme,
+  range: SpeakerRange,
+): { openNorm: number; widthNorm: number } {
+  const target = targets[viseme];
+  return {
+    openNorm: range.closed + target.open * (range.widest - range.closed),
+    widthNorm: range.usual + target.width * range.spread,
+  };
+}
+
 /** Where a frame's lips sit in this speaker's range. */
 export function lipPosition(
   frames: readonly TrackedFrame[],
 ): (frame: TrackedFrame) => { open: number; width: number } {
-  const opens = frames.map((frame) => frame.mouth.openNorm).sort((a, b) => a - b);
-  const widths = frames.map((frame) => frame.mouth.widthNorm).sort((a, b) => a - b);
-  const closed = percentile(opens, 5);
-  const widest = Math.max(closed + 1e-3, percentile(opens, 98));
-  const usual = percentile(widths, 50);
-  const spread = Math.max(1e-3, (percentile(widths, 95) - percentile(widths, 5)) / 2);
+  const { closed, widest, usual, spread } = speakerRange(frames);
   return (frame) => ({
     open: (frame.mouth.openNorm - closed) / (widest - closed),
     width: (frame.mouth.widthNorm - usual) / spread,
   });
 }
 
-export function chooseAtlas(frames: readonly TrackedFrame[]): AtlasChoice[] {
+/**
+ * The atlas: for each class, the frame whose lips are nearest its shape. With `heard` (frame →
+ * the viseme its sound calls for), frames where sound and lips agree come first: among the frames
+ * heard as the class, the nearest in shape wins if it is close enough.
+ */
+export function chooseAtlas(
+  frames: readonly TrackedFrame[],
+  heard?: ReadonlyMap<number, Viseme>,
+): AtlasChoice[] {
   if (frames.length === 0) throw new Error('no frames to choose mouths from');
   const position = lipPosition(frames);
   const positions = frames.map((frame) => position(frame));
-  const shown = visemes.map((viseme) => {
+  const nearest = (viseme: Viseme, accept: (index: number) => boolean) => {
     const target = targets[viseme];
-    let best = 0;
+    let best = -1;
     let bestDistance = Infinity;
     positions.forEach((point, index) => {
+      if (!accept(index)) return;
       const d = Math.hypot(point.open - target.open, point.width - target.width);
       if (d < bestDistance) {
         bestDistance = d;
         best = index;
       }
     });
-    return { viseme, frame: frames[best]?.index ?? 0, distance: bestDistance };
+    return { index: best, distance: bestDistance };
+  };
+  const shown = visemes.map((viseme): AtlasChoice => {
+    if (heard) {
+      const agreed = nearest(viseme, (index) => heard.get(frames[index]?.index ?? -1) === viseme);
+      if (agreed.index >= 0 && agreed.distance <= maxDistance) {
+        return {
+          viseme,
+          frame: frames[agreed.index]?.index ?? 0,
+          distance: agreed.distance,
+          heard: true,
+        };
+      }
+    }
+    const seen = nearest(viseme, () => true);
+    return { viseme, frame: frames[seen.index]?.index ?? 0, distance: seen.distance };
   });
   return shown.map((choice) => {
     if (choice.distance <= maxDistance) return choice;
     const target = targets[choice.viseme];
-    const nearest = shown
+    const stand = shown
       .filter((other) => other.distance <= maxDistance)
       .sort(
         (a, b) =>
           Math.hypot(targets[a.viseme].open - target.open, targets[a.viseme].width - target.width) -
           Math.hypot(targets[b.viseme].open - target.open, targets[b.viseme].width - target.width),
       )[0];
-    return nearest ? { ...nearest, viseme: choice.viseme, borrowedFrom: nearest.viseme } : choice;
+    return stand
+      ? {
+          viseme: choice.viseme,
+          frame: stand.frame,
+          distance: stand.distance,
+          warpedFrom: stand.viseme,
+        }
+      : choice;
   });
 }

@@ -42,3 +42,23 @@ export function cutMouth(
     bytes[i] = Math.round(Math.min(1, Math.max(0, floats[i] ?? 0)) * 255);
   return bytes;
 }
+
+/**
+ * The landmarks of a frame in its mouth crop's pixels (x, y pairs, 468 of them), so shapes can
+ * be warped in the crop along the same points.
+ */
+export function cropPoints(frame: TrackedFrame, size = 128): Float32Array {
+  const region = mouthRegion(frame);
+  const scale = size / region.size;
+  const cos = Math.cos(region.angle);
+  const sin = Math.sin(region.angle);
+  const count = frame.landmarks.length / 3;
+  const points = new Float32Array(count * 2);
+  for (let i = 0; i < count; i++) {
+    const dx = (frame.landmarks[i * 3] ?? 0) - region.cx;
+    const dy = (frame.landmarks[i * 3 + 1] ?? 0) - region.cy;
+    points[i * 2] = (dx * cos + dy * sin) * scale + size / 2;
+    points[i * 2 + 1] = (-dx * sin + dy * cos) * scale + size / 2;
+  }
+  return points;
+}

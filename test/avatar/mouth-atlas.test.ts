@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { trackFaces, type FaceTrack } from '../../src/avatar/face-track.js';
-import { cutMouth } from '../../src/avatar/mouth-crop.js';
-import { chooseAtlas } from '../../src/avatar/mouth-atlas.js';
+import { cropPoints, cutMouth } from '../../src/avatar/mouth-crop.js';
+import { chooseAtlas, shapeOf, speakerRange } from '../../src/avatar/mouth-atlas.js';
+import { synthesiseMouth, type MouthImage } from '../../src/avatar/mouth-shapes.js';
 import { visemes } from '../../src/avatar/visemes.js';
 import { HumanFaceEngine } from '../../src/engines/face/human.engine.js';
 import { decodeFrames } from '../../src/media/decode.js';
@@ -44,7 +45,7 @@ test('every class gets a frame; closed is the least open, open the most', () => 
   assert.ok(openness('closed') < openness('mid'), `${openness('closed')} < ${openness('mid')}`);
   assert.ok(openness('mid') < openness('open'), `${openness('mid')} < ${openness('open')}`);
   assert.ok(
-    atlas.filter((choice) => !choice.borrowedFrom).length >= 4,
+    atlas.filter((choice) => !choice.warpedFrom).length >= 4,
     'a speaking clip shows several shapes',
   );
 });
@@ -68,4 +69,78 @@ test('mouth images are cut from the chosen frames and encode as PNG', async () =
     assert.equal(info.video?.codec, 'png');
     assert.deepEqual([info.video?.width, info.video?.height], [128, 128]);
   }
+});
+
+/** The mouth crop of one frame of the clip, with its mesh points in crop pixels. */
+async function mouthAt(index: number): Promise<MouthImage> {
+  const tracked = track.frames[index];
+  assert.ok(tracked);
+  for await (const frame of decodeFrames(grid, size, { fps: 25, only: [index] })) {
+    return {
+      rgb: cutMouth(frame.rgb, frame.width, frame.height, tracked),
+      size: 128,
+      points: cropPoints(tracked),
+    };
+  }
+  throw new Error(`no frame ${index}`);
+}
+
+const luma = (rgb: Uint8Array, x: number, y: number) => {
+  const at = (Math.round(y) * 128 + Math.round(x)) * 3;
+  return 0.299 * (rgb[at] ?? 0) + 0.587 * (rgb[at + 1] ?? 0) + 0.114 * (rgb[at + 2] ?? 0);
+};
+
+/** Pixels of the lip area darker than half the crop's median: the open mouth's inside. */
+function darkPixels(mouth: Uint8Array): number {
+  const all: number[] = [];
+  for (let y = 0; y < 128; y++) for (let x = 0; x < 128; x++) all.push(luma(mouth, x, y));
+  const median = [...all].sort((a, b) => a - b)[all.length >> 1] ?? 0;
+  let dark = 0;
+  for (let y = 30; y < 90; y++)
+    for (let x = 24; x < 104; x++) if (luma(mouth, x, y) < median * 0.5) dark++;
+  return dark;
+}
+
+test('a closed mouth warped open shows a dark inside; the crop border does not move', async () => {
+  const atlas = chooseAtlas(track.frames);
+  const closedFrame = atlas.find((choice) => choice.viseme === 'closed')?.frame ?? 0;
+  const source = await mouthAt(closedFrame);
+  const opened = synthesiseMouth(source, {
+    viseme: 'open',
+    ...shapeOf('open', speakerRange(track.frames)),
+  });
+  assert.ok(
+    darkPixels(opened) > darkPixels(source.rgb) + 40,
+    `dark pixels ${darkPixels(source.rgb)} → ${darkPixels(opened)}`,
+  );
+  let borderChange = 0;
+  for (let k = 0; k < 128; k++) {
+    for (const [x, y] of [
+      [k, 0],
+      [k, 127],
+      [0, k],
+      [127, k],
+    ] as const) {
+      borderChange = Math.max(borderChange, Math.abs(luma(opened, x, y) - luma(source.rgb, x, y)));
+    }
+  }
+  assert.ok(borderChange <= 4, `the border changed by ${borderChange}`);
+});
+
+test('an open mouth warped closed loses its dark inside', async () => {
+  const atlas = chooseAtlas(track.frames);
+  const openFrame = atlas.find((choice) => choice.viseme === 'open')?.frame ?? 0;
+  const source = await mouthAt(openFrame);
+  const closed = synthesiseMouth(source, {
+    viseme: 'closed',
+    ...shapeOf('closed', speakerRange(track.frames)),
+  });
+  assert.ok(
+    darkPixels(source.rgb) > 40,
+    `the open source shows its inside (${darkPixels(source.rgb)})`,
+  );
+  assert.ok(
+    darkPixels(closed) < darkPixels(source.rgb) * 0.5,
+    `dark pixels ${darkPixels(source.rgb)} → ${darkPixels(closed)}`,
+  );
 });

@@ -1,0 +1,80 @@
+/**
+ * What the speaker of a clip is saying, frame by frame, as mouth shapes: the clip's sound is
+ * recognised, the words aligned to get each phoneme's time, and each phoneme's middle frame
+ * labelled with its viseme. The mouth atlas uses the labels to prefer frames where sound and lips
+ * agree. Only English is recognised: other speech gives labels that the lip geometry then
+ * outvotes, so they cannot pick a wrong mouth, only fail to help.
+ */
+import { AppError } from '../errors/app-error.js';
+import type { PhonemeTiming } from '../engines/tts/tts.types.js';
+import { runFfmpeg } from '../media/process.runner.js';
+import type { AsrService } from '../voice/asr.service.js';
+import { visemeOf, type Viseme } from './visemes.js';
+
+/** The first seconds of the clip are listened to: enough speech for every shape, bounded cost. */
+export const listenSeconds = 20;
+
+export interface SpeechLabels {
+  /** Frame index (at the model's rate) → the viseme its sound calls for. */
+  readonly frames: ReadonlyMap<number, Viseme>;
+  /** What was heard, for the manifest. */
+  readonly text: string;
+}
+
+/** Each phoneme's middle frame, labelled with its viseme. */
+export function labelFrames(phonemes: readonly PhonemeTiming[], fps: number): Map<number, Viseme> {
+  const frames = new Map<number, Viseme>();
+  for (const phoneme of phonemes) {
+    const middle = (phoneme.beginMs + phoneme.endMs) / 2000;
+    frames.set(Math.round(middle * fps), visemeOf(phoneme.symbol, 'arpabet'));
+  }
+  return frames;
+}
+
+/**
+ * Labels for the clip's first `listenSeconds`, or undefined when there is nothing to go on (no
+ * words heard) or the recogniser is busy with live streams (the atlas then uses the lips alone).
+ */
+export async function listenToClip(
+  file: string,
+  asr: AsrService,
+  fps: number,
+  signal?: AbortSignal,
+): Promise<SpeechLabels | undefined> {
+  const { stdout: pcm } = await runFfmpeg(
+    [
+      '-i',
+      file,
+      '-map',
+      '0:a:0',
+      '-t',
+      String(listenSeconds),
+      '-ac',
+      '1',
+      '-ar',
+      '16000',
+      '-f',
+      's16le',
+      '-',
+    ],
+    signal ? { signal } : {},
+  );
+  let recognition;
+  try {
+    recognition = asr.start('en-US');
+  } catch (error) {
+    // Busy with live streams, or no English model: the lips alone will do.
+    if (error instanceof AppError) return undefined;
+    throw error;
+  }
+  try {
+    recognition.write(pcm);
+  } catch (error) {
+    recognition.abort();
+    throw error;
+  }
+  const heard = await recognition.finish();
+  if (heard.words.length === 0) return undefined;
+  const aligned = await asr.align(pcm, heard.text);
+  return { frames: labelFrames(aligned.phonemes, fps), text: heard.text };
+}
