@@ -6,7 +6,8 @@ import type { TaskHandler } from '../tasks/task.queue.js';
 import { newHexId } from '../util/ids.js';
 import { AvatarRepository } from './avatar.repository.js';
 import { buildVideoModel } from './model-builder.js';
-import { checkVideoSource } from './source-check.js';
+import { buildPhotoModel } from './photo-model.js';
+import { checkImageSource, checkVideoSource, isStillImage } from './source-check.js';
 
 export interface AvatarBuildPayload {
   readonly name: string;
@@ -19,33 +20,40 @@ export function newFaceFeatureId(): string {
 }
 
 /**
- * The avatar.build task: fetch or find the clip, probe and check it, build the model, store the
- * zip as a downloadable result and register it for the app.
+ * The avatar.build task: fetch or find the clip or photo, probe and check it, build the model,
+ * store the zip as a downloadable result and register it for the app.
  */
 export function avatarBuildHandler(services: TaskServices): TaskHandler<AvatarBuildPayload> {
   const models = new AvatarRepository(services.db);
   return async ({ task, params, signal, workDir, progress }) => {
     progress('probe', 0);
-    const stored = await services.files.resolve(params.source, task.appId, signal, ['video']);
+    const stored = await services.files.resolve(params.source, task.appId, signal, [
+      'video',
+      'image',
+    ]);
     const file = services.files.pathOf(stored.id);
     const info = await probeMedia(file, signal);
     const faceFeatureId = newFaceFeatureId();
     const names = { modelId: faceFeatureId, fileName: stored.name };
-    const video = checkVideoSource(info, names);
+    const kind = isStillImage(info) ? 'image' : 'video';
+    const video = kind === 'image' ? checkImageSource(info, names) : checkVideoSource(info, names);
     progress('probe', 3);
-    const engine = new FacePool(services.config.faceWorkers);
+    // A photo is looked at once: one face worker is enough.
+    const engine = new FacePool(kind === 'image' ? 1 : services.config.faceWorkers);
     let built;
     try {
-      built = await buildVideoModel({
+      const input = {
         file,
         info: { ...info, video },
         names,
         name: params.name,
         engine,
+        asr: services.speech.asr,
         workDir,
         signal,
         progress,
-      });
+      };
+      built = await (kind === 'image' ? buildPhotoModel(input) : buildVideoModel(input));
     } finally {
       await engine.close();
     }
@@ -61,7 +69,7 @@ export function avatarBuildHandler(services: TaskServices): TaskHandler<AvatarBu
       name: params.name,
       fileId: zip.id,
       taskId: task.id,
-      kind: 'video',
+      kind,
       createdAt: Date.now(),
     });
     progress('packaging', 100);

@@ -42,3 +42,29 @@ export function checkVideoSource(
   }
   return video;
 }
+
+/** A still picture (PNG, JPEG, WebP, ...) rather than a clip, as ffprobe sees it. */
+export function isStillImage(info: MediaInfo): boolean {
+  return /_pipe$|^image2$/.test(info.container) && info.durationSeconds <= 0.05;
+}
+
+/** What a photo must be: a picture, big enough for the face in it to give a mouth atlas. */
+export function checkImageSource(
+  info: MediaInfo,
+  names: SourceNames,
+): NonNullable<MediaInfo['video']> {
+  const video = info.video;
+  if (!video || video.width === 0 || video.height === 0) {
+    throw new AppError('avatarSourceInvalid', {
+      fileName: names.fileName,
+      reason: `it holds no picture (${info.container})`,
+    });
+  }
+  if (Math.min(video.width, video.height) < minFrameSide) {
+    throw new AppError('avatarSourceInvalid', {
+      fileName: names.fileName,
+      reason: `its picture is ${video.width}x${video.height}; at least ${minFrameSide} pixels a side is needed`,
+    });
+  }
+  return video;
+}

@@ -7,7 +7,7 @@ import { parseCommand } from './args.js';
 
 const area = '/api/2dvh/v1/material/avatar';
 
-export const avatarUsage = `  anima avatar create <video> [--name N] [--url URL --app-id ID --app-key KEY]
+export const avatarUsage = `  anima avatar create <video or photo> [--name N] [--url URL --app-id ID --app-key KEY]
   anima avatar list [--url URL --app-id ID --app-key KEY]
   anima avatar preview <model.zip> [--out DIR]`;
 
@@ -64,7 +64,7 @@ export async function runAvatarCommand(
   switch (action) {
     case 'create': {
       const video = positionals[0];
-      if (!video) throw new Error(`which video? usage:\n${avatarUsage}`);
+      if (!video) throw new Error(`which video or photo? usage:\n${avatarUsage}`);
       const name = typeof values.name === 'string' ? values.name : path.parse(video).name;
       const uploaded = await client.upload(video);
       const { taskId } = await client.call<{ taskId: string }>('POST', `${area}/create`, {

@@ -258,7 +258,7 @@ export const errorCatalog = Object.freeze({
     8002,
     400,
     'the avatar source {fileName} cannot be used: {reason}',
-    'Film the person facing the camera for at least a few seconds, with sound, at 360x288 or larger, and upload the file as recorded (MP4, MOV, WebM or MPEG).',
+    'Send a clip of the person facing the camera for at least a few seconds, with sound, as recorded (MP4, MOV, WebM or MPEG), or one photo of the face (PNG, JPEG or WebP); at least 128 pixels a side, 360x288 or larger is best.',
   ),
 
   avatarSeveralFaces: entry(

@@ -80,14 +80,16 @@ test('a clip without sound fails the task with the FAQ message; bad requests ans
     /^[0-9a-f]{32}_s1 silent\.mp4 has no audio track, video_summary or audio_summary not exit$/,
   );
 
-  const image = await client.upload(path.join(samplesDir, 'image', 'astronaut.png'));
+  const sound = await client.upload(
+    path.join(samplesDir, 'audio', 'librivox_en_sense_and_sensibility_0920.wav'),
+  );
   await assert.rejects(
-    client.call('POST', `${area}/create`, { name: 'x', fileId: image.fileId }),
-    /not a video/,
+    client.call('POST', `${area}/create`, { name: 'x', fileId: sound.fileId }),
+    /neither a video nor a photo/,
   );
   await assert.rejects(
     client.call('POST', `${area}/create`, { name: 'x' }),
-    /exactly one of videoUrl and fileId/,
+    /exactly one of videoUrl, imageUrl and fileId/,
   );
 });
 
@@ -118,8 +120,69 @@ test('the CLI builds a model with a progress display and lists the models', asyn
   );
   await assert.rejects(
     runAvatarCommand(['create', ...credentials], () => undefined),
-    /which video/,
+    /which video or photo/,
   );
+});
+
+test('a photo becomes a model through imageUrl and through the CLI', async () => {
+  const photo = path.join(samplesDir, 'image', 'astronaut.png');
+  await client.authenticate(); // the CLI test before signed in with the same app
+  const upload = await client.upload(photo);
+  const { taskId } = await client.call<{ taskId: string }>('POST', `${area}/create`, {
+    name: 'astronaut',
+    imageUrl: upload.url,
+  });
+  const done = await client.waitForTask(area, taskId);
+  assert.equal(done.status, 'succeeded', JSON.stringify(done));
+  const result = done.result as { face_feature_id: string; url: string };
+  const zip = path.join(dir, 'photo-model.zip');
+  fs.writeFileSync(zip, Buffer.from(await (await fetch(result.url)).arrayBuffer()));
+  const model = await readPackage(zip);
+  assert.equal(model.manifest.kind, 'image');
+  assert.equal(model.manifest.face_feature_id, result.face_feature_id);
+
+  const printed: string[] = [];
+  const code = await runAvatarCommand(
+    ['create', photo, '--name', 'astro-cli', ...credentials],
+    (text) => void printed.push(text),
+    () => undefined,
+    false,
+  );
+  assert.equal(code, 0, printed.join('\n'));
+  assert.match(printed.join('\n'), /^avatar astro-cli: face_feature_id [0-9a-f]{32}_s1/);
+  const listed = await client.call<{ models: { name: string; kind: string }[] }>(
+    'GET',
+    `${area}/models`,
+  );
+  assert.equal(listed.models.find((m) => m.name === 'astro-cli')?.kind, 'image');
+});
+
+test('a photo without a face, or too small, fails with its own message', async () => {
+  const blank = path.join(dir, 'wall.png');
+  await ffmpeg(['-f', 'lavfi', '-i', 'color=c=0x8899aa:s=320x240', '-frames:v', '1', blank]);
+  const tiny = path.join(dir, 'tiny.jpg');
+  await ffmpeg([
+    '-i',
+    path.join(samplesDir, 'image', 'astronaut.png'),
+    '-vf',
+    'scale=100:100',
+    tiny,
+  ]);
+  await client.authenticate();
+  const outcome = async (file: string) => {
+    const upload = await client.upload(file);
+    const { taskId } = await client.call<{ taskId: string }>('POST', `${area}/create`, {
+      name: path.parse(file).name,
+      fileId: upload.fileId,
+    });
+    return client.waitForTask(area, taskId);
+  };
+  const faceless = await outcome(blank);
+  assert.equal(faceless.status, 'failed');
+  assert.match(faceless.errorMsg ?? '', /Frame Index :0 find 0 faces!$/);
+  const small = await outcome(tiny);
+  assert.equal(small.status, 'failed');
+  assert.match(small.errorMsg ?? '', /tiny\.jpg cannot be used: its picture is 100x100/);
 });
 
 test('preview writes the mouth atlas sheet and the base loop of a model', async () => {

@@ -16,10 +16,12 @@ export function registerAvatarRoutes(app: Server, platform: Platform<ProductPayl
     {
       schema: {
         tags: ['avatar'],
-        summary: 'Build an avatar model from a filmed clip (videoUrl or fileId); answers a taskId',
+        summary:
+          'Build an avatar model from a filmed clip (videoUrl) or one photo (imageUrl), or an uploaded file (fileId); answers a taskId',
         body: Type.Object({
           name: Type.String({ minLength: 1, maxLength: 100 }),
           videoUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+          imageUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
           fileId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$' })),
           callbackUrl: Type.Optional(Type.String({ maxLength: 4096 })),
           userData: Type.Optional(Type.String({ maxLength: 4096 })),
@@ -27,23 +29,27 @@ export function registerAvatarRoutes(app: Server, platform: Platform<ProductPayl
       },
     },
     async (request) => {
-      const { name, videoUrl, fileId, callbackUrl, userData } = request.body;
-      if ((videoUrl === undefined) === (fileId === undefined)) {
+      const { name, videoUrl, imageUrl, fileId, callbackUrl, userData } = request.body;
+      const given = [videoUrl, imageUrl, fileId].filter((value) => value !== undefined);
+      if (given.length !== 1) {
         throw badParams([
-          { field: 'videoUrl', problem: 'give exactly one of videoUrl and fileId' },
+          { field: 'videoUrl', problem: 'give exactly one of videoUrl, imageUrl and fileId' },
         ]);
       }
-      // A file of ours is checked now: a wrong id or a non-video answers at once.
+      // A file of ours is checked now: a wrong id, or one neither a video nor a picture, answers
+      // at once. Whether a source is a clip or a photo is decided by what it holds.
       if (fileId) {
         const file = platform.files.get(fileId, request.appId);
-        if (!file.mimeType.startsWith('video/')) {
-          throw badParams([{ field: 'fileId', problem: `is ${file.mimeType}, not a video` }]);
+        if (!/^(video|image)\//.test(file.mimeType)) {
+          throw badParams([
+            { field: 'fileId', problem: `is ${file.mimeType}, neither a video nor a photo` },
+          ]);
         }
       }
       const task = await platform.queue.submit(
         'avatar.build',
         request.appId,
-        { name, source: fileId ? { fileId } : { url: videoUrl } },
+        { name, source: fileId ? { fileId } : { url: videoUrl ?? imageUrl } },
         { callbackUrl: callbackUrl ?? null, userData: userData ?? null },
       );
       return ok({ taskId: task.id });
