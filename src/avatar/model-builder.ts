@@ -9,7 +9,8 @@ import { evenSize } from '../media/encode.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import type { MediaInfo } from '../media/probe.js';
 import type { AsrService } from '../voice/asr.service.js';
-import { trackFaces, type TrackedFrame } from './face-track.js';
+import { trackFaces, type FaceTrack, type FrameSummary, type TrackedFrame } from './face-track.js';
+import { LandmarkStore } from './landmark-store.js';
 import {
   chooseAtlas,
   shapeOf,
@@ -22,7 +23,7 @@ import { modelFps, mouthSize, writeModel, type BuiltModel } from './model-writer
 import { synthesiseMouth } from './mouth-shapes.js';
 import { listenSeconds, listenToClip, type SpeechLabels } from './speech-visemes.js';
 import type { SourceNames } from './source-check.js';
-import { chooseBaseSegment, smoothTrack } from './track.js';
+import { chooseBaseSegment, smoothRange } from './track.js';
 
 /** The longest base segment: enough idle motion to loop without looking repetitive. */
 const maxBaseSeconds = 8;
@@ -42,8 +43,8 @@ export interface BuildInput {
   readonly progress: (stage: string, percent: number) => void;
 }
 
-function poseOf(frame: TrackedFrame): Float32Array {
-  const at = (index: number, axis: number) => frame.landmarks[index * 3 + axis] ?? 0;
+function poseOf(landmarks: Float32Array): Float32Array {
+  const at = (index: number, axis: number) => landmarks[index * 3 + axis] ?? 0;
   const eyes = Math.hypot(at(263, 0) - at(33, 0), at(263, 1) - at(33, 1)) || 1;
   return Float32Array.from(
     posePoints.flatMap((index) => [at(index, 0) / eyes, at(index, 1) / eyes]),
@@ -54,11 +55,11 @@ function poseOf(frame: TrackedFrame): Float32Array {
 function mouthImage(
   choice: AtlasChoice,
   mouths: ReadonlyMap<number, Uint8Array>,
-  frames: readonly TrackedFrame[],
+  frames: ReadonlyMap<number, TrackedFrame>,
   range: SpeakerRange,
 ): Uint8Array | undefined {
   const rgb = mouths.get(choice.frame);
-  const frame = frames[choice.frame];
+  const frame = frames.get(choice.frame);
   if (!rgb || !frame || !choice.warpedFrom) return rgb;
   return synthesiseMouth(
     { rgb, size: mouthSize, points: cropPoints(frame, mouthSize) },
@@ -68,13 +69,6 @@ function mouthImage(
 
 export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
   const { file, info, names, engine, signal, progress } = input;
-  const size = { width: info.video.width, height: info.video.height };
-  const decode = (only?: readonly number[]) =>
-    decodeFrames(file, size, {
-      fps: modelFps,
-      ...(only ? { only } : {}),
-      ...(signal ? { signal } : {}),
-    });
   const expected = Math.max(1, Math.round(info.durationSeconds * modelFps));
   progress('decode', 4);
   // Listening runs beside the face tracking (another thread); a failure only loses its help.
@@ -84,39 +78,73 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
           failed: error instanceof Error ? error.message : String(error),
         }))
       : Promise.resolve(undefined);
-  const track = await trackFaces(decode(), engine, names, (index) =>
-    progress('face tracking', 5 + Math.min(70, (70 * (index + 1)) / expected)),
-  );
+  // Landmarks go to disk as they come: memory stays flat in the clip's length.
+  const store = LandmarkStore.onDisk(path.join(input.workDir, 'landmarks.raw'));
+  try {
+    const frames = decodeFrames(file, info.video, {
+      fps: modelFps,
+      ...(signal ? { signal } : {}),
+    });
+    const track = await trackFaces(
+      frames,
+      engine,
+      names,
+      (index) => progress('face tracking', 5 + Math.min(70, (70 * (index + 1)) / expected)),
+      store,
+    );
+    return await packageModel(input, track, listening);
+  } finally {
+    store.close();
+  }
+}
 
-  // Smoothed landmarks: mouths are placed on them, so they must not jitter.
-  const smoothed = smoothTrack(
-    track.frames.map((frame) => frame.landmarks),
-    1,
-  );
-  const frames: TrackedFrame[] = track.frames.map((frame, index) => ({
-    ...frame,
-    landmarks: smoothed[index] ?? frame.landmarks,
-  }));
-  const base = chooseBaseSegment(frames.map(poseOf), maxBaseSeconds * modelFps);
+/**
+ * After tracking: the base segment and the mouths chosen on smoothed landmarks (mouths are placed
+ * on them, so they must not jitter), cut in a second pass, and the package written.
+ */
+async function packageModel(
+  input: BuildInput,
+  track: FaceTrack,
+  listening: Promise<SpeechLabels | { failed: string } | undefined>,
+): Promise<BuiltModel> {
+  const { file, info, names, signal, progress } = input;
+  const count = track.frames.length;
+  const read = (index: number) => track.landmarks.read(index);
+  const smoothed = (from: number, to: number): TrackedFrame[] =>
+    [...smoothRange(read, count, 1, from, to)].map((landmarks, k) => ({
+      ...(track.frames[from + k] as FrameSummary),
+      landmarks,
+    }));
+  const poses: Float32Array[] = [];
+  for (const landmarks of smoothRange(read, count, 1)) poses.push(poseOf(landmarks));
+  const base = chooseBaseSegment(poses, maxBaseSeconds * modelFps);
   progress('mouth atlas', 78);
   const speech = await listening;
   signal?.throwIfAborted();
   const heard = speech && 'frames' in speech ? speech : undefined;
-  const atlas: AtlasChoice[] = chooseAtlas(frames, heard?.frames);
-  const range = speakerRange(frames);
+  const atlas: AtlasChoice[] = chooseAtlas(track.frames, heard?.frames);
+  const range = speakerRange(track.frames);
+  const atlasFrames = new Map<number, TrackedFrame>();
+  for (const choice of atlas) {
+    const [frame] = smoothed(choice.frame, choice.frame + 1);
+    if (frame) atlasFrames.set(choice.frame, frame);
+  }
 
   // Second pass: cut the chosen mouths and the preview, nothing else kept.
-  const wanted = new Set(atlas.map((choice) => choice.frame));
   const mouths = new Map<number, Uint8Array>();
   let preview: { rgb: Uint8Array; width: number; height: number } | undefined;
-  for await (const frame of decode([...wanted, base.start])) {
-    const tracked = frames[frame.index];
-    if (!tracked) continue;
-    if (wanted.has(frame.index)) {
+  for await (const frame of decodeFrames(file, info.video, {
+    fps: modelFps,
+    only: [...atlasFrames.keys(), base.start],
+    reuse: true,
+    ...(signal ? { signal } : {}),
+  })) {
+    const tracked = atlasFrames.get(frame.index);
+    if (tracked) {
       mouths.set(frame.index, cutMouth(frame.rgb, frame.width, frame.height, tracked, mouthSize));
     }
     if (frame.index === base.start)
-      preview = { rgb: frame.rgb, width: frame.width, height: frame.height };
+      preview = { rgb: Uint8Array.from(frame.rgb), width: frame.width, height: frame.height };
   }
 
   progress('packaging', 85);
@@ -159,7 +187,7 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
       fps: info.video.fps,
       variable_frame_rate: info.video.variableFrameRate,
       duration: info.durationSeconds,
-      frames: frames.length,
+      frames: count,
       audio: info.audio ?? null,
     },
     baseVideo,
@@ -169,9 +197,9 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
       ? { heard: heard.text, seconds: listenSeconds }
       : { heard: null, ...(speech && 'failed' in speech ? { failed: speech.failed } : {}) },
     base: { source_start_frame: base.start, head_motion: base.motion, loop_seam: base.seam },
-    baseFrames: frames.slice(base.start, base.end),
+    baseFrames: smoothed(base.start, base.end),
     atlas: atlas.flatMap((choice) => {
-      const rgb = mouthImage(choice, mouths, frames, range);
+      const rgb = mouthImage(choice, mouths, atlasFrames, range);
       return rgb
         ? [
             {

@@ -26,12 +26,12 @@ export const defaultPackageLimits: PackageLimits = {
   maxRatio: 200,
 };
 
-export interface PackageEntry {
-  readonly name: string;
-  readonly data: Buffer;
-}
+/** An entry from memory, or streamed from a file (a base video need not be read into memory). */
+export type PackageEntry =
+  | { readonly name: string; readonly data: Buffer }
+  | { readonly name: string; readonly file: string };
 
-/** Writes a package from in-memory entries (names use forward slashes, relative). */
+/** Writes a package (entry names use forward slashes, relative). */
 export async function writePackage(
   destination: string,
   entries: readonly PackageEntry[],
@@ -40,7 +40,9 @@ export async function writePackage(
   for (const entry of entries) {
     // Images and video are compressed already; storing them saves time and costs nothing.
     const compress = !/\.(png|jpe?g|webp|mp4|webm)$/i.test(entry.name);
-    zip.addBuffer(entry.data, entry.name, { compress, mtime: new Date(0) });
+    const options = { compress, mtime: new Date(0) };
+    if ('file' in entry) zip.addFile(entry.file, entry.name, options);
+    else zip.addBuffer(entry.data, entry.name, options);
   }
   zip.end();
   await pipeline(zip.outputStream, fs.createWriteStream(destination));

@@ -2,7 +2,6 @@
  * The model zip both builders write (a filmed clip's and a photo's): the manifest that ties the
  * base video, the per-frame landmarks and boxes, and the mouth atlas together.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { encodePng } from '../media/png.js';
 import type { TrackedFrame } from './face-track.js';
@@ -121,7 +120,7 @@ export async function writeModel(parts: ModelParts): Promise<BuiltModel> {
   const entries: PackageEntry[] = [
     { name: manifestPath, data: Buffer.from(JSON.stringify(manifest, null, 2)) },
     { name: 'models/landmarks.f32', data: landmarkBytes(frames) },
-    { name: 'assets/base.mp4', data: await fs.readFile(parts.baseVideo) },
+    { name: 'assets/base.mp4', file: parts.baseVideo },
     ...(parts.preview
       ? [
           {

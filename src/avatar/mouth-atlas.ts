@@ -4,7 +4,7 @@
  * mouths differently). A class the clip never shows clearly is made by warping the nearest
  * shape the clip does show (mouth-shapes.ts).
  */
-import type { TrackedFrame } from './face-track.js';
+import type { FrameSummary } from './face-track.js';
 import { visemes, type Viseme } from './visemes.js';
 
 /**
@@ -53,7 +53,7 @@ export interface SpeakerRange {
   readonly spread: number;
 }
 
-export function speakerRange(frames: readonly TrackedFrame[]): SpeakerRange {
+export function speakerRange(frames: readonly FrameSummary[]): SpeakerRange {
   const opens = frames.map((frame) => frame.mouth.openNorm).sort((a, b) => a - b);
   const widths = frames.map((frame) => frame.mouth.widthNorm).sort((a, b) => a - b);
   const closed = percentile(opens, 5);
@@ -93,8 +93,8 @@ export function shapeOf(
 
 /** Where a frame's lips sit in this speaker's range. */
 export function lipPosition(
-  frames: readonly TrackedFrame[],
-): (frame: TrackedFrame) => { open: number; width: number } {
+  frames: readonly FrameSummary[],
+): (frame: FrameSummary) => { open: number; width: number } {
   const { closed, widest, usual, spread } = speakerRange(frames);
   return (frame) => ({
     open: (frame.mouth.openNorm - closed) / (widest - closed),
@@ -108,7 +108,7 @@ export function lipPosition(
  * heard as the class, the nearest in shape wins if it is close enough.
  */
 export function chooseAtlas(
-  frames: readonly TrackedFrame[],
+  frames: readonly FrameSummary[],
   heard?: ReadonlyMap<number, Viseme>,
 ): AtlasChoice[] {
   if (frames.length === 0) throw new Error('no frames to choose mouths from');

@@ -12,7 +12,7 @@ import type { AsrService } from '../voice/asr.service.js';
 import { visemeOf, type Viseme } from './visemes.js';
 
 /** The first seconds of the clip are listened to: enough speech for every shape, bounded cost. */
-export const listenSeconds = 20;
+export const listenSeconds = 10;
 
 export interface SpeechLabels {
   /** Frame index (at the model's rate) → the viseme its sound calls for. */

@@ -15,27 +15,47 @@ function gaussian(sigma: number): number[] {
 
 /**
  * Zero-phase Gaussian smoothing along time of every value of a per-frame vector (a landmark set
- * flattened, or a box). Offline, so it looks ahead as well as back and nothing lags; at the ends
- * the kernel is renormalised over the frames that exist.
+ * flattened, or a box), for frames `from` to `to` (exclusive) of `count`. Offline, so it looks
+ * ahead as well as back and nothing lags; at the ends the kernel is renormalised over the frames
+ * that exist. Frames are read through `read` as needed and only a kernel's width is held, so a
+ * whole clip streams through in flat memory.
  */
-export function smoothTrack(frames: readonly Float32Array[], sigma: number): Float32Array[] {
-  if (sigma <= 0 || frames.length === 0) return frames.map((frame) => Float32Array.from(frame));
-  const weights = gaussian(sigma);
+export function* smoothRange(
+  read: (index: number) => Float32Array,
+  count: number,
+  sigma: number,
+  from = 0,
+  to = count,
+): Generator<Float32Array> {
+  const weights = sigma > 0 ? gaussian(sigma) : [1];
   const reach = (weights.length - 1) / 2;
-  const width = frames[0]?.length ?? 0;
-  return frames.map((_, index) => {
-    const out = new Float32Array(width);
+  const window = new Map<number, Float32Array>();
+  for (let index = Math.max(0, from); index < Math.min(count, to); index++) {
+    for (const held of window.keys()) if (held < index - reach) window.delete(held);
+    let out: Float32Array | undefined;
     let total = 0;
     for (let k = -reach; k <= reach; k++) {
-      const frame = frames[index + k];
-      if (!frame) continue;
+      const at = index + k;
+      if (at < 0 || at >= count) continue;
+      let frame = window.get(at);
+      if (!frame) {
+        frame = read(at);
+        window.set(at, frame);
+      }
+      out ??= new Float32Array(frame.length);
       const weight = weights[k + reach] ?? 0;
       total += weight;
-      for (let i = 0; i < width; i++) out[i] = (out[i] ?? 0) + (frame[i] ?? 0) * weight;
+      for (let i = 0; i < frame.length; i++) out[i] = (out[i] ?? 0) + (frame[i] ?? 0) * weight;
     }
-    for (let i = 0; i < width; i++) out[i] = (out[i] ?? 0) / total;
-    return out;
-  });
+    if (!out) return;
+    for (let i = 0; i < out.length; i++) out[i] = (out[i] ?? 0) / total;
+    yield out;
+  }
+}
+
+/** smoothRange over frames held in an array. */
+export function smoothTrack(frames: readonly Float32Array[], sigma: number): Float32Array[] {
+  return [...smoothRange((index) => frames[index] as Float32Array, frames.length, sigma)];
 }
 
 function distance(a: Float32Array, b: Float32Array): number {

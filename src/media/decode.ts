@@ -11,6 +11,11 @@ export interface DecodeOptions {
    */
   readonly only?: readonly number[];
   readonly signal?: AbortSignal;
+  /**
+   * Fill one buffer for every frame: no garbage per frame, but a frame is valid only until the
+   * next is asked for (copy what you keep).
+   */
+  readonly reuse?: boolean;
 }
 
 export interface DecodedFrame {
@@ -68,20 +73,25 @@ export async function* decodeFrames(
   // The exit is awaited at the end; a failure before that must not go unhandled meanwhile.
   running.done.catch(() => undefined);
   let index = 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  // Each frame is filled straight into a buffer of its own (no joining of pipe chunks), which
+  // the consumer may keep or hand to another thread.
+  let frame = Buffer.allocUnsafeSlow(frameBytes);
+  let filled = 0;
   try {
     for await (const chunk of running.stdout as AsyncIterable<Buffer>) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      while (pendingBytes >= frameBytes) {
-        const joined = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
-        const frameIndex = only ? (only[index] ?? index) : index;
-        index++;
-        yield { index: frameIndex, width, height, rgb: joined.subarray(0, frameBytes) };
-        const rest = joined.subarray(frameBytes);
-        pending = rest.length > 0 ? [rest] : [];
-        pendingBytes = rest.length;
+      let offset = 0;
+      while (offset < chunk.length) {
+        const take = Math.min(frameBytes - filled, chunk.length - offset);
+        chunk.copy(frame, filled, offset, offset + take);
+        filled += take;
+        offset += take;
+        if (filled === frameBytes) {
+          const frameIndex = only ? (only[index] ?? index) : index;
+          index++;
+          yield { index: frameIndex, width, height, rgb: frame };
+          if (!options.reuse) frame = Buffer.allocUnsafeSlow(frameBytes);
+          filled = 0;
+        }
       }
     }
     await running.done;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { trackFaces, type FaceTrack } from '../../src/avatar/face-track.js';
+import { frameAt, trackFaces, type FaceTrack } from '../../src/avatar/face-track.js';
 import { cropPoints, cutMouth } from '../../src/avatar/mouth-crop.js';
 import { chooseAtlas, shapeOf, speakerRange } from '../../src/avatar/mouth-atlas.js';
 import { synthesiseMouth, type MouthImage } from '../../src/avatar/mouth-shapes.js';
@@ -56,8 +56,8 @@ test('mouth images are cut from the chosen frames and encode as PNG', async () =
   const written: string[] = [];
   for await (const frame of decodeFrames(grid, size, { fps: 25 })) {
     const viseme = wanted.get(frame.index);
-    const tracked = track.frames[frame.index];
-    if (!viseme || !tracked) continue;
+    if (!viseme) continue;
+    const tracked = frameAt(track, frame.index);
     const mouth = cutMouth(frame.rgb, frame.width, frame.height, tracked);
     const file = path.join(dir, `${viseme}.png`);
     fs.writeFileSync(file, encodePng(mouth, 128, 128));
@@ -73,8 +73,7 @@ test('mouth images are cut from the chosen frames and encode as PNG', async () =
 
 /** The mouth crop of one frame of the clip, with its mesh points in crop pixels. */
 async function mouthAt(index: number): Promise<MouthImage> {
-  const tracked = track.frames[index];
-  assert.ok(tracked);
+  const tracked = frameAt(track, index);
   for await (const frame of decodeFrames(grid, size, { fps: 25, only: [index] })) {
     return {
       rgb: cutMouth(frame.rgb, frame.width, frame.height, tracked),

@@ -19,12 +19,24 @@ export class FacePool implements FaceEngine {
     );
   }
 
-  async detect(rgb: Uint8Array, width: number, height: number): Promise<Face[]> {
+  async detect(
+    rgb: Uint8Array,
+    width: number,
+    height: number,
+    options: { readonly handOver?: boolean } = {},
+  ): Promise<Face[]> {
     const worker = this.workers[this.next++ % this.workers.length];
     if (!worker) throw new Error('the face pool has no workers');
-    // A copy the worker owns: the decoder reuses nothing, but the caller might.
-    const copy = new Uint8Array(rgb);
-    const answer = await worker.call({ op: 'detect', rgb: copy, width, height }, [copy.buffer]);
+    // Pixels handed over whole move to the worker; otherwise the worker gets a copy it owns.
+    const whole =
+      options.handOver === true &&
+      rgb.byteOffset === 0 &&
+      rgb.byteLength === rgb.buffer.byteLength &&
+      rgb.buffer instanceof ArrayBuffer;
+    const pixels = whole ? rgb : new Uint8Array(rgb);
+    const answer = await worker.call({ op: 'detect', rgb: pixels, width, height }, [
+      pixels.buffer as ArrayBuffer,
+    ]);
     return answer.faces ?? [];
   }
 

@@ -44,8 +44,16 @@ export interface FaceEngine {
   readonly name: string;
   /** Frames that can be in flight at once (an engine on several threads); 1 if absent. */
   readonly parallel?: number;
-  /** `rgb`: packed RGB, width × height × 3 bytes. */
-  detect(rgb: Uint8Array, width: number, height: number): Promise<Face[]>;
+  /**
+   * `rgb`: packed RGB, width × height × 3 bytes. With `handOver`, the caller gives the pixels up
+   * (it will not read them again): an engine on another thread may then take them without a copy.
+   */
+  detect(
+    rgb: Uint8Array,
+    width: number,
+    height: number,
+    options?: { readonly handOver?: boolean },
+  ): Promise<Face[]>;
   reset(): void;
   close(): Promise<void>;
 }
