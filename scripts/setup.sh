@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the engines and tests use. Kept in one list; see README "Set-up".
-DEBIAN_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 festival festvox-us-slt-hts festvox-kallpc16k pocketsphinx pocketsphinx-en-us libpocketsphinx3 libsphinxbase3)
+DEBIAN_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 festival festvox-us-slt-hts festvox-kallpc16k pocketsphinx pocketsphinx-en-us libpocketsphinx3 libsphinxbase3 fonts-wqy-microhei)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

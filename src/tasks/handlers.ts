@@ -1,4 +1,5 @@
 import { avatarBuildHandler, type AvatarBuildPayload } from '../avatar/avatar.handler.js';
+import { videoRenderHandler, type VideoRenderPayload } from '../video/video.handler.js';
 import type { TaskServices } from '../platform.js';
 import type { TaskHandlers } from './task.queue.js';
 
@@ -8,9 +9,13 @@ import type { TaskHandlers } from './task.queue.js';
  */
 export type ProductPayloads = {
   'avatar.build': AvatarBuildPayload;
+  'video.render': VideoRenderPayload;
 };
 
 /** The product's handlers, built with the platform's services once they exist. */
 export function productHandlers(services: TaskServices): TaskHandlers<ProductPayloads> {
-  return { 'avatar.build': avatarBuildHandler(services) };
+  return {
+    'avatar.build': avatarBuildHandler(services),
+    'video.render': videoRenderHandler(services),
+  };
 }

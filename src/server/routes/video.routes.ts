@@ -1,0 +1,62 @@
+import { Type } from 'typebox';
+import type { Platform } from '../../platform.js';
+import type { ProductPayloads } from '../../tasks/handlers.js';
+import { parseVideoParam, type VideoJob } from '../../video/video-param.js';
+import { ok } from '../envelope.js';
+import type { Server } from '../types.js';
+
+const prefix = '/api/2dvh/v1/material/video';
+
+/**
+ * Everything that can be known before the task runs is checked at the door: the param's shape,
+ * the speech (voice, language, ranges, the 80-character rule), a background file that must exist.
+ */
+function checkNow(platform: Platform<ProductPayloads>, job: VideoJob, appId: string): void {
+  if (job.speech.kind === 'tts') {
+    platform.speech.tts.plan({
+      text: job.speech.text,
+      ssml: job.speech.ssml,
+      ...(job.speech.voice ? { voice: job.speech.voice } : {}),
+      ...(job.speech.language ? { language: job.speech.language } : {}),
+      ...(job.speech.speedRatio !== undefined ? { speedRatio: job.speech.speedRatio } : {}),
+      ...(job.speech.pitchOffset !== undefined ? { pitchOffset: job.speech.pitchOffset } : {}),
+      ...(job.speech.volume !== undefined ? { volume: job.speech.volume } : {}),
+    });
+  }
+  if (job.background?.fileId) platform.files.get(job.background.fileId, appId);
+}
+
+/** Creating videos (query, list, cancel and delete are the area's shared task routes). */
+export function registerVideoRoutes(app: Server, platform: Platform<ProductPayloads>): void {
+  app.post(
+    `${prefix}/create`,
+    {
+      schema: {
+        tags: ['video'],
+        summary: 'Render a video of an avatar speaking text; answers a taskId',
+        body: Type.Object({
+          videoName: Type.String({ minLength: 1, maxLength: 100 }),
+          thumbnailUrl: Type.Optional(Type.String({ maxLength: 4096 })),
+          param: Type.Unknown({
+            description:
+              'The video param of the hosted API, an object or a JSON string of one: digital_role, tts_config, tts_query, backgrounds, resolution, frame_rate, bit_rate, video_format, subtitles',
+          }),
+          callbackUrl: Type.Optional(Type.String({ maxLength: 4096 })),
+          userData: Type.Optional(Type.String({ maxLength: 4096 })),
+        }),
+      },
+    },
+    async (request) => {
+      const { videoName, param, callbackUrl, userData } = request.body;
+      const job = parseVideoParam(param);
+      checkNow(platform, job, request.appId);
+      const task = await platform.queue.submit(
+        'video.render',
+        request.appId,
+        { videoName, job },
+        { callbackUrl: callbackUrl ?? null, userData: userData ?? null },
+      );
+      return ok({ taskId: task.id });
+    },
+  );
+}

@@ -1,0 +1,197 @@
+/**
+ * The renderer: for every output frame, the avatar's base frame (played forward and back) with
+ * the mouth of that frame pasted in, piped as raw RGB at the avatar's own size into one ffmpeg that
+ * scales and lays it over the background, adds the speech, and encodes. Frames stream: memory does
+ * not grow with the video's length.
+ */
+import fs from 'node:fs/promises';
+import { once } from 'node:events';
+import { startProcess } from '../media/process.runner.js';
+import { baseIndex, type AvatarFrames } from './avatar-frames.js';
+import { blendMouths, pasteMouth } from './mouth-paste.js';
+import type { MouthFrame } from './viseme-track.js';
+
+export interface Placement {
+  /** Top-left corner of the avatar in the output, pixels. */
+  readonly x: number;
+  readonly y: number;
+  /** The avatar's size in the output over its own. */
+  readonly scale: number;
+}
+
+export interface BackgroundLayer {
+  readonly file: string;
+  readonly kind: 'image' | 'video';
+}
+
+export interface RenderOptions {
+  readonly avatar: AvatarFrames;
+  readonly mouths: readonly MouthFrame[];
+  /** Where in the base loop the video starts (digital_role.start_frame_index). */
+  readonly startFrame?: number;
+  /** The soundtrack (a WAV file) and its length. */
+  readonly audio: string;
+  readonly durationMs: number;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  readonly format: 'mp4' | 'webm';
+  /** Video bit rate; quality-based (CRF) when absent. */
+  readonly bitRateMbps?: number;
+  readonly placement: Placement;
+  readonly background?: BackgroundLayer;
+  /** Subtitles to burn in (an SRT file), when asked for. */
+  readonly burnSubtitles?: string;
+  readonly out: string;
+  readonly signal?: AbortSignal;
+  readonly onFrame?: (frame: number, total: number) => void;
+}
+
+/** ffmpeg's filter graph: background, the avatar over it, subtitles on top. */
+function filterGraph(options: RenderOptions): string {
+  const { width, height, fps, placement } = options;
+  const avatarW = Math.max(2, Math.round((options.avatar.width * placement.scale) / 2) * 2);
+  const avatarH = Math.max(2, Math.round((options.avatar.height * placement.scale) / 2) * 2);
+  const steps = [`[0:v]scale=${avatarW}:${avatarH}:flags=bicubic[avatar]`];
+  if (options.background) {
+    steps.push(
+      `[2:v]fps=${fps},scale=${width}:${height}:force_original_aspect_ratio=increase,` +
+        `crop=${width}:${height},setsar=1[bg]`,
+    );
+  } else {
+    steps.push(`color=c=black:s=${width}x${height}:r=${fps}[bg]`);
+  }
+  steps.push(
+    `[bg][avatar]overlay=x=${Math.round(placement.x)}:y=${Math.round(placement.y)}:shortest=1:eof_action=endall[layered]`,
+  );
+  const last = options.burnSubtitles
+    ? `[layered]subtitles=filename='${options.burnSubtitles.replace(/[\\':]/g, '\\$&')}':force_style='FontName=WenQuanYi Micro Hei,FontSize=18,Outline=1.5,MarginV=18'[subbed]`
+    : '';
+  if (last) steps.push(last);
+  steps.push(`[${last ? 'subbed' : 'layered'}]format=yuv420p[out]`);
+  return steps.join(';');
+}
+
+function codecArgs(options: RenderOptions): string[] {
+  const rate = options.bitRateMbps;
+  if (options.format === 'webm') {
+    return [
+      '-c:v',
+      'libvpx-vp9',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      '-row-mt',
+      '1',
+      ...(rate ? ['-b:v', `${rate}M`] : ['-crf', '32', '-b:v', '0']),
+      '-c:a',
+      'libopus',
+      '-b:a',
+      '96k',
+    ];
+  }
+  return [
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    ...(rate
+      ? ['-b:v', `${rate}M`, '-maxrate', `${rate}M`, '-bufsize', `${rate * 2}M`]
+      : ['-crf', '20']),
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-movflags',
+    '+faststart',
+  ];
+}
+
+export async function renderVideo(options: RenderOptions): Promise<{ frames: number }> {
+  const { avatar, fps, signal } = options;
+  const total = Math.max(1, Math.ceil((options.durationMs * fps) / 1000));
+  const background = options.background
+    ? options.background.kind === 'image'
+      ? ['-loop', '1', '-framerate', String(fps), '-i', options.background.file]
+      : ['-stream_loop', '-1', '-i', options.background.file]
+    : [];
+  const running = startProcess(
+    'ffmpeg',
+    [
+      '-nostdin',
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${avatar.width}x${avatar.height}`,
+      '-r',
+      String(fps),
+      '-i',
+      '-',
+      '-i',
+      options.audio,
+      ...background,
+      '-filter_complex',
+      filterGraph(options),
+      '-map',
+      '[out]',
+      '-map',
+      '1:a',
+      ...codecArgs(options),
+      '-r',
+      String(fps),
+      '-t',
+      (total / fps).toFixed(3),
+      options.out,
+    ],
+    signal ? { signal } : {},
+  );
+  const failed = running.done.then(() => undefined);
+  failed.catch(() => undefined);
+  // A few frame buffers in turn: a pipe write holds its buffer until it is flushed, so a buffer is
+  // reused only once its write has completed.
+  const ring = Array.from({ length: 4 }, () => ({
+    frame: new Uint8Array(avatar.width * avatar.height * 3),
+    written: Promise.resolve(),
+  }));
+  const blended = new Uint8Array(avatar.mouthSize * avatar.mouthSize * 3);
+  const closed = avatar.mouths.get('closed');
+  for (let n = 0; n < total; n++) {
+    signal?.throwIfAborted();
+    const slot = ring[n % ring.length] as (typeof ring)[number];
+    await Promise.race([slot.written, failed]);
+    const frame = slot.frame;
+    const index = baseIndex(n + (options.startFrame ?? 0), avatar.frames.length);
+    avatar.frames.read(index, frame);
+    const mouth = options.mouths[n] ?? { from: 'closed', to: 'closed', mix: 0 };
+    const from = avatar.mouths.get(mouth.from) ?? closed;
+    const to = avatar.mouths.get(mouth.to) ?? closed;
+    const region = avatar.regions[index];
+    if (from && to && region) {
+      pasteMouth(
+        frame,
+        avatar.width,
+        avatar.height,
+        region,
+        blendMouths(from, to, mouth.mix, blended),
+        avatar.mouthSize,
+      );
+    }
+    slot.written = new Promise<void>((resolve) => {
+      running.stdin.write(frame, () => resolve());
+    });
+    if (running.stdin.writableNeedDrain) {
+      await Promise.race([once(running.stdin, 'drain'), failed]);
+    }
+    options.onFrame?.(n + 1, total);
+  }
+  running.stdin.end();
+  await running.done;
+  await fs.access(options.out);
+  return { frames: total };
+}

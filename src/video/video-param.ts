@@ -1,0 +1,245 @@
+/**
+ * The video `param` of the hosted API (a JSON string or an object), checked field by field and
+ * turned into the job the renderer runs. Every field of the public shape is honoured or refused
+ * with a message that names it; unknown fields are refused too, so a typo never goes unnoticed.
+ */
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { badParams, type FieldProblem } from '../errors/app-error.js';
+import type { MediaRef } from '../files/file.service.js';
+
+const Position = Type.Object(
+  { x: Type.Number(), y: Type.Number() },
+  { additionalProperties: false },
+);
+
+const Layer = Type.Object(
+  {
+    type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)])),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    url: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    fileId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$' })),
+    rect: Type.Optional(Type.Array(Type.Number(), { minItems: 4, maxItems: 4 })),
+    cycle: Type.Optional(Type.Boolean()),
+    start: Type.Optional(Type.Number({ minimum: 0 })),
+    play_offset: Type.Optional(Type.Number({ minimum: 0 })),
+    duration: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export const VideoParamSchema = Type.Object(
+  {
+    version: Type.Optional(Type.String({ maxLength: 20 })),
+    video_format: Type.Optional(Type.String()),
+    resolution: Type.Optional(Type.Array(Type.Integer(), { minItems: 2, maxItems: 2 })),
+    bit_rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 50 })),
+    frame_rate: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),
+    watermark: Type.Optional(
+      Type.Object(
+        { show: Type.Boolean(), content: Type.Optional(Type.String({ maxLength: 100 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    digital_role: Type.Object(
+      {
+        id: Type.Optional(Type.Union([Type.String(), Type.Number()])),
+        face_feature_id: Type.Optional(Type.String({ maxLength: 100 })),
+        name: Type.Optional(Type.String({ maxLength: 200 })),
+        url: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+        position: Type.Optional(Position),
+        scale: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
+        z_position: Type.Optional(Type.Integer()),
+        rotation: Type.Optional(Type.Number()),
+        start_frame_index: Type.Optional(Type.Integer({ minimum: 0 })),
+      },
+      { additionalProperties: false },
+    ),
+    tts_config: Type.Optional(
+      Type.Object(
+        {
+          id: Type.Optional(Type.String({ maxLength: 100 })),
+          name: Type.Optional(Type.String({ maxLength: 100 })),
+          vendor_id: Type.Optional(Type.Union([Type.String(), Type.Number()])),
+          language: Type.Optional(Type.String({ maxLength: 20 })),
+          pitch_offset: Type.Optional(Type.Number()),
+          speed_ratio: Type.Optional(Type.Number()),
+          volume: Type.Optional(Type.Number()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    tts_query: Type.Optional(
+      Type.Object(
+        { content: Type.String({ minLength: 1 }), ssml: Type.Optional(Type.Boolean()) },
+        { additionalProperties: false },
+      ),
+    ),
+    audios: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { url: Type.String({ minLength: 1, maxLength: 4096 }) },
+          { additionalProperties: false },
+        ),
+        { maxItems: 1 },
+      ),
+    ),
+    backgrounds: Type.Optional(Type.Array(Layer, { maxItems: 1 })),
+    foregrounds: Type.Optional(Type.Array(Layer, { maxItems: 0 })),
+    subtitles: Type.Optional(
+      Type.Object({ burn: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type VideoParam = Static<typeof VideoParamSchema>;
+
+/** What the renderer is asked to make, checked; stored as the task's payload. */
+export interface VideoJob {
+  readonly format: 'mp4' | 'webm';
+  /** Output size; absent: the avatar's own size. */
+  readonly resolution?: readonly [number, number];
+  readonly bitRateMbps?: number;
+  readonly fps: number;
+  readonly avatar: {
+    readonly url?: string;
+    readonly faceFeatureId?: string;
+    readonly position?: { readonly x: number; readonly y: number };
+    readonly scale?: number;
+    readonly startFrame: number;
+  };
+  readonly speech:
+    | {
+        readonly kind: 'tts';
+        readonly text: string;
+        readonly ssml: boolean;
+        readonly voice?: string;
+        readonly language?: string;
+        readonly speedRatio?: number;
+        readonly pitchOffset?: number;
+        readonly volume?: number;
+      }
+    | { readonly kind: 'audio'; readonly source: MediaRef };
+  readonly background?: MediaRef;
+  readonly burnSubtitles: boolean;
+}
+
+/** The longest side the renderer makes. */
+export const maxSide = 1920;
+
+function schemaProblems(value: unknown): FieldProblem[] {
+  return [...Value.Errors(VideoParamSchema, value)].slice(0, 5).map((error) => ({
+    field: `param${error.instancePath.replace(/\//g, '.')}`,
+    problem: error.message,
+  }));
+}
+
+/** `param` as sent (a JSON string or an object) → the checked job, or a 400 naming each fault. */
+export function parseVideoParam(raw: unknown): VideoJob {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw) as unknown;
+    } catch {
+      throw badParams([{ field: 'param', problem: 'is a string but not valid JSON' }]);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw badParams([{ field: 'param', problem: 'must be an object (or a JSON string of one)' }]);
+  }
+  const problems = schemaProblems(value);
+  if (problems.length > 0) throw badParams(problems);
+  const param = value as VideoParam;
+  const refuse: FieldProblem[] = [];
+  const format = (param.video_format ?? 'MP4').toLowerCase();
+  if (format !== 'mp4' && format !== 'webm') {
+    refuse.push({ field: 'param.video_format', problem: 'must be "MP4" or "WebM"' });
+  }
+  const [w, h] = param.resolution ?? [];
+  if (w !== undefined && h !== undefined) {
+    if (w < 64 || h < 64 || w > maxSide || h > maxSide || w % 2 !== 0 || h % 2 !== 0) {
+      refuse.push({
+        field: 'param.resolution',
+        problem: `must be [width, height], even numbers from 64 to ${maxSide}`,
+      });
+    }
+  }
+  if (param.watermark?.show) {
+    refuse.push({
+      field: 'param.watermark',
+      problem: 'watermarks are not supported yet: set show to false',
+    });
+  }
+  const role = param.digital_role;
+  if (!role.url && !role.face_feature_id) {
+    refuse.push({
+      field: 'param.digital_role',
+      problem: 'give the avatar model: url or face_feature_id',
+    });
+  }
+  if (role.rotation !== undefined && role.rotation !== 0) {
+    refuse.push({
+      field: 'param.digital_role.rotation',
+      problem: 'rotating the avatar is not supported yet: leave it 0',
+    });
+  }
+  const tts = param.tts_query;
+  const audio = param.audios?.[0];
+  if (Boolean(tts) === Boolean(audio)) {
+    refuse.push({
+      field: 'param.tts_query',
+      problem: 'give the speech: tts_query (with tts_config) or audios, one of them',
+    });
+  }
+  if (audio) {
+    refuse.push({
+      field: 'param.audios',
+      problem: 'recorded speech is not supported yet: use tts_query',
+    });
+  }
+  const background = param.backgrounds?.[0];
+  if (background) {
+    if (Boolean(background.url) === Boolean(background.fileId)) {
+      refuse.push({ field: 'param.backgrounds[0]', problem: 'give url or fileId, one of them' });
+    }
+    for (const field of ['rect', 'cycle', 'start', 'play_offset', 'duration'] as const) {
+      if (background[field] !== undefined) {
+        refuse.push({
+          field: `param.backgrounds[0].${field}`,
+          problem:
+            'not supported yet: the background fills the frame and loops for the whole video',
+        });
+      }
+    }
+  }
+  if (refuse.length > 0) throw badParams(refuse);
+  const config = param.tts_config ?? {};
+  return {
+    format: format === 'webm' ? 'webm' : 'mp4',
+    ...(w !== undefined && h !== undefined ? { resolution: [w, h] as const } : {}),
+    ...(param.bit_rate !== undefined ? { bitRateMbps: param.bit_rate } : {}),
+    fps: param.frame_rate ?? 25,
+    avatar: {
+      ...(role.url ? { url: role.url } : {}),
+      ...(role.face_feature_id ? { faceFeatureId: role.face_feature_id } : {}),
+      ...(role.position ? { position: role.position } : {}),
+      ...(role.scale !== undefined ? { scale: role.scale } : {}),
+      startFrame: role.start_frame_index ?? 0,
+    },
+    speech: {
+      kind: 'tts',
+      text: tts?.content ?? '',
+      ssml: tts?.ssml ?? false,
+      ...(config.id ? { voice: config.id } : {}),
+      ...(config.language ? { language: config.language } : {}),
+      ...(config.speed_ratio !== undefined ? { speedRatio: config.speed_ratio } : {}),
+      ...(config.pitch_offset !== undefined ? { pitchOffset: config.pitch_offset } : {}),
+      ...(config.volume !== undefined ? { volume: config.volume } : {}),
+    },
+    ...(background
+      ? { background: background.fileId ? { fileId: background.fileId } : { url: background.url } }
+      : {}),
+    burnSubtitles: param.subtitles?.burn ?? false,
+  };
+}

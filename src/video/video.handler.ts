@@ -1,0 +1,156 @@
+/**
+ * The video.render task: speak the text, open the avatar model, check the background, render the
+ * frames through one ffmpeg, and publish the video, its subtitles and a thumbnail as results.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ModelStore } from '../avatar/model-store.js';
+import { AppError } from '../errors/app-error.js';
+import type { MediaRef } from '../files/file.service.js';
+import { toWav } from '../media/pcm.js';
+import { probeMedia } from '../media/probe.js';
+import { runFfmpeg } from '../media/process.runner.js';
+import type { TaskServices } from '../platform.js';
+import type { TaskHandler } from '../tasks/task.queue.js';
+import { renderSrt, renderWebVtt } from '../voice/subtitles.js';
+import { loadAvatar } from './avatar-frames.js';
+import { renderVideo, type BackgroundLayer, type Placement } from './render.js';
+import type { VideoJob } from './video-param.js';
+import { visemeTrack } from './viseme-track.js';
+
+export interface VideoRenderPayload {
+  readonly videoName: string;
+  readonly job: VideoJob;
+}
+
+/** The least frame rate a background video may have (the FAQ's rule), and at least the output's. */
+export const minBackgroundFps = 25;
+
+/** Where the avatar goes when the request does not say: as tall as the picture, centred, at the bottom. */
+export function defaultPlacement(
+  avatar: { width: number; height: number },
+  output: readonly [number, number],
+  asked: VideoJob['avatar'],
+): Placement {
+  const scale = asked.scale ?? output[1] / avatar.height;
+  const width = avatar.width * scale;
+  const height = avatar.height * scale;
+  return {
+    x: asked.position?.x ?? (output[0] - width) / 2,
+    y: asked.position?.y ?? output[1] - height,
+    scale,
+  };
+}
+
+async function backgroundLayer(
+  services: TaskServices,
+  ref: MediaRef,
+  appId: string,
+  fps: number,
+  signal: AbortSignal,
+): Promise<BackgroundLayer> {
+  const stored = await services.files.resolve(ref, appId, signal, ['image', 'video']);
+  const file = services.files.pathOf(stored.id);
+  const info = await probeMedia(file, signal);
+  if (!info.video) {
+    throw new AppError(
+      'badParams',
+      {},
+      {
+        detail: [{ field: 'param.backgrounds[0]', problem: `${stored.name} holds no picture` }],
+      },
+    );
+  }
+  const still = /_pipe$|^image2$/.test(info.container) && info.durationSeconds <= 0.05;
+  if (!still && (info.video.fps < minBackgroundFps || info.video.fps < fps)) {
+    throw new AppError('backgroundFpsTooLow');
+  }
+  return { file, kind: still ? 'image' : 'video' };
+}
+
+export function videoRenderHandler(services: TaskServices): TaskHandler<VideoRenderPayload> {
+  const models = new ModelStore(services.db, services.files);
+  return async ({ task, params, signal, workDir, progress }) => {
+    const { job, videoName } = params;
+    progress('speech', 0);
+    if (job.speech.kind !== 'tts') throw new Error('recorded speech is not supported yet');
+    const plan = services.speech.tts.plan({
+      text: job.speech.text,
+      ssml: job.speech.ssml,
+      ...(job.speech.voice ? { voice: job.speech.voice } : {}),
+      ...(job.speech.language ? { language: job.speech.language } : {}),
+      ...(job.speech.speedRatio !== undefined ? { speedRatio: job.speech.speedRatio } : {}),
+      ...(job.speech.pitchOffset !== undefined ? { pitchOffset: job.speech.pitchOffset } : {}),
+      ...(job.speech.volume !== undefined ? { volume: job.speech.volume } : {}),
+    });
+    const said = await services.speech.tts.synthesize(plan, signal);
+    const audio = path.join(workDir, 'speech.wav');
+    await fs.writeFile(audio, toWav(said.pcm, said.sampleRate));
+    const srt = path.join(workDir, 'subtitles.srt');
+    const vtt = path.join(workDir, 'subtitles.vtt');
+    await fs.writeFile(srt, renderSrt(said.cues));
+    await fs.writeFile(vtt, renderWebVtt(said.cues));
+
+    progress('avatar', 8);
+    const model = await models.open(
+      { url: job.avatar.url, faceFeatureId: job.avatar.faceFeatureId },
+      task.appId,
+      task.id,
+      signal,
+    );
+    const background = job.background
+      ? await backgroundLayer(services, job.background, task.appId, job.fps, signal)
+      : undefined;
+    const avatar = await loadAvatar(model, workDir, signal);
+    const extension = job.format === 'webm' ? 'webm' : 'mp4';
+    const out = path.join(workDir, `video.${extension}`);
+    let frames: number;
+    try {
+      const size = job.resolution ?? ([avatar.width, avatar.height] as const);
+      const total = Math.max(1, Math.ceil((said.durationMs * job.fps) / 1000));
+      const alphabet = plan.voice.engine === 'espeak' ? 'espeak' : 'arpabet';
+      progress('render', 12);
+      ({ frames } = await renderVideo({
+        avatar,
+        mouths: visemeTrack(said.phonemes, alphabet, total, job.fps),
+        startFrame: job.avatar.startFrame,
+        audio,
+        durationMs: said.durationMs,
+        width: size[0],
+        height: size[1],
+        fps: job.fps,
+        format: job.format,
+        ...(job.bitRateMbps !== undefined ? { bitRateMbps: job.bitRateMbps } : {}),
+        placement: defaultPlacement(avatar, size, job.avatar),
+        ...(background ? { background } : {}),
+        ...(job.burnSubtitles ? { burnSubtitles: srt } : {}),
+        out,
+        signal,
+        onFrame: (n, count) => progress('render', 12 + (83 * n) / count),
+      }));
+    } finally {
+      avatar.close();
+    }
+
+    progress('publish', 96);
+    const thumbnail = path.join(workDir, 'thumbnail.jpg');
+    await runFfmpeg(['-i', out, '-frames:v', '1', '-q:v', '3', thumbnail], { signal });
+    const save = (file: string, name: string, mime: string) =>
+      services.files.saveResult(file, name, task.appId, mime);
+    const video = await save(out, `${videoName}.${extension}`, `video/${extension}`);
+    const subtitles = await save(srt, `${videoName}.srt`, 'application/x-subrip');
+    const webvtt = await save(vtt, `${videoName}.vtt`, 'text/vtt');
+    const thumb = await save(thumbnail, `${videoName}.jpg`, 'image/jpeg');
+    progress('publish', 100);
+    return {
+      videoUrl: services.files.signedUrl(video),
+      subtitleUrl: services.files.signedUrl(subtitles),
+      webvttUrl: services.files.signedUrl(webvtt),
+      thumbnailUrl: services.files.signedUrl(thumb),
+      fileId: video.id,
+      duration: Math.round(said.durationMs) / 1000,
+      frames,
+      size: video.size,
+    };
+  };
+}

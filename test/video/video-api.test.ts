@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { AnimaClient, AnimaApiError } from '../../sdk/client.js';
+import { HumanFaceEngine } from '../../src/engines/face/human.engine.js';
+import { decodeFrames } from '../../src/media/decode.js';
+import { probeMedia } from '../../src/media/probe.js';
+import { runFfmpeg } from '../../src/media/process.runner.js';
+import type { ProductPayloads } from '../../src/tasks/handlers.js';
+import { samplesDir } from '../../src/util/paths.js';
+import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
+import { fastH264, ffmpeg } from '../helpers/media.js';
+
+let server: TestServer<ProductPayloads>;
+let client: AnimaClient;
+let faceFeatureId: string;
+const dir = tempDir();
+const videoArea = '/api/2dvh/v1/material/video';
+const avatarArea = '/api/2dvh/v1/material/avatar';
+
+before(async () => {
+  server = await startProductServer();
+  const base = await server.listen();
+  const created = server.platform.auth.createApp({ name: 'video' });
+  client = new AnimaClient(base, created.appId, created.appKey);
+  await client.authenticate();
+  const upload = await client.upload(path.join(samplesDir, 'video', 'grid_lrwp9a.mpg'));
+  const { taskId } = await client.call<{ taskId: string }>('POST', `${avatarArea}/create`, {
+    name: 'lrwp',
+    fileId: upload.fileId,
+  });
+  const done = await client.waitForTask(avatarArea, taskId);
+  assert.equal(done.status, 'succeeded', JSON.stringify(done));
+  faceFeatureId = (done.result as { face_feature_id: string }).face_feature_id;
+});
+after(async () => {
+  await server.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface VideoResult {
+  videoUrl: string;
+  subtitleUrl: string;
+  thumbnailUrl: string;
+  duration: number;
+  size: number;
+}
+
+async function render(param: Record<string, unknown>, name = 'clip') {
+  const { taskId } = await client.call<{ taskId: string }>('POST', `${videoArea}/create`, {
+    videoName: name,
+    param,
+  });
+  return { taskId, done: await client.waitForTask(videoArea, taskId) };
+}
+
+async function download(url: string, name: string): Promise<string> {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, Buffer.from(await (await fetch(url)).arrayBuffer()));
+  return file;
+}
+
+/** Per frame: the face engine's inner-lip gap over the eye distance. */
+async function mouthOpenings(file: string, width: number, height: number): Promise<number[]> {
+  const engine = await HumanFaceEngine.load();
+  const openings: number[] = [];
+  try {
+    for await (const frame of decodeFrames(file, { width, height }, { fps: 25 })) {
+      const [face] = await engine.detect(frame.rgb, width, height);
+      openings.push(face?.mouth.openNorm ?? NaN);
+    }
+  } finally {
+    await engine.close();
+  }
+  return openings;
+}
+
+/** Loudness per 40 ms frame of a file's sound. */
+async function loudness(file: string): Promise<number[]> {
+  const { stdout } = await runFfmpeg(['-i', file, '-ac', '1', '-ar', '16000', '-f', 's16le', '-']);
+  const perFrame = 640;
+  const out: number[] = [];
+  for (let at = 0; at + perFrame * 2 <= stdout.length; at += perFrame * 2) {
+    let sum = 0;
+    for (let i = 0; i < perFrame; i++) sum += stdout.readInt16LE(at + i * 2) ** 2;
+    out.push(Math.sqrt(sum / perFrame));
+  }
+  return out;
+}
+
+function correlation(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  const xs = a.slice(0, n);
+  const ys = b.slice(0, n);
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const mx = mean(xs);
+  const my = mean(ys);
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (xs[i] ?? 0) - mx;
+    const dy = (ys[i] ?? 0) - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}
+
+test('English text becomes an MP4 of the avatar speaking: sound, length, subtitles, thumbnail, moving lips', async (t) => {
+  const text =
+    'Good morning, and welcome. Today I will show you how a sentence becomes a video, with my lips in time.';
+  const { done } = await render({
+    digital_role: { face_feature_id: faceFeatureId },
+    tts_config: { language: 'en-US' },
+    tts_query: { content: text },
+  });
+  assert.equal(done.status, 'succeeded', JSON.stringify(done));
+  const result = done.result as unknown as VideoResult;
+  const video = await download(result.videoUrl, 'english.mp4');
+  const info = await probeMedia(video);
+  assert.equal(info.video?.codec, 'h264');
+  assert.equal(info.audio?.codec, 'aac');
+  assert.deepEqual([info.video?.width, info.video?.height], [360, 288]);
+  assert.ok(
+    Math.abs(info.durationSeconds - result.duration) < 0.15,
+    `${info.durationSeconds} vs ${result.duration}`,
+  );
+  assert.ok(result.duration > 4, `${result.duration} s of speech`);
+  const srt = await (await fetch(result.subtitleUrl)).text();
+  assert.match(srt, /^1\n00:00:\d\d,\d{3} --> /);
+  assert.match(srt, /welcome/);
+  const thumbnail = await probeMedia(await download(result.thumbnailUrl, 'thumb.jpg'));
+  assert.equal(thumbnail.video?.codec, 'mjpeg');
+
+  // Seen by the face engine on the output alone: the mouth opens and closes with the sound.
+  const openings = await mouthOpenings(video, 360, 288);
+  const sound = await loudness(video);
+  const r = correlation(openings, sound);
+  t.diagnostic(`mouth opening against loudness: r = ${r.toFixed(3)}`);
+  assert.ok(r > 0.25, `mouth opening follows loudness: r = ${r.toFixed(3)}`);
+});
+
+test('Mandarin text, a background picture and a chosen size and place', async () => {
+  const picture = await client.upload(path.join(samplesDir, 'image', 'astronaut.png'));
+  const { done } = await render({
+    resolution: [640, 360],
+    digital_role: { face_feature_id: faceFeatureId, position: { x: 340, y: 72 }, scale: 1 },
+    tts_config: { language: 'zh-CN' },
+    tts_query: { content: '你好，欢迎来到我们的平台。' },
+    backgrounds: [{ type: 0, fileId: picture.fileId }],
+    subtitles: { burn: true },
+  });
+  assert.equal(done.status, 'succeeded', JSON.stringify(done));
+  const result = done.result as unknown as VideoResult;
+  const video = await download(result.videoUrl, 'mandarin.mp4');
+  const info = await probeMedia(video);
+  assert.deepEqual([info.video?.width, info.video?.height], [640, 360]);
+  const srt = await (await fetch(result.subtitleUrl)).text();
+  assert.match(srt, /欢迎/);
+  for await (const frame of decodeFrames(
+    video,
+    { width: 640, height: 360 },
+    { fps: 25, only: [5] },
+  )) {
+    // Top left is the astronaut picture (not the black of no background); the avatar's own blue
+    // wall is on the right.
+    const at = (x: number, y: number) => [
+      ...frame.rgb.subarray((y * 640 + x) * 3, (y * 640 + x) * 3 + 3),
+    ];
+    let sum = 0;
+    for (let y = 0; y < 40; y++)
+      for (let x = 0; x < 40; x++) sum += at(x, y).reduce((a, v) => a + v, 0);
+    assert.ok(sum / 1600 > 40, `the background's top left is not black (${sum / 1600})`);
+    const [ar, , ab] = at(360, 100);
+    assert.ok(
+      (ab ?? 0) > (ar ?? 0),
+      `the avatar's blue wall at 360,100: ${at(360, 100).join(',')}`,
+    );
+  }
+});
+
+test('faults in the request answer at once, each naming its field', async () => {
+  const refused = async (param: unknown) => {
+    try {
+      await client.call('POST', `${videoArea}/create`, { videoName: 'bad', param });
+    } catch (error) {
+      assert.ok(error instanceof AnimaApiError);
+      return `${error.code} ${error.message} ${JSON.stringify(error.detail ?? [])}`;
+    }
+    assert.fail('the request was accepted');
+  };
+  const speech = { tts_query: { content: 'Hello there.' } };
+  const role = { digital_role: { face_feature_id: faceFeatureId } };
+  assert.match(await refused('{not json'), /param.*not valid JSON/);
+  assert.match(await refused({ ...speech }), /param.*digital_role/);
+  assert.match(await refused({ ...role }), /tts_query/);
+  assert.match(await refused({ ...role, ...speech, resolution: [641, 360] }), /resolution.*even/);
+  assert.match(await refused({ ...role, ...speech, watermark: { show: true } }), /watermark/);
+  assert.match(await refused({ ...role, ...speech, colour: 'red' }), /3333/);
+  assert.match(
+    await refused({ ...role, tts_query: { content: `${'word '.repeat(30)}end.` } }),
+    /^6003 engine status error: failed, backend buffer size is too long/,
+  );
+  assert.match(
+    await refused(JSON.stringify({ ...role, ...speech, tts_config: { speed_ratio: 9 } })),
+    /speed_ratio/,
+  );
+});
+
+test('a background video under 25 fps, or a model that is not the face_feature_id, fail with the FAQ messages', async () => {
+  const slow = path.join(dir, 'slow.mp4');
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=15',
+    '-t',
+    '2',
+    ...fastH264,
+    slow,
+  ]);
+  const upload = await client.upload(slow);
+  const speech = { tts_query: { content: 'Hello there.' } };
+  const slowDone = (
+    await render({
+      digital_role: { face_feature_id: faceFeatureId },
+      ...speech,
+      backgrounds: [{ type: 1, fileId: upload.fileId }],
+    })
+  ).done;
+  assert.equal(slowDone.status, 'failed');
+  assert.equal(
+    slowDone.errorMsg,
+    '[worker2d] FfmpegTask: process image info failed: output fps must be smaller than input fps.',
+  );
+  const wrong = await render({
+    digital_role: { face_feature_id: 'f'.repeat(32) + '_s1' },
+    ...speech,
+  });
+  assert.equal(wrong.done.status, 'failed');
+  assert.equal(wrong.done.errorMsg, `FfmpegTask: no pcm sound. taskId:${wrong.taskId}`);
+});
