@@ -1,28 +1,19 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AnimaClient, type TaskAnswer } from '../../sdk/client.js';
 import { writePreview } from '../avatar/preview.js';
 import { parseCommand } from './args.js';
-
-const area = '/api/2dvh/v1/material/avatar';
+import {
+  avatarArea as area,
+  createAvatar,
+  failureText,
+  progressBar,
+  signedInClient,
+} from './client-tasks.js';
 
 export const avatarUsage = `  anima avatar create <video or photo> [--name N] [--url URL --app-id ID --app-key KEY]
   anima avatar list [--url URL --app-id ID --app-key KEY]
   anima avatar preview <model.zip> [--out DIR]`;
-
-/** A one-line progress bar, redrawn in place on a terminal and printed per stage elsewhere. */
-function progressBar(write: (text: string) => void, interactive: boolean) {
-  let lastStage = '';
-  return (task: TaskAnswer) => {
-    const width = 30;
-    const filled = Math.round((task.progress / 100) * width);
-    const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(task.progress).padStart(3)}% ${task.stage}`;
-    if (interactive) write(`\r${bar.padEnd(70)}`);
-    else if (task.stage !== lastStage) write(`${bar}\n`);
-    lastStage = task.stage;
-  };
-}
 
 /**
  * `anima avatar create|list`: a client of a running server, signing in as an app (the hosted
@@ -54,29 +45,16 @@ export async function runAvatarCommand(
       await fs.rm(work, { recursive: true, force: true });
     }
   }
-  if (!config.clientAppId || !config.clientAppKey) {
-    throw new Error(
-      'give --app-id and --app-key (or ANIMA_APP_ID and ANIMA_APP_KEY): anima app create prints them',
-    );
-  }
-  const client = new AnimaClient(config.serverUrl, config.clientAppId, config.clientAppKey);
-  await client.authenticate();
+  const client = await signedInClient(config);
   switch (action) {
     case 'create': {
       const video = positionals[0];
       if (!video) throw new Error(`which video or photo? usage:\n${avatarUsage}`);
       const name = typeof values.name === 'string' ? values.name : path.parse(video).name;
-      const uploaded = await client.upload(video);
-      const { taskId } = await client.call<{ taskId: string }>('POST', `${area}/create`, {
-        name,
-        fileId: uploaded.fileId,
-      });
-      const done = await client.waitForTask(area, taskId, progressBar(progressOut, interactive));
+      const done = await createAvatar(client, video, name, progressBar(progressOut, interactive));
       if (interactive) progressOut('\n');
       if (done.status !== 'succeeded') {
-        print(
-          `avatar ${name}: ${done.status}: ${done.errorMsg ?? ''}${done.fix ? `\n  fix: ${done.fix}` : ''}`,
-        );
+        print(failureText(`avatar ${name}`, done));
         return 1;
       }
       const result = done.result as { face_feature_id: string; url: string };

@@ -8,11 +8,13 @@ import { startServer } from '../server/serve.js';
 import { productHandlers } from '../tasks/handlers.js';
 import { samplesDir } from '../util/paths.js';
 import { parseCommand } from './args.js';
+import { createAvatar, failureText, videoArea } from './client-tasks.js';
 
 /**
  * `anima demo`: starts the server on the embedded defaults, makes a demo app, and walks the API
  * the way a client would (sign → token → upload a bundled clip → signed download link → speech
- * over the streaming voice socket, both ways), printing each step and the commands to try next.
+ * over the streaming voice socket, both ways → an avatar built from the clip → a video of it
+ * speaking a sentence), printing each step, where the video is, and the commands to try next.
  * It keeps serving unless --once is given.
  */
 export async function runDemoCommand(
@@ -40,6 +42,7 @@ export async function runDemoCommand(
     const download = await fetch(uploaded.url);
     const bytes = (await download.arrayBuffer()).byteLength;
     const speech = await speakAndListen(server.url, grant.accessToken, config.dataDir);
+    const made = await avatarAndVideo(client, clip, config.dataDir);
     print(`Anima is running at ${server.url} (data in ${config.dataDir})
   demo app:     appId ${app.appId}  appKey ${app.appKey}
   token:        exchanged an MD5 sign for an access token valid ${grant.expiresIn} s
@@ -48,6 +51,9 @@ export async function runDemoCommand(
   speech:       ${speech.english} (${speech.englishMs} ms of audio; first audio after ${speech.firstAudioMs} ms, engines starting cold)
                 ${speech.mandarin}
   recognised:   "${speech.heard}"
+  avatar:       built from ${path.basename(clip)} -> face_feature_id ${made.faceFeatureId}
+  video:        ${made.video} (${made.duration.toFixed(1)} s, the avatar speaking "${demoSentence}")
+                subtitles ${made.subtitles}
   API docs:     ${server.url}/docs
 
 Try it yourself:
@@ -64,6 +70,35 @@ Try it yourself:
   } finally {
     await server.close();
   }
+}
+
+const demoSentence =
+  'Hello, I am your own digital human. I was made from a three second clip, and I can say anything you type.';
+
+/** The main job: an avatar from the bundled clip, then a video of it speaking, saved beside the data. */
+async function avatarAndVideo(client: AnimaClient, clip: string, dataDir: string) {
+  const built = await createAvatar(client, clip, 'demo speaker', () => undefined);
+  if (built.status !== 'succeeded') throw new Error(failureText('demo avatar', built));
+  const faceFeatureId = (built.result as { face_feature_id: string }).face_feature_id;
+  const { taskId } = await client.call<{ taskId: string }>('POST', `${videoArea}/create`, {
+    videoName: 'anima-demo',
+    param: {
+      resolution: [720, 576],
+      digital_role: { face_feature_id: faceFeatureId },
+      tts_config: { language: 'en-US' },
+      tts_query: { content: demoSentence },
+    },
+  });
+  const done = await client.waitForTask(videoArea, taskId);
+  if (done.status !== 'succeeded') throw new Error(failureText('demo video', done));
+  const result = done.result as { videoUrl: string; subtitleUrl: string; duration: number };
+  const folder = path.join(dataDir, 'demo');
+  fs.mkdirSync(folder, { recursive: true });
+  const video = path.join(folder, 'anima-demo.mp4');
+  const subtitles = path.join(folder, 'anima-demo.srt');
+  fs.writeFileSync(video, Buffer.from(await (await fetch(result.videoUrl)).arrayBuffer()));
+  fs.writeFileSync(subtitles, Buffer.from(await (await fetch(result.subtitleUrl)).arrayBuffer()));
+  return { faceFeatureId, video, subtitles, duration: result.duration };
 }
 
 /** One TTS request on its own socket: the audio and the messages that came with it. */

@@ -3,6 +3,7 @@ import { avatarUsage, runAvatarCommand } from './avatar.command.js';
 import { describeError } from './args.js';
 import { runDemoCommand } from './demo.command.js';
 import { runServeCommand } from './serve.command.js';
+import { runVideoCommand, videoUsage } from './video.command.js';
 
 const usage = `anima: self-hosted digital humans
 
@@ -13,6 +14,7 @@ usage:
   anima app revoke <appId> [--data DIR]
   anima demo [--data DIR] [--port P] [--once]
 ${avatarUsage}
+${videoUsage}
 
 Every flag can also be set by environment variable; see the README's configuration table.`;
 
@@ -29,6 +31,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runDemoCommand(rest, print);
     case 'avatar':
       return runAvatarCommand(rest, print);
+    case 'video':
+      return runVideoCommand(rest, print);
     case undefined:
     case 'help':
     case '--help':

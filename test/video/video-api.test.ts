@@ -9,6 +9,7 @@ import { probeMedia } from '../../src/media/probe.js';
 import { runFfmpeg } from '../../src/media/process.runner.js';
 import type { ProductPayloads } from '../../src/tasks/handlers.js';
 import { samplesDir } from '../../src/util/paths.js';
+import { runVideoCommand } from '../../src/cli/video.command.js';
 import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
 import { fastH264, ffmpeg } from '../helpers/media.js';
 
@@ -242,4 +243,43 @@ test('a background video under 25 fps, or a model that is not the face_feature_i
   });
   assert.equal(wrong.done.status, 'failed');
   assert.equal(wrong.done.errorMsg, `FfmpegTask: no pcm sound. taskId:${wrong.taskId}`);
+});
+
+test('the CLI builds the avatar from a clip, renders, and downloads the video and subtitles', async () => {
+  const other = server.platform.auth.createApp({ name: 'video-cli' });
+  const printed: string[] = [];
+  const progress: string[] = [];
+  const out = path.join(dir, 'cli.mp4');
+  const code = await runVideoCommand(
+    [
+      '--avatar',
+      path.join(samplesDir, 'video', 'grid_sbia1a.mpg'),
+      '--text',
+      'This video was made from the command line.',
+      '-o',
+      out,
+      '--url',
+      client.baseUrl,
+      '--app-id',
+      other.appId,
+      '--app-key',
+      other.appKey,
+    ],
+    (text) => void printed.push(text),
+    (text) => void progress.push(text),
+    false,
+  );
+  assert.equal(code, 0, printed.join('\n'));
+  assert.match(printed.join('\n'), /face_feature_id [0-9a-f]{32}_s1/);
+  assert.ok(
+    progress.some((line) => /% render/.test(line)),
+    progress.join(''),
+  );
+  const info = await probeMedia(out);
+  assert.equal(info.video?.codec, 'h264');
+  assert.match(fs.readFileSync(path.join(dir, 'cli.srt'), 'utf8'), /command line/);
+  await assert.rejects(
+    runVideoCommand(['--text', 'x', '--url', client.baseUrl], () => undefined),
+    /give --avatar and --text/,
+  );
 });
