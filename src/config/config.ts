@@ -41,6 +41,7 @@ export interface Config {
   readonly ttsMaxChars: number;
   readonly festivalProcesses: number;
   readonly faceWorkers: number;
+  readonly videoPreset: string;
   readonly voiceStarterTimeoutSeconds: number;
   readonly voiceIdleTimeoutSeconds: number;
   readonly asrMaxSeconds: number;
@@ -78,7 +79,9 @@ function parseValue(def: OptionDef, raw: string): Parsed | string[] {
       if (/^(0|false|no|off)$/i.test(trimmed)) return false;
       return [`expected true or false, got "${raw}"`];
     case 'string':
-      return trimmed;
+      return def.choices && !def.choices.includes(trimmed)
+        ? [`expected one of ${def.choices.join(', ')}, got "${raw}"`]
+        : trimmed;
     case 'url':
       try {
         return trimmed === '' ? '' : new URL(trimmed).toString();

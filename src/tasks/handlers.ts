@@ -1,5 +1,10 @@
 import { avatarBuildHandler, type AvatarBuildPayload } from '../avatar/avatar.handler.js';
-import { videoRenderHandler, type VideoRenderPayload } from '../video/video.handler.js';
+import {
+  videoPhotoHandler,
+  videoRenderHandler,
+  type VideoPhotoPayload,
+  type VideoRenderPayload,
+} from '../video/video.handler.js';
 import type { TaskServices } from '../platform.js';
 import type { TaskHandlers } from './task.queue.js';
 
@@ -10,6 +15,7 @@ import type { TaskHandlers } from './task.queue.js';
 export type ProductPayloads = {
   'avatar.build': AvatarBuildPayload;
   'video.render': VideoRenderPayload;
+  'video.photo': VideoPhotoPayload;
 };
 
 /** The product's handlers, built with the platform's services once they exist. */
@@ -17,5 +23,6 @@ export function productHandlers(services: TaskServices): TaskHandlers<ProductPay
   return {
     'avatar.build': avatarBuildHandler(services),
     'video.render': videoRenderHandler(services),
+    'video.photo': videoPhotoHandler(services),
   };
 }

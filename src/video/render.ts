@@ -36,6 +36,8 @@ export interface RenderOptions {
   readonly height: number;
   readonly fps: number;
   readonly format: 'mp4' | 'webm';
+  /** x264's preset (ANIMA_VIDEO_PRESET). */
+  readonly preset: string;
   /** Video bit rate; quality-based (CRF) when absent. */
   readonly bitRateMbps?: number;
   readonly placement: Placement;
@@ -52,17 +54,17 @@ function filterGraph(options: RenderOptions): string {
   const { width, height, fps, placement } = options;
   const avatarW = Math.max(2, Math.round((options.avatar.width * placement.scale) / 2) * 2);
   const avatarH = Math.max(2, Math.round((options.avatar.height * placement.scale) / 2) * 2);
-  const steps = [`[0:v]scale=${avatarW}:${avatarH}:flags=bicubic[avatar]`];
+  const steps = [`[0:v]format=yuv420p,scale=${avatarW}:${avatarH}:flags=bilinear[avatar]`];
   if (options.background) {
     steps.push(
       `[2:v]fps=${fps},scale=${width}:${height}:force_original_aspect_ratio=increase,` +
         `crop=${width}:${height},setsar=1[bg]`,
     );
   } else {
-    steps.push(`color=c=black:s=${width}x${height}:r=${fps}[bg]`);
+    steps.push(`color=c=black:s=${width}x${height}:r=${fps},format=yuv420p[bg]`);
   }
   steps.push(
-    `[bg][avatar]overlay=x=${Math.round(placement.x)}:y=${Math.round(placement.y)}:shortest=1:eof_action=endall[layered]`,
+    `[bg][avatar]overlay=x=${Math.round(placement.x)}:y=${Math.round(placement.y)}:shortest=1:eof_action=endall:format=yuv420[layered]`,
   );
   const last = options.burnSubtitles
     ? `[layered]subtitles=filename='${options.burnSubtitles.replace(/[\\':]/g, '\\$&')}':force_style='FontName=WenQuanYi Micro Hei,FontSize=18,Outline=1.5,MarginV=18'[subbed]`
@@ -71,6 +73,9 @@ function filterGraph(options: RenderOptions): string {
   steps.push(`[${last ? 'subbed' : 'layered'}]format=yuv420p[out]`);
   return steps.join(';');
 }
+
+/** x264's quality target for MP4 when no bit rate is asked for (the preset is configured). */
+export const x264Crf = 20;
 
 function codecArgs(options: RenderOptions): string[] {
   const rate = options.bitRateMbps;
@@ -95,10 +100,10 @@ function codecArgs(options: RenderOptions): string[] {
     '-c:v',
     'libx264',
     '-preset',
-    'veryfast',
+    options.preset,
     ...(rate
       ? ['-b:v', `${rate}M`, '-maxrate', `${rate}M`, '-bufsize', `${rate * 2}M`]
-      : ['-crf', '20']),
+      : ['-crf', String(x264Crf)]),
     '-c:a',
     'aac',
     '-b:a',

@@ -41,19 +41,21 @@ export const VideoParamSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    digital_role: Type.Object(
-      {
-        id: Type.Optional(Type.Union([Type.String(), Type.Number()])),
-        face_feature_id: Type.Optional(Type.String({ maxLength: 100 })),
-        name: Type.Optional(Type.String({ maxLength: 200 })),
-        url: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-        position: Type.Optional(Position),
-        scale: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
-        z_position: Type.Optional(Type.Integer()),
-        rotation: Type.Optional(Type.Number()),
-        start_frame_index: Type.Optional(Type.Integer({ minimum: 0 })),
-      },
-      { additionalProperties: false },
+    digital_role: Type.Optional(
+      Type.Object(
+        {
+          id: Type.Optional(Type.Union([Type.String(), Type.Number()])),
+          face_feature_id: Type.Optional(Type.String({ maxLength: 100 })),
+          name: Type.Optional(Type.String({ maxLength: 200 })),
+          url: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+          position: Type.Optional(Position),
+          scale: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
+          z_position: Type.Optional(Type.Integer()),
+          rotation: Type.Optional(Type.Number()),
+          start_frame_index: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
     ),
     tts_config: Type.Optional(
       Type.Object(
@@ -86,6 +88,9 @@ export const VideoParamSchema = Type.Object(
     ),
     backgrounds: Type.Optional(Type.Array(Layer, { maxItems: 1 })),
     foregrounds: Type.Optional(Type.Array(Layer, { maxItems: 0 })),
+    /** single/image/video/create only: the photo, and recorded speech instead of TTS. */
+    imageUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    audioUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     subtitles: Type.Optional(
       Type.Object({ burn: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
     ),
@@ -135,8 +140,11 @@ function schemaProblems(value: unknown): FieldProblem[] {
   }));
 }
 
-/** `param` as sent (a JSON string or an object) → the checked job, or a 400 naming each fault. */
-export function parseVideoParam(raw: unknown): VideoJob {
+/**
+ * `param` as sent (a JSON string or an object) → the checked job, or a 400 naming each fault.
+ * `photo`: the single/image/video/create shape, where `imageUrl` stands for the avatar.
+ */
+export function parseVideoParam(raw: unknown, photo = false): VideoJob & { imageUrl?: string } {
   let value = raw;
   if (typeof raw === 'string') {
     try {
@@ -171,11 +179,27 @@ export function parseVideoParam(raw: unknown): VideoJob {
       problem: 'watermarks are not supported yet: set show to false',
     });
   }
-  const role = param.digital_role;
-  if (!role.url && !role.face_feature_id) {
+  const role = param.digital_role ?? {};
+  if (photo) {
+    if (!param.imageUrl) {
+      refuse.push({ field: 'param.imageUrl', problem: 'give the photo to animate' });
+    }
+    if (role.url || role.face_feature_id) {
+      refuse.push({
+        field: 'param.digital_role',
+        problem: 'the photo is the avatar here: leave out url and face_feature_id',
+      });
+    }
+  } else if (!role.url && !role.face_feature_id) {
     refuse.push({
       field: 'param.digital_role',
       problem: 'give the avatar model: url or face_feature_id',
+    });
+  }
+  if (!photo && (param.imageUrl || param.audioUrl)) {
+    refuse.push({
+      field: param.imageUrl ? 'param.imageUrl' : 'param.audioUrl',
+      problem: 'belongs to single/image/video/create; here use digital_role and audios',
     });
   }
   if (role.rotation !== undefined && role.rotation !== 0) {
@@ -185,7 +209,7 @@ export function parseVideoParam(raw: unknown): VideoJob {
     });
   }
   const tts = param.tts_query;
-  const audio = param.audios?.[0];
+  const audio = param.audios?.[0] ?? (param.audioUrl ? { url: param.audioUrl } : undefined);
   if (Boolean(tts) === Boolean(audio)) {
     refuse.push({
       field: 'param.tts_query',
@@ -241,5 +265,6 @@ export function parseVideoParam(raw: unknown): VideoJob {
       ? { background: background.fileId ? { fileId: background.fileId } : { url: background.url } }
       : {}),
     burnSubtitles: param.subtitles?.burn ?? false,
+    ...(photo && param.imageUrl ? { imageUrl: param.imageUrl } : {}),
   };
 }

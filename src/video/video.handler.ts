@@ -4,7 +4,12 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { newFaceFeatureId } from '../avatar/avatar.handler.js';
+import { readPackage, type ModelPackage } from '../avatar/model-package.js';
 import { ModelStore } from '../avatar/model-store.js';
+import { buildPhotoModel } from '../avatar/photo-model.js';
+import { checkImageSource } from '../avatar/source-check.js';
+import { FacePool } from '../engines/face/face-pool.js';
 import { AppError } from '../errors/app-error.js';
 import type { MediaRef } from '../files/file.service.js';
 import { toWav } from '../media/pcm.js';
@@ -13,14 +18,20 @@ import { runFfmpeg } from '../media/process.runner.js';
 import type { TaskServices } from '../platform.js';
 import type { TaskHandler } from '../tasks/task.queue.js';
 import { renderSrt, renderWebVtt } from '../voice/subtitles.js';
+import type { TtsRequest } from '../voice/tts.service.js';
 import { loadAvatar } from './avatar-frames.js';
 import { renderVideo, type BackgroundLayer, type Placement } from './render.js';
 import type { VideoJob } from './video-param.js';
-import { visemeTrack } from './viseme-track.js';
+import { frameLoudness, visemeTrack } from './viseme-track.js';
 
 export interface VideoRenderPayload {
   readonly videoName: string;
   readonly job: VideoJob;
+}
+
+/** single/image/video/create: the photo becomes the avatar first. */
+export interface VideoPhotoPayload extends VideoRenderPayload {
+  readonly image: MediaRef;
 }
 
 /** The least frame rate a background video may have (the FAQ's rule), and at least the output's. */
@@ -68,89 +79,165 @@ async function backgroundLayer(
   return { file, kind: still ? 'image' : 'video' };
 }
 
+interface RenderContext {
+  readonly appId: string;
+  readonly videoName: string;
+  readonly job: VideoJob;
+  readonly workDir: string;
+  readonly signal: AbortSignal;
+  readonly progress: (stage: string, percent: number) => void;
+  /** The avatar model, opened once the speech is made (it may be built first). */
+  readonly model: () => Promise<ModelPackage>;
+}
+
+/** Speech, avatar, render, publish: the work both video task types share. */
+async function renderTask(services: TaskServices, context: RenderContext) {
+  const { job, videoName, workDir, signal, progress, appId } = context;
+  progress('speech', 0);
+  if (job.speech.kind !== 'tts') throw new Error('recorded speech is not supported yet');
+  const plan = services.speech.tts.plan(ttsRequest(job));
+  const said = await services.speech.tts.synthesize(plan, signal);
+  const audio = path.join(workDir, 'speech.wav');
+  await fs.writeFile(audio, toWav(said.pcm, said.sampleRate));
+  const srt = path.join(workDir, 'subtitles.srt');
+  const vtt = path.join(workDir, 'subtitles.vtt');
+  await fs.writeFile(srt, renderSrt(said.cues));
+  await fs.writeFile(vtt, renderWebVtt(said.cues));
+
+  progress('avatar', 8);
+  const model = await context.model();
+  const background = job.background
+    ? await backgroundLayer(services, job.background, appId, job.fps, signal)
+    : undefined;
+  const avatar = await loadAvatar(model, workDir, signal);
+  const extension = job.format === 'webm' ? 'webm' : 'mp4';
+  const out = path.join(workDir, `video.${extension}`);
+  let frames: number;
+  try {
+    const size = job.resolution ?? ([avatar.width, avatar.height] as const);
+    const total = Math.max(1, Math.ceil((said.durationMs * job.fps) / 1000));
+    const alphabet = plan.voice.engine === 'espeak' ? 'espeak' : 'arpabet';
+    progress('render', 12);
+    ({ frames } = await renderVideo({
+      avatar,
+      mouths: visemeTrack(
+        said.phonemes,
+        alphabet,
+        total,
+        job.fps,
+        frameLoudness(said.pcm, said.sampleRate, job.fps, total),
+      ),
+      startFrame: job.avatar.startFrame,
+      audio,
+      durationMs: said.durationMs,
+      width: size[0],
+      height: size[1],
+      fps: job.fps,
+      format: job.format,
+      preset: services.config.videoPreset,
+      ...(job.bitRateMbps !== undefined ? { bitRateMbps: job.bitRateMbps } : {}),
+      placement: defaultPlacement(avatar, size, job.avatar),
+      ...(background ? { background } : {}),
+      ...(job.burnSubtitles ? { burnSubtitles: srt } : {}),
+      out,
+      signal,
+      onFrame: (n, count) => progress('render', 12 + (83 * n) / count),
+    }));
+  } finally {
+    avatar.close();
+  }
+
+  progress('publish', 96);
+  const thumbnail = path.join(workDir, 'thumbnail.jpg');
+  await runFfmpeg(['-i', out, '-frames:v', '1', '-q:v', '3', thumbnail], { signal });
+  const save = (file: string, name: string, mime: string) =>
+    services.files.saveResult(file, name, appId, mime);
+  const video = await save(out, `${videoName}.${extension}`, `video/${extension}`);
+  const subtitles = await save(srt, `${videoName}.srt`, 'application/x-subrip');
+  const webvtt = await save(vtt, `${videoName}.vtt`, 'text/vtt');
+  const thumb = await save(thumbnail, `${videoName}.jpg`, 'image/jpeg');
+  progress('publish', 100);
+  return {
+    videoUrl: services.files.signedUrl(video),
+    subtitleUrl: services.files.signedUrl(subtitles),
+    webvttUrl: services.files.signedUrl(webvtt),
+    thumbnailUrl: services.files.signedUrl(thumb),
+    fileId: video.id,
+    duration: Math.round(said.durationMs) / 1000,
+    frames,
+    size: video.size,
+  };
+}
+
+/** The TTS request a job's speech asks for (also checked at the door). */
+export function ttsRequest(job: VideoJob): TtsRequest {
+  if (job.speech.kind !== 'tts') throw new Error('not a TTS job');
+  const speech = job.speech;
+  return {
+    text: speech.text,
+    ssml: speech.ssml,
+    ...(speech.voice ? { voice: speech.voice } : {}),
+    ...(speech.language ? { language: speech.language } : {}),
+    ...(speech.speedRatio !== undefined ? { speedRatio: speech.speedRatio } : {}),
+    ...(speech.pitchOffset !== undefined ? { pitchOffset: speech.pitchOffset } : {}),
+    ...(speech.volume !== undefined ? { volume: speech.volume } : {}),
+  };
+}
+
 export function videoRenderHandler(services: TaskServices): TaskHandler<VideoRenderPayload> {
   const models = new ModelStore(services.db, services.files);
-  return async ({ task, params, signal, workDir, progress }) => {
-    const { job, videoName } = params;
-    progress('speech', 0);
-    if (job.speech.kind !== 'tts') throw new Error('recorded speech is not supported yet');
-    const plan = services.speech.tts.plan({
-      text: job.speech.text,
-      ssml: job.speech.ssml,
-      ...(job.speech.voice ? { voice: job.speech.voice } : {}),
-      ...(job.speech.language ? { language: job.speech.language } : {}),
-      ...(job.speech.speedRatio !== undefined ? { speedRatio: job.speech.speedRatio } : {}),
-      ...(job.speech.pitchOffset !== undefined ? { pitchOffset: job.speech.pitchOffset } : {}),
-      ...(job.speech.volume !== undefined ? { volume: job.speech.volume } : {}),
-    });
-    const said = await services.speech.tts.synthesize(plan, signal);
-    const audio = path.join(workDir, 'speech.wav');
-    await fs.writeFile(audio, toWav(said.pcm, said.sampleRate));
-    const srt = path.join(workDir, 'subtitles.srt');
-    const vtt = path.join(workDir, 'subtitles.vtt');
-    await fs.writeFile(srt, renderSrt(said.cues));
-    await fs.writeFile(vtt, renderWebVtt(said.cues));
-
-    progress('avatar', 8);
-    const model = await models.open(
-      { url: job.avatar.url, faceFeatureId: job.avatar.faceFeatureId },
-      task.appId,
-      task.id,
+  return ({ task, params, signal, workDir, progress }) =>
+    renderTask(services, {
+      appId: task.appId,
+      videoName: params.videoName,
+      job: params.job,
+      workDir,
       signal,
-    );
-    const background = job.background
-      ? await backgroundLayer(services, job.background, task.appId, job.fps, signal)
-      : undefined;
-    const avatar = await loadAvatar(model, workDir, signal);
-    const extension = job.format === 'webm' ? 'webm' : 'mp4';
-    const out = path.join(workDir, `video.${extension}`);
-    let frames: number;
-    try {
-      const size = job.resolution ?? ([avatar.width, avatar.height] as const);
-      const total = Math.max(1, Math.ceil((said.durationMs * job.fps) / 1000));
-      const alphabet = plan.voice.engine === 'espeak' ? 'espeak' : 'arpabet';
-      progress('render', 12);
-      ({ frames } = await renderVideo({
-        avatar,
-        mouths: visemeTrack(said.phonemes, alphabet, total, job.fps),
-        startFrame: job.avatar.startFrame,
-        audio,
-        durationMs: said.durationMs,
-        width: size[0],
-        height: size[1],
-        fps: job.fps,
-        format: job.format,
-        ...(job.bitRateMbps !== undefined ? { bitRateMbps: job.bitRateMbps } : {}),
-        placement: defaultPlacement(avatar, size, job.avatar),
-        ...(background ? { background } : {}),
-        ...(job.burnSubtitles ? { burnSubtitles: srt } : {}),
-        out,
-        signal,
-        onFrame: (n, count) => progress('render', 12 + (83 * n) / count),
-      }));
-    } finally {
-      avatar.close();
-    }
+      progress,
+      model: () =>
+        models.open(
+          { url: params.job.avatar.url, faceFeatureId: params.job.avatar.faceFeatureId },
+          task.appId,
+          task.id,
+          signal,
+        ),
+    });
+}
 
-    progress('publish', 96);
-    const thumbnail = path.join(workDir, 'thumbnail.jpg');
-    await runFfmpeg(['-i', out, '-frames:v', '1', '-q:v', '3', thumbnail], { signal });
-    const save = (file: string, name: string, mime: string) =>
-      services.files.saveResult(file, name, task.appId, mime);
-    const video = await save(out, `${videoName}.${extension}`, `video/${extension}`);
-    const subtitles = await save(srt, `${videoName}.srt`, 'application/x-subrip');
-    const webvtt = await save(vtt, `${videoName}.vtt`, 'text/vtt');
-    const thumb = await save(thumbnail, `${videoName}.jpg`, 'image/jpeg');
-    progress('publish', 100);
-    return {
-      videoUrl: services.files.signedUrl(video),
-      subtitleUrl: services.files.signedUrl(subtitles),
-      webvttUrl: services.files.signedUrl(webvtt),
-      thumbnailUrl: services.files.signedUrl(thumb),
-      fileId: video.id,
-      duration: Math.round(said.durationMs) / 1000,
-      frames,
-      size: video.size,
-    };
-  };
+/** single/image/video/create: the photo's avatar model is built in the task, then rendered. */
+export function videoPhotoHandler(services: TaskServices): TaskHandler<VideoPhotoPayload> {
+  return ({ task, params, signal, workDir, progress }) =>
+    renderTask(services, {
+      appId: task.appId,
+      videoName: params.videoName,
+      job: params.job,
+      workDir,
+      signal,
+      progress,
+      model: async () => {
+        const stored = await services.files.resolve(params.image, task.appId, signal, ['image']);
+        const file = services.files.pathOf(stored.id);
+        const info = await probeMedia(file, signal);
+        const names = { modelId: newFaceFeatureId(), fileName: stored.name };
+        const video = checkImageSource(info, names);
+        const modelDir = path.join(workDir, 'photo-model');
+        await fs.mkdir(modelDir, { recursive: true });
+        const engine = new FacePool(1);
+        try {
+          const built = await buildPhotoModel({
+            file,
+            info: { ...info, video },
+            names,
+            name: params.videoName,
+            engine,
+            workDir: modelDir,
+            signal,
+            progress: (_stage, percent) => progress('avatar', 8 + percent * 0.04),
+          });
+          return await readPackage(built.zipPath);
+        } finally {
+          await engine.close();
+        }
+      },
+    });
 }

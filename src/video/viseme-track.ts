@@ -42,7 +42,7 @@ function gestures(phonemes: readonly PhonemeTiming[], alphabet: PhonemeAlphabet)
       viseme,
       centreMs: (phoneme.beginMs + phoneme.endMs) / 2,
       // Vowels reach further into their neighbours than consonants; long silences barely.
-      reachMs: quiet ? Math.min(80, length / 2) : Math.max(45, length * 0.75),
+      reachMs: quiet ? Math.min(80, length / 2) : Math.max(30, length * 0.5),
       strength: quiet ? 0.6 : closes ? 2.5 : 1,
       beginMs: phoneme.beginMs,
       endMs: phoneme.endMs,
@@ -60,6 +60,7 @@ export function visemeTrack(
   alphabet: PhonemeAlphabet,
   frames: number,
   fps: number,
+  loudness?: readonly number[],
 ): MouthFrame[] {
   const all = gestures(phonemes, alphabet);
   const weights = new Map<Viseme, number>();
@@ -91,7 +92,56 @@ export function visemeTrack(
       out.push({ from: top[0], to: top[0], mix: 0 });
       continue;
     }
-    out.push({ from: top[0], to: second[0], mix: second[1] / (top[1] + second[1]) });
+    let mix = second[1] / (top[1] + second[1]);
+    // Louder sound, wider jaw: between two shapes of different opening, lean toward the one the
+    // loudness of this frame calls for.
+    const level = loudness?.[frame];
+    const gap = openness[second[0]] - openness[top[0]];
+    if (level !== undefined && Math.abs(gap) > 0.15) {
+      const wanted = (0.1 + 0.9 * level - openness[top[0]]) / gap;
+      mix = 0.2 * mix + 0.8 * Math.min(1, Math.max(0, wanted));
+    }
+    out.push({ from: top[0], to: second[0], mix });
   }
   return out;
+}
+
+/** How far each shape opens the jaw, 0–1 (as the atlas's targets). */
+const openness: Readonly<Record<Viseme, number>> = {
+  closed: 0,
+  slight: 0.2,
+  fv: 0.1,
+  tongue: 0.35,
+  pucker: 0.15,
+  wide: 0.25,
+  mid: 0.55,
+  round: 0.6,
+  open: 1,
+};
+
+/**
+ * Loudness per frame, 0–1 within this speech (its 20th to 95th percentile of level in dB), from
+ * 16-bit mono PCM: what the viseme track leans on to open louder syllables wider.
+ */
+export function frameLoudness(
+  pcm: Buffer,
+  sampleRate: number,
+  fps: number,
+  frames: number,
+): number[] {
+  const perFrame = Math.round(sampleRate / fps);
+  const levels: number[] = [];
+  for (let frame = 0; frame < frames; frame++) {
+    let sum = 0;
+    let count = 0;
+    for (let i = frame * perFrame; i < (frame + 1) * perFrame && i * 2 + 1 < pcm.length; i++) {
+      sum += pcm.readInt16LE(i * 2) ** 2;
+      count++;
+    }
+    levels.push(10 * Math.log10(count > 0 ? sum / count + 1 : 1));
+  }
+  const sorted = [...levels].sort((a, b) => a - b);
+  const low = sorted[Math.floor(sorted.length * 0.2)] ?? 0;
+  const high = sorted[Math.floor(sorted.length * 0.95)] ?? 1;
+  return levels.map((level) => Math.min(1, Math.max(0, (level - low) / Math.max(1, high - low))));
 }

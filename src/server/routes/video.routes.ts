@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { Platform } from '../../platform.js';
 import type { ProductPayloads } from '../../tasks/handlers.js';
 import { parseVideoParam, type VideoJob } from '../../video/video-param.js';
+import { ttsRequest } from '../../video/video.handler.js';
 import { ok } from '../envelope.js';
 import type { Server } from '../types.js';
 
@@ -12,19 +13,20 @@ const prefix = '/api/2dvh/v1/material/video';
  * the speech (voice, language, ranges, the 80-character rule), a background file that must exist.
  */
 function checkNow(platform: Platform<ProductPayloads>, job: VideoJob, appId: string): void {
-  if (job.speech.kind === 'tts') {
-    platform.speech.tts.plan({
-      text: job.speech.text,
-      ssml: job.speech.ssml,
-      ...(job.speech.voice ? { voice: job.speech.voice } : {}),
-      ...(job.speech.language ? { language: job.speech.language } : {}),
-      ...(job.speech.speedRatio !== undefined ? { speedRatio: job.speech.speedRatio } : {}),
-      ...(job.speech.pitchOffset !== undefined ? { pitchOffset: job.speech.pitchOffset } : {}),
-      ...(job.speech.volume !== undefined ? { volume: job.speech.volume } : {}),
-    });
-  }
+  if (job.speech.kind === 'tts') platform.speech.tts.plan(ttsRequest(job));
   if (job.background?.fileId) platform.files.get(job.background.fileId, appId);
 }
+
+const createBody = Type.Object({
+  videoName: Type.String({ minLength: 1, maxLength: 100 }),
+  thumbnailUrl: Type.Optional(Type.String({ maxLength: 4096 })),
+  param: Type.Unknown({
+    description:
+      'The video param of the hosted API, an object or a JSON string of one: digital_role, tts_config, tts_query, backgrounds, resolution, frame_rate, bit_rate, video_format, subtitles',
+  }),
+  callbackUrl: Type.Optional(Type.String({ maxLength: 4096 })),
+  userData: Type.Optional(Type.String({ maxLength: 4096 })),
+});
 
 /** Creating videos (query, list, cancel and delete are the area's shared task routes). */
 export function registerVideoRoutes(app: Server, platform: Platform<ProductPayloads>): void {
@@ -34,16 +36,7 @@ export function registerVideoRoutes(app: Server, platform: Platform<ProductPaylo
       schema: {
         tags: ['video'],
         summary: 'Render a video of an avatar speaking text; answers a taskId',
-        body: Type.Object({
-          videoName: Type.String({ minLength: 1, maxLength: 100 }),
-          thumbnailUrl: Type.Optional(Type.String({ maxLength: 4096 })),
-          param: Type.Unknown({
-            description:
-              'The video param of the hosted API, an object or a JSON string of one: digital_role, tts_config, tts_query, backgrounds, resolution, frame_rate, bit_rate, video_format, subtitles',
-          }),
-          callbackUrl: Type.Optional(Type.String({ maxLength: 4096 })),
-          userData: Type.Optional(Type.String({ maxLength: 4096 })),
-        }),
+        body: createBody,
       },
     },
     async (request) => {
@@ -54,6 +47,29 @@ export function registerVideoRoutes(app: Server, platform: Platform<ProductPaylo
         'video.render',
         request.appId,
         { videoName, job },
+        { callbackUrl: callbackUrl ?? null, userData: userData ?? null },
+      );
+      return ok({ taskId: task.id });
+    },
+  );
+  app.post(
+    '/api/2dvh/v1/material/single/image/video/create',
+    {
+      schema: {
+        tags: ['video'],
+        summary:
+          'Render a video of one photo speaking (param.imageUrl + tts_query): the photo becomes the avatar in the task',
+        body: createBody,
+      },
+    },
+    async (request) => {
+      const { videoName, param, callbackUrl, userData } = request.body;
+      const { imageUrl, ...job } = parseVideoParam(param, true);
+      checkNow(platform, job, request.appId);
+      const task = await platform.queue.submit(
+        'video.photo',
+        request.appId,
+        { videoName, job, image: { url: imageUrl } },
         { callbackUrl: callbackUrl ?? null, userData: userData ?? null },
       );
       return ok({ taskId: task.id });

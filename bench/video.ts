@@ -1,0 +1,184 @@
+/**
+ * bench/video: lip sync and speed of video synthesis.
+ *
+ * Lip sync: the score of src/video/lip-sync.ts (mouth opening against loudness, slow envelope
+ * removed, best correlation over ±2 frames) on real GRID clips (the reference), on our renders of
+ * several avatars speaking English and Mandarin, and on the same renders with the sound moved half
+ * a second (sync, not just motion).
+ * Speed: a 30 s English text rendered at 1280x720 and 1920x1080 (each in its own process for its
+ * peak memory), beside ffmpeg alone encoding the same frames at the same settings (the ceiling);
+ * a 10-minute render beside the 30 s one for memory.
+ *
+ *   npm run bench:video
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildVideoModel } from '../src/avatar/model-builder.js';
+import { buildPhotoModel } from '../src/avatar/photo-model.js';
+import { checkImageSource, checkVideoSource, isStillImage } from '../src/avatar/source-check.js';
+import { FacePool } from '../src/engines/face/face-pool.js';
+import { HumanFaceEngine } from '../src/engines/face/human.engine.js';
+import { probeMedia } from '../src/media/probe.js';
+import { runFfmpeg, runProcess } from '../src/media/process.runner.js';
+import { packageRoot, samplesDir } from '../src/util/paths.js';
+import { loudnessPerFrame, lipSyncScore, mouthOpenings } from '../src/video/lip-sync.js';
+import { loadConfig } from '../src/config/config.js';
+import { x264Crf } from '../src/video/render.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-bench-video-'));
+const english =
+  'Good morning, and welcome to the quarterly update. Our team has been busy this spring. ' +
+  'We opened two new offices, one in Lisbon and one in Seoul, and we hired forty people. ' +
+  'Sales grew by twelve percent, while costs stayed flat. Next, I would like to thank our partners, ' +
+  'who helped us ship the new mobile app on time. Please read the full report on our website, ' +
+  'and send us your questions. Thank you for watching, and see you next time.';
+const mandarin =
+  '大家好，欢迎收看本季度的工作汇报。今年春天，我们的团队非常忙碌。我们在里斯本和首尔开设了两个新的办公室，' +
+  '并且招聘了四十名新同事。销售额增长了百分之十二，成本保持不变。感谢所有合作伙伴的支持，' +
+  '让新的手机应用按时上线。欢迎访问我们的网站，阅读完整的报告。谢谢大家，下次再见。';
+
+async function buildModel(source: string, engine: FacePool): Promise<string> {
+  const info = await probeMedia(source);
+  const names = { modelId: 'bench_s1', fileName: path.basename(source) };
+  const work = fs.mkdtempSync(path.join(dir, 'model-'));
+  const photo = isStillImage(info);
+  const input = {
+    file: source,
+    info: { ...info, video: photo ? checkImageSource(info, names) : checkVideoSource(info, names) },
+    names,
+    name: path.parse(source).name,
+    engine,
+    workDir: work,
+    progress: () => undefined,
+  };
+  return (await (photo ? buildPhotoModel(input) : buildVideoModel(input))).zipPath;
+}
+
+interface RenderResult {
+  ttsSeconds: number;
+  renderSeconds: number;
+  firstSecondMs: number;
+  frames: number;
+  durationSeconds: number;
+  maxRssMb: number;
+}
+
+async function render(
+  model: string,
+  size: readonly [number, number],
+  text: string,
+  language: string,
+  out: string,
+): Promise<RenderResult> {
+  const textFile = path.join(dir, `text-${language}-${text.length}.txt`);
+  fs.writeFileSync(textFile, text);
+  const { stdout } = await runProcess(process.execPath, [
+    path.join(packageRoot, 'dist', 'bench', 'video-render.js'),
+    model,
+    String(size[0]),
+    String(size[1]),
+    out,
+    textFile,
+    language,
+  ]);
+  return JSON.parse(stdout.toString('utf8')) as RenderResult;
+}
+
+const write = (text: string) => void process.stdout.write(text);
+
+try {
+  const cores = os.cpus().length;
+  write(`bench/video: ${cores} cores (${os.cpus()[0]?.model.split(' ')[0] ?? 'cpu'})\n\n`);
+  const engine = await HumanFaceEngine.load();
+  const score = async (file: string, shift = 0) =>
+    lipSyncScore(await mouthOpenings(file, engine), await loudnessPerFrame(file), shift).score;
+
+  write('| lip sync, real GRID clips (reference) | score |\n| --- | ---: |\n');
+  for (const name of ['grid_bbaf2n', 'grid_lrwp9a', 'grid_sbia1a', 'grid_brbk7n']) {
+    write(
+      `| ${name} | ${(await score(path.join(samplesDir, 'video', `${name}.mpg`))).toFixed(3)} |\n`,
+    );
+  }
+
+  const pool = new FacePool(2);
+  const avatars: { name: string; model: string }[] = [];
+  for (const source of [
+    path.join(samplesDir, 'video', 'grid_lrwp9a.mpg'),
+    path.join(samplesDir, 'video', 'grid_bbaf2n.mpg'),
+    path.join(samplesDir, 'video', 'grid_sbia1a.mpg'),
+    path.join(samplesDir, 'image', 'astronaut.png'),
+  ]) {
+    avatars.push({ name: path.basename(source), model: await buildModel(source, pool) });
+  }
+  await pool.close();
+
+  write(
+    '\n| lip sync, our renders (native size) | language | seconds | score | sound moved 0.5 s | margin |\n| --- | --- | ---: | ---: | ---: | ---: |\n',
+  );
+  for (const avatar of avatars) {
+    for (const [language, text] of [
+      ['en-US', english],
+      ['zh-CN', mandarin],
+    ] as const) {
+      const out = path.join(dir, `${avatar.name}-${language}.mp4`);
+      const result = await render(avatar.model, [0, 0], text, language, out);
+      const synced = await score(out);
+      const moved = await score(out, 12);
+      write(
+        `| ${avatar.name} | ${language} | ${result.durationSeconds.toFixed(1)} | ${synced.toFixed(3)} | ${moved.toFixed(3)} | ${(synced - moved).toFixed(3)} |\n`,
+      );
+    }
+  }
+  await engine.close();
+
+  write(
+    '\n| render (GRID avatar, English TTS) | video s | frames | TTS s | render s | fps | x real time | ceiling fps (ffmpeg alone) | share of ceiling | first second after ms | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n',
+  );
+  const model = avatars[0]?.model ?? '';
+  const long = Array.from({ length: 20 }, () => english).join(' ');
+  for (const [label, size, text] of [
+    ['1280x720, 30 s', [1280, 720], english],
+    ['1920x1080, 30 s', [1920, 1080], english],
+    ['1280x720, 10 min', [1280, 720], long],
+  ] as const) {
+    const out = path.join(dir, `speed-${size[1]}-${text.length}.mp4`);
+    const result = await render(model, size, text, 'en-US', out);
+    // The ceiling: ffmpeg alone encoding the same frames (decoded beforehand) with the same settings.
+    let ceiling = NaN;
+    if (text === english) {
+      const raw = path.join(dir, 'frames.yuv');
+      await runFfmpeg(['-i', out, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', raw]);
+      const started = performance.now();
+      await runFfmpeg([
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'yuv420p',
+        '-s',
+        `${size[0]}x${size[1]}`,
+        '-r',
+        '25',
+        '-i',
+        raw,
+        '-c:v',
+        'libx264',
+        '-preset',
+        loadConfig({}).videoPreset,
+        '-crf',
+        String(x264Crf),
+        '-f',
+        'mp4',
+        path.join(dir, 'ceiling.mp4'),
+      ]);
+      ceiling = result.frames / ((performance.now() - started) / 1000);
+      fs.rmSync(raw, { force: true });
+    }
+    const fps = result.frames / result.renderSeconds;
+    write(
+      `| ${label} | ${result.durationSeconds.toFixed(1)} | ${result.frames} | ${result.ttsSeconds.toFixed(2)} | ${result.renderSeconds.toFixed(2)} | ${fps.toFixed(1)} | ${(result.durationSeconds / result.renderSeconds).toFixed(2)} | ${Number.isNaN(ceiling) ? '—' : ceiling.toFixed(1)} | ${Number.isNaN(ceiling) ? '—' : `${Math.round((100 * fps) / ceiling)}%`} | ${Math.round(result.firstSecondMs)} | ${result.maxRssMb.toFixed(0)} |\n`,
+    );
+  }
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,110 @@
+/**
+ * How well a video's lips follow its sound, measured from the video alone: the mouth opening on
+ * every frame (the face engine's inner-lip gap over the face's height) against the loudness of
+ * the sound over that frame. The slow speech/silence envelope of both is taken out (a centred
+ * moving average over 7 frames subtracted), so only syllable-rate motion counts; the score is the
+ * best Pearson correlation over lags of −2..2 frames.
+ */
+import type { FaceEngine } from '../engines/face/face.types.js';
+import { decodeFrames } from '../media/decode.js';
+import { probeMedia } from '../media/probe.js';
+import { runFfmpeg } from '../media/process.runner.js';
+
+/** Per frame at `fps`: the mouth's opening over the face's height (NaN where no face is found). */
+export async function mouthOpenings(file: string, engine: FaceEngine, fps = 25): Promise<number[]> {
+  const info = await probeMedia(file);
+  if (!info.video) throw new Error(`${file} has no video`);
+  engine.reset();
+  const openings: number[] = [];
+  for await (const frame of decodeFrames(file, info.video, { fps })) {
+    const [face] = await engine.detect(frame.rgb, frame.width, frame.height, { handOver: true });
+    openings.push(face ? face.mouth.innerOpen / face.box.height : NaN);
+  }
+  return openings;
+}
+
+/** Per frame at `fps`: the RMS loudness of the sound over that frame. */
+export async function loudnessPerFrame(file: string, fps = 25): Promise<number[]> {
+  const rate = 16000;
+  const { stdout } = await runFfmpeg([
+    '-i',
+    file,
+    '-map',
+    '0:a:0',
+    '-ac',
+    '1',
+    '-ar',
+    String(rate),
+    '-f',
+    's16le',
+    '-',
+  ]);
+  const perFrame = rate / fps;
+  const out: number[] = [];
+  for (let start = 0; (start + perFrame) * 2 <= stdout.length; start += perFrame) {
+    let sum = 0;
+    for (let i = 0; i < perFrame; i++) sum += stdout.readInt16LE((start + i) * 2) ** 2;
+    out.push(Math.sqrt(sum / perFrame));
+  }
+  return out;
+}
+
+/** Pearson correlation of the pairs where both are numbers. */
+export function correlation(a: readonly number[], b: readonly number[]): number {
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i] ?? NaN;
+    const y = b[i] ?? NaN;
+    if (Number.isFinite(x) && Number.isFinite(y)) pairs.push([x, y]);
+  }
+  if (pairs.length < 3) return NaN;
+  const mx = pairs.reduce((s, [x]) => s + x, 0) / pairs.length;
+  const my = pairs.reduce((s, [, y]) => s + y, 0) / pairs.length;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (const [x, y] of pairs) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+    syy += (y - my) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
+}
+
+/** The series minus its centred moving average over `window` frames (the slow envelope). */
+export function detrend(series: readonly number[], window = 7): number[] {
+  const half = Math.floor(window / 2);
+  return series.map((value, index) => {
+    let sum = 0;
+    let count = 0;
+    for (let k = index - half; k <= index + half; k++) {
+      const v = series[k];
+      if (v !== undefined && Number.isFinite(v)) {
+        sum += v;
+        count++;
+      }
+    }
+    return count > 0 ? value - sum / count : NaN;
+  });
+}
+
+/**
+ * The lip-sync score: the best correlation of the detrended series over lags −2..2 frames.
+ * `shift` moves the sound by that many frames first (a control: sync, not just motion).
+ */
+export function lipSyncScore(
+  openings: readonly number[],
+  loudness: readonly number[],
+  shift = 0,
+): { score: number; lag: number } {
+  const mouth = detrend(openings);
+  const sound = detrend(loudness);
+  let best = { score: -Infinity, lag: 0 };
+  for (let lag = -2; lag <= 2; lag++) {
+    const offset = lag + shift;
+    const shifted = mouth.map((_, i) => sound[i + offset] ?? NaN);
+    const r = correlation(mouth, shifted);
+    if (Number.isFinite(r) && r > best.score) best = { score: r, lag };
+  }
+  return best;
+}
