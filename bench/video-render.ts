@@ -9,11 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { readPackage } from '../src/avatar/model-package.js';
 import { loadConfig } from '../src/config/config.js';
-import { toWav } from '../src/media/pcm.js';
 import { loadAvatar } from '../src/video/avatar-frames.js';
 import { renderVideo } from '../src/video/render.js';
 import { defaultPlacement } from '../src/video/video.handler.js';
-import { frameLoudness, visemeTrack } from '../src/video/viseme-track.js';
+import { FrameLevels, visemeTrack } from '../src/video/viseme-track.js';
 import { openSpeech } from '../src/voice/speech.js';
 
 const [zip = '', width = '0', height = '0', out = '', textFile = '', language = 'en-US'] =
@@ -25,9 +24,10 @@ const speech = openSpeech({ ttsMaxChars: 100_000, asrMaxStreams: 1, festivalProc
 try {
   const started = performance.now();
   const plan = speech.tts.plan({ text: fs.readFileSync(textFile, 'utf8'), language });
-  const said = await speech.tts.synthesize(plan);
+  // As the task does: speech to a WAV file as it is made, its loudness measured on the way.
   const audio = path.join(work, 'speech.wav');
-  fs.writeFileSync(audio, toWav(said.pcm, said.sampleRate));
+  const levels = new FrameLevels(plan.sampleRate, 25);
+  const said = await speech.tts.synthesizeToFile(plan, audio, undefined, (pcm) => levels.push(pcm));
   const spoken = performance.now();
   const avatar = await loadAvatar(await readPackage(zip), work);
   const size = [Number(width) || avatar.width, Number(height) || avatar.height] as const;
@@ -41,7 +41,7 @@ try {
       plan.voice.engine === 'espeak' ? 'espeak' : 'arpabet',
       total,
       25,
-      frameLoudness(said.pcm, said.sampleRate, 25, total),
+      levels.loudness(total),
     ),
     audio,
     durationMs: said.durationMs,

@@ -118,9 +118,14 @@ export function resample(pcm: Buffer, fromRate: number, toRate: number): Buffer 
 
 /** A RIFF WAV file around 16-bit mono PCM. */
 export function toWav(pcm: Buffer, sampleRate: number): Buffer {
+  return Buffer.concat([wavHeader(pcm.length, sampleRate), pcm]);
+}
+
+/** The 44-byte header of a 16-bit mono PCM WAV file holding `dataBytes` of samples. */
+export function wavHeader(dataBytes: number, sampleRate: number): Buffer {
   const header = Buffer.alloc(44);
   header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + pcm.length, 4);
+  header.writeUInt32LE(36 + dataBytes, 4);
   header.write('WAVE', 8, 'ascii');
   header.write('fmt ', 12, 'ascii');
   header.writeUInt32LE(16, 16);
@@ -131,8 +136,8 @@ export function toWav(pcm: Buffer, sampleRate: number): Buffer {
   header.writeUInt16LE(bytesPerSample, 32);
   header.writeUInt16LE(16, 34);
   header.write('data', 36, 'ascii');
-  header.writeUInt32LE(pcm.length, 40);
-  return Buffer.concat([header, pcm]);
+  header.writeUInt32LE(dataBytes, 40);
+  return header;
 }
 
 /** The samples of a 16-bit PCM WAV file: the `data` chunk, found by walking the RIFF chunks. */

@@ -12,7 +12,6 @@ import { checkImageSource } from '../avatar/source-check.js';
 import { FacePool } from '../engines/face/face-pool.js';
 import { AppError } from '../errors/app-error.js';
 import type { MediaRef } from '../files/file.service.js';
-import { toWav } from '../media/pcm.js';
 import { probeMedia } from '../media/probe.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import type { TaskServices } from '../platform.js';
@@ -22,7 +21,7 @@ import type { TtsRequest } from '../voice/tts.service.js';
 import { loadAvatar } from './avatar-frames.js';
 import { renderVideo, type BackgroundLayer, type Placement } from './render.js';
 import type { VideoJob } from './video-param.js';
-import { frameLoudness, visemeTrack } from './viseme-track.js';
+import { FrameLevels, visemeTrack } from './viseme-track.js';
 
 export interface VideoRenderPayload {
   readonly videoName: string;
@@ -96,9 +95,13 @@ async function renderTask(services: TaskServices, context: RenderContext) {
   progress('speech', 0);
   if (job.speech.kind !== 'tts') throw new Error('recorded speech is not supported yet');
   const plan = services.speech.tts.plan(ttsRequest(job));
-  const said = await services.speech.tts.synthesize(plan, signal);
+  // Speech goes to a WAV file as it is made, its loudness measured on the way: memory stays flat
+  // in the video's length.
   const audio = path.join(workDir, 'speech.wav');
-  await fs.writeFile(audio, toWav(said.pcm, said.sampleRate));
+  const levels = new FrameLevels(plan.sampleRate, job.fps);
+  const said = await services.speech.tts.synthesizeToFile(plan, audio, signal, (pcm) =>
+    levels.push(pcm),
+  );
   const srt = path.join(workDir, 'subtitles.srt');
   const vtt = path.join(workDir, 'subtitles.vtt');
   await fs.writeFile(srt, renderSrt(said.cues));
@@ -120,13 +123,7 @@ async function renderTask(services: TaskServices, context: RenderContext) {
     progress('render', 12);
     ({ frames } = await renderVideo({
       avatar,
-      mouths: visemeTrack(
-        said.phonemes,
-        alphabet,
-        total,
-        job.fps,
-        frameLoudness(said.pcm, said.sampleRate, job.fps, total),
-      ),
+      mouths: visemeTrack(said.phonemes, alphabet, total, job.fps, levels.loudness(total)),
       startFrame: job.avatar.startFrame,
       audio,
       durationMs: said.durationMs,

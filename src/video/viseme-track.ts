@@ -119,29 +119,40 @@ const openness: Readonly<Record<Viseme, number>> = {
   open: 1,
 };
 
-/**
- * Loudness per frame, 0–1 within this speech (its 20th to 95th percentile of level in dB), from
- * 16-bit mono PCM: what the viseme track leans on to open louder syllables wider.
- */
-export function frameLoudness(
-  pcm: Buffer,
-  sampleRate: number,
-  fps: number,
-  frames: number,
-): number[] {
-  const perFrame = Math.round(sampleRate / fps);
-  const levels: number[] = [];
-  for (let frame = 0; frame < frames; frame++) {
-    let sum = 0;
-    let count = 0;
-    for (let i = frame * perFrame; i < (frame + 1) * perFrame && i * 2 + 1 < pcm.length; i++) {
-      sum += pcm.readInt16LE(i * 2) ** 2;
-      count++;
-    }
-    levels.push(10 * Math.log10(count > 0 ? sum / count + 1 : 1));
+/** The level (dB) of each video frame's samples, measured as 16-bit mono PCM streams past. */
+export class FrameLevels {
+  private readonly perFrame: number;
+  private readonly levels: number[] = [];
+  private sum = 0;
+  private count = 0;
+
+  constructor(sampleRate: number, fps: number) {
+    this.perFrame = Math.round(sampleRate / fps);
   }
-  const sorted = [...levels].sort((a, b) => a - b);
-  const low = sorted[Math.floor(sorted.length * 0.2)] ?? 0;
-  const high = sorted[Math.floor(sorted.length * 0.95)] ?? 1;
-  return levels.map((level) => Math.min(1, Math.max(0, (level - low) / Math.max(1, high - low))));
+
+  push(pcm: Buffer): void {
+    for (let i = 0; i + 1 < pcm.length; i += 2) {
+      this.sum += pcm.readInt16LE(i) ** 2;
+      if (++this.count === this.perFrame) this.close();
+    }
+  }
+
+  /**
+   * Loudness per frame for `frames` frames, 0–1 within this speech (its 20th to 95th percentile
+   * of level): what the viseme track leans on to open louder syllables wider.
+   */
+  loudness(frames: number): number[] {
+    if (this.count > 0) this.close();
+    const levels = Array.from({ length: frames }, (_, i) => this.levels[i] ?? 0);
+    const sorted = [...levels].sort((a, b) => a - b);
+    const low = sorted[Math.floor(sorted.length * 0.2)] ?? 0;
+    const high = sorted[Math.floor(sorted.length * 0.95)] ?? 1;
+    return levels.map((level) => Math.min(1, Math.max(0, (level - low) / Math.max(1, high - low))));
+  }
+
+  private close(): void {
+    this.levels.push(10 * Math.log10(this.sum / Math.max(1, this.count) + 1));
+    this.sum = 0;
+    this.count = 0;
+  }
 }

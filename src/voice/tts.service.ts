@@ -1,7 +1,8 @@
+import fs from 'node:fs/promises';
 import type { Config } from '../config/config.js';
 import { AppError, badParams } from '../errors/app-error.js';
 import { abortError } from '../media/process.runner.js';
-import { applyGain, resample, sampleCount, silence } from '../media/pcm.js';
+import { applyGain, resample, sampleCount, silence, wavHeader } from '../media/pcm.js';
 import type { PhonemeTiming, TtsEngine, WordTiming } from '../engines/tts/tts.types.js';
 import { normalizeEnglish } from './english.js';
 import { parseSsml, type SpeechSegment } from './ssml.js';
@@ -235,18 +236,62 @@ export class TtsService {
   /** Speaks a whole plan into one buffer, with every timing and subtitle cues. */
   async synthesize(plan: SpeechPlan, signal?: AbortSignal): Promise<Speech> {
     const pcm: Buffer[] = [];
+    const timed = await this.speakAll(plan, (piece) => void pcm.push(piece), signal);
+    return { pcm: Buffer.concat(pcm), ...timed };
+  }
+
+  /**
+   * Speaks a whole plan into a WAV file as the pieces come, so memory holds one piece whatever
+   * the length; `onPcm` sees the samples in order (to measure them on the way).
+   */
+  async synthesizeToFile(
+    plan: SpeechPlan,
+    file: string,
+    signal?: AbortSignal,
+    onPcm?: (pcm: Buffer) => void,
+  ): Promise<Omit<Speech, 'pcm'>> {
+    const handle = await fs.open(file, 'w');
+    // Writes are chained in order; the chain is always settled before the file is closed.
+    let writing = Promise.resolve();
+    try {
+      let bytes = 0;
+      await handle.write(wavHeader(0, plan.sampleRate), 0, 44, 0);
+      const timed = await this.speakAll(
+        plan,
+        (pcm) => {
+          onPcm?.(pcm);
+          const at = 44 + bytes;
+          bytes += pcm.length;
+          writing = writing.then(async () => void (await handle.write(pcm, 0, pcm.length, at)));
+        },
+        signal,
+      );
+      await writing;
+      await handle.write(wavHeader(bytes, plan.sampleRate), 0, 44, 0);
+      return timed;
+    } finally {
+      await writing.catch(() => undefined);
+      await handle.close();
+    }
+  }
+
+  /** Every piece of a plan in order: the samples to `sink`, the timings and cues returned. */
+  private async speakAll(
+    plan: SpeechPlan,
+    sink: (pcm: Buffer) => void,
+    signal?: AbortSignal,
+  ): Promise<Omit<Speech, 'pcm'>> {
     const sentences: TimedSentence[] = [];
     const phonemes: PhonemeTiming[] = [];
     let endMs = 0;
     for await (const piece of this.stream(plan, signal)) {
-      pcm.push(piece.pcm);
+      sink(piece.pcm);
       phonemes.push(...piece.phonemes);
       if (piece.sentence) sentences.push(piece.sentence);
       endMs = piece.endMs;
     }
     const words = wordsWithSentenceEnds(sentences);
     return {
-      pcm: Buffer.concat(pcm),
       sampleRate: plan.sampleRate,
       durationMs: endMs,
       sentences,

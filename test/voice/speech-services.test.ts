@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, test } from 'node:test';
+import { pcmOfWav } from '../../src/media/pcm.js';
 import { openSpeech } from '../../src/voice/speech.js';
 import { refusal } from '../helpers/media.js';
 
@@ -102,4 +106,27 @@ test('recognitions beyond the limit are refused as busy until one ends', async (
   second.write(Buffer.alloc(3200));
   assert.equal((await second.finish()).text, '');
   speech.asr.start('en-US').abort();
+});
+
+test('speech written to a WAV file as it is made equals the speech in memory', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-tts-file-'));
+  try {
+    const plan = speech.tts.plan({
+      text: 'First sentence here. And a second one, a little longer.',
+    });
+    const inMemory = await speech.tts.synthesize(plan);
+    const file = path.join(dir, 'speech.wav');
+    let seen = 0;
+    const written = await speech.tts.synthesizeToFile(plan, file, undefined, (pcm) => {
+      seen += pcm.length;
+    });
+    const wav = fs.readFileSync(file);
+    assert.equal(wav.toString('ascii', 0, 4), 'RIFF');
+    assert.deepEqual(pcmOfWav(wav), inMemory.pcm);
+    assert.equal(seen, inMemory.pcm.length);
+    assert.equal(written.durationMs, inMemory.durationMs);
+    assert.deepEqual(written.cues, inMemory.cues);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
