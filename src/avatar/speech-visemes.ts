@@ -59,22 +59,13 @@ export async function listenToClip(
     ],
     signal ? { signal } : {},
   );
-  let recognition;
+  let heard;
   try {
-    recognition = asr.start('en-US');
+    heard = await asr.transcribe(pcm, 'en-US');
   } catch (error) {
-    // Busy with live streams, or no English model: the lips alone will do.
-    if (error instanceof AppError) return undefined;
+    // Busy with live streams: the lips alone will do.
+    if (error instanceof AppError && error.key === 'asrBusy') return undefined;
     throw error;
   }
-  try {
-    recognition.write(pcm);
-  } catch (error) {
-    recognition.abort();
-    throw error;
-  }
-  const heard = await recognition.finish();
-  if (heard.words.length === 0) return undefined;
-  const aligned = await asr.align(pcm, heard.text);
-  return { frames: labelFrames(aligned.phonemes, fps), text: heard.text };
+  return heard ? { frames: labelFrames(heard.phonemes, fps), text: heard.text } : undefined;
 }

@@ -279,6 +279,12 @@ export const errorCatalog = Object.freeze({
     'the face leaves the picture in frame {frame}',
     'Keep the whole face inside the picture for the whole clip: cut the part where it moves out.',
   ),
+  videoRecordingInvalid: entry(
+    8101,
+    400,
+    'the recording {fileName} cannot be used: {reason}',
+    'Send a recording of the speech with sound (WAV, MP3, M4A, OGG or FLAC, or a video with an audio track), at least half a second long.',
+  ),
 
   // Task errors users already know (public: FAQ), word for word.
   avatarModelInvalid: entry(

@@ -125,7 +125,12 @@ export interface VideoJob {
         readonly pitchOffset?: number;
         readonly volume?: number;
       }
-    | { readonly kind: 'audio'; readonly source: MediaRef };
+    | {
+        readonly kind: 'audio';
+        readonly source: MediaRef;
+        /** The recording's language: English is aligned by the recogniser, others follow the sound. */
+        readonly language?: string;
+      };
   readonly background?: MediaRef;
   readonly burnSubtitles: boolean;
 }
@@ -216,12 +221,6 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
       problem: 'give the speech: tts_query (with tts_config) or audios, one of them',
     });
   }
-  if (audio) {
-    refuse.push({
-      field: 'param.audios',
-      problem: 'recorded speech is not supported yet: use tts_query',
-    });
-  }
   const background = param.backgrounds?.[0];
   if (background) {
     if (Boolean(background.url) === Boolean(background.fileId)) {
@@ -251,16 +250,22 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
       ...(role.scale !== undefined ? { scale: role.scale } : {}),
       startFrame: role.start_frame_index ?? 0,
     },
-    speech: {
-      kind: 'tts',
-      text: tts?.content ?? '',
-      ssml: tts?.ssml ?? false,
-      ...(config.id ? { voice: config.id } : {}),
-      ...(config.language ? { language: config.language } : {}),
-      ...(config.speed_ratio !== undefined ? { speedRatio: config.speed_ratio } : {}),
-      ...(config.pitch_offset !== undefined ? { pitchOffset: config.pitch_offset } : {}),
-      ...(config.volume !== undefined ? { volume: config.volume } : {}),
-    },
+    speech: audio
+      ? {
+          kind: 'audio',
+          source: { url: audio.url },
+          ...(config.language ? { language: config.language } : {}),
+        }
+      : {
+          kind: 'tts',
+          text: tts?.content ?? '',
+          ssml: tts?.ssml ?? false,
+          ...(config.id ? { voice: config.id } : {}),
+          ...(config.language ? { language: config.language } : {}),
+          ...(config.speed_ratio !== undefined ? { speedRatio: config.speed_ratio } : {}),
+          ...(config.pitch_offset !== undefined ? { pitchOffset: config.pitch_offset } : {}),
+          ...(config.volume !== undefined ? { volume: config.volume } : {}),
+        },
     ...(background
       ? { background: background.fileId ? { fileId: background.fileId } : { url: background.url } }
       : {}),

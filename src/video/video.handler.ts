@@ -16,12 +16,15 @@ import { probeMedia } from '../media/probe.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import type { TaskServices } from '../platform.js';
 import type { TaskHandler } from '../tasks/task.queue.js';
-import { renderSrt, renderWebVtt } from '../voice/subtitles.js';
+import type { AlignmentResult } from '../engines/asr/asr.types.js';
+import { buildCues, renderSrt, renderWebVtt, type Cue } from '../voice/subtitles.js';
+import { normalizeLanguage } from '../voice/voices.js';
+import { toWav } from '../media/pcm.js';
 import type { TtsRequest } from '../voice/tts.service.js';
 import { loadAvatar } from './avatar-frames.js';
 import { renderVideo, type BackgroundLayer, type Placement } from './render.js';
 import type { VideoJob } from './video-param.js';
-import { FrameLevels, visemeTrack } from './viseme-track.js';
+import { FrameLevels, loudnessTrack, visemeTrack, type MouthFrame } from './viseme-track.js';
 
 export interface VideoRenderPayload {
   readonly videoName: string;
@@ -93,19 +96,14 @@ interface RenderContext {
 async function renderTask(services: TaskServices, context: RenderContext) {
   const { job, videoName, workDir, signal, progress, appId } = context;
   progress('speech', 0);
-  if (job.speech.kind !== 'tts') throw new Error('recorded speech is not supported yet');
-  const plan = services.speech.tts.plan(ttsRequest(job));
-  // Speech goes to a WAV file as it is made, its loudness measured on the way: memory stays flat
-  // in the video's length.
-  const audio = path.join(workDir, 'speech.wav');
-  const levels = new FrameLevels(plan.sampleRate, job.fps);
-  const said = await services.speech.tts.synthesizeToFile(plan, audio, signal, (pcm) =>
-    levels.push(pcm),
-  );
+  const speech =
+    job.speech.kind === 'tts'
+      ? await speakText(services, job, workDir, signal)
+      : await useRecording(services, job.speech, appId, workDir, job.fps, signal);
   const srt = path.join(workDir, 'subtitles.srt');
   const vtt = path.join(workDir, 'subtitles.vtt');
-  await fs.writeFile(srt, renderSrt(said.cues));
-  await fs.writeFile(vtt, renderWebVtt(said.cues));
+  await fs.writeFile(srt, renderSrt(speech.cues));
+  await fs.writeFile(vtt, renderWebVtt(speech.cues));
 
   progress('avatar', 8);
   const model = await context.model();
@@ -118,15 +116,14 @@ async function renderTask(services: TaskServices, context: RenderContext) {
   let frames: number;
   try {
     const size = job.resolution ?? ([avatar.width, avatar.height] as const);
-    const total = Math.max(1, Math.ceil((said.durationMs * job.fps) / 1000));
-    const alphabet = plan.voice.engine === 'espeak' ? 'espeak' : 'arpabet';
+    const total = Math.max(1, Math.ceil((speech.durationMs * job.fps) / 1000));
     progress('render', 12);
     ({ frames } = await renderVideo({
       avatar,
-      mouths: visemeTrack(said.phonemes, alphabet, total, job.fps, levels.loudness(total)),
+      mouths: speech.mouths(total),
       startFrame: job.avatar.startFrame,
-      audio,
-      durationMs: said.durationMs,
+      audio: speech.audio,
+      durationMs: speech.durationMs,
       width: size[0],
       height: size[1],
       fps: job.fps,
@@ -135,7 +132,7 @@ async function renderTask(services: TaskServices, context: RenderContext) {
       ...(job.bitRateMbps !== undefined ? { bitRateMbps: job.bitRateMbps } : {}),
       placement: defaultPlacement(avatar, size, job.avatar),
       ...(background ? { background } : {}),
-      ...(job.burnSubtitles ? { burnSubtitles: srt } : {}),
+      ...(job.burnSubtitles && speech.cues.length > 0 ? { burnSubtitles: srt } : {}),
       out,
       signal,
       onFrame: (n, count) => progress('render', 12 + (83 * n) / count),
@@ -160,9 +157,96 @@ async function renderTask(services: TaskServices, context: RenderContext) {
     webvttUrl: services.files.signedUrl(webvtt),
     thumbnailUrl: services.files.signedUrl(thumb),
     fileId: video.id,
-    duration: Math.round(said.durationMs) / 1000,
+    duration: Math.round(speech.durationMs) / 1000,
     frames,
     size: video.size,
+  };
+}
+
+/** The soundtrack of a video, its subtitles, and the mouths that go with it. */
+interface PreparedSpeech {
+  /** A WAV file. */
+  readonly audio: string;
+  readonly durationMs: number;
+  readonly cues: readonly Cue[];
+  mouths(frames: number): MouthFrame[];
+}
+
+/** Text through TTS, written to a WAV file as it is made, its loudness measured on the way. */
+async function speakText(
+  services: TaskServices,
+  job: VideoJob,
+  workDir: string,
+  signal: AbortSignal,
+): Promise<PreparedSpeech> {
+  const plan = services.speech.tts.plan(ttsRequest(job));
+  const audio = path.join(workDir, 'speech.wav');
+  const levels = new FrameLevels(plan.sampleRate, job.fps);
+  const said = await services.speech.tts.synthesizeToFile(plan, audio, signal, (pcm) =>
+    levels.push(pcm),
+  );
+  const alphabet = plan.voice.engine === 'espeak' ? 'espeak' : 'arpabet';
+  return {
+    audio,
+    durationMs: said.durationMs,
+    cues: said.cues,
+    mouths: (frames) =>
+      visemeTrack(said.phonemes, alphabet, frames, job.fps, levels.loudness(frames)),
+  };
+}
+
+/** The shortest recording worth a video. */
+const minRecordingMs = 500;
+
+/**
+ * A recording: English is recognised and aligned (phoneme times drive the mouths, the words
+ * become subtitles); other languages, or a recogniser busy with live streams, drive the mouths
+ * from the loudness alone, without subtitles.
+ */
+async function useRecording(
+  services: TaskServices,
+  speech: Extract<VideoJob['speech'], { kind: 'audio' }>,
+  appId: string,
+  workDir: string,
+  fps: number,
+  signal: AbortSignal,
+): Promise<PreparedSpeech> {
+  const stored = await services.files.resolve(speech.source, appId, signal, ['audio', 'video']);
+  const file = services.files.pathOf(stored.id);
+  const info = await probeMedia(file, signal);
+  const refuse = (reason: string) =>
+    new AppError('videoRecordingInvalid', { fileName: stored.name, reason });
+  if (!info.audio) throw refuse('it holds no sound');
+  const rate = 16000;
+  const { stdout: pcm } = await runFfmpeg(
+    ['-i', file, '-map', '0:a:0', '-ac', '1', '-ar', String(rate), '-f', 's16le', '-'],
+    { signal },
+  );
+  const durationMs = ((pcm.length / 2) * 1000) / rate;
+  if (durationMs < minRecordingMs) {
+    throw refuse(`it lasts ${(durationMs / 1000).toFixed(2)} s`);
+  }
+  const audio = path.join(workDir, 'speech.wav');
+  await fs.writeFile(audio, toWav(pcm, rate));
+  const levels = new FrameLevels(rate, fps);
+  levels.push(pcm);
+  const language = speech.language ?? 'en-US';
+  let aligned: AlignmentResult | undefined;
+  if (services.speech.asr.languages.includes(normalizeLanguage(language) ?? '')) {
+    try {
+      aligned = await services.speech.asr.transcribe(pcm, language);
+    } catch (error) {
+      if (!(error instanceof AppError && error.key === 'asrBusy')) throw error;
+    }
+  }
+  return {
+    audio,
+    durationMs,
+    cues: aligned ? buildCues(aligned.words) : [],
+    mouths: (frames) =>
+      aligned
+        ? visemeTrack(aligned.phonemes, 'arpabet', frames, fps, levels.loudness(frames))
+        : loudnessTrack(levels.loudness(frames)),
   };
 }
 

@@ -156,3 +156,30 @@ export class FrameLevels {
     this.count = 0;
   }
 }
+
+/** From closed to wide open: the shapes a mouth driven by loudness alone moves through. */
+const byOpening: readonly Viseme[] = ['closed', 'slight', 'mid', 'open'];
+
+/**
+ * Mouths from loudness alone (speech whose sounds cannot be told: a language the recogniser does
+ * not know): quiet closes the mouth, louder opens it, smoothed over three frames so it does not
+ * flicker.
+ */
+export function loudnessTrack(loudness: readonly number[]): MouthFrame[] {
+  return loudness.map((_, frame) => {
+    const near = [loudness[frame - 1], loudness[frame], loudness[frame + 1]].filter(
+      (v): v is number => v !== undefined,
+    );
+    const level = near.reduce((sum, v) => sum + v, 0) / near.length;
+    const at = Math.min(
+      byOpening.length - 1,
+      Math.max(0, (level - 0.15) / 0.85) * (byOpening.length - 1),
+    );
+    const low = Math.floor(at);
+    return {
+      from: byOpening[low] ?? 'closed',
+      to: byOpening[Math.min(byOpening.length - 1, low + 1)] ?? 'closed',
+      mix: at - low,
+    };
+  });
+}

@@ -56,6 +56,23 @@ export class AsrService {
     };
   }
 
+  /**
+   * What a recording says, with word and phoneme times: recognised, then aligned to what was
+   * heard. Undefined when no word is heard. Throws "busy" (7009) when live streams use every slot.
+   */
+  async transcribe(pcm: Buffer, language = 'en-US'): Promise<AlignmentResult | undefined> {
+    const recognition = this.start(language);
+    try {
+      recognition.write(pcm);
+    } catch (error) {
+      recognition.abort();
+      throw error;
+    }
+    const heard = await recognition.finish();
+    if (heard.words.length === 0) return undefined;
+    return this.align(pcm, heard.text, language);
+  }
+
   /** Word and phoneme times of a known transcript in recorded speech (16 kHz mono PCM). */
   align(pcm: Buffer, transcript: string, language = 'en-US'): Promise<AlignmentResult> {
     return this.engine.align(pcm, transcript, this.checkLanguage(language));

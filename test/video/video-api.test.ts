@@ -318,3 +318,62 @@ test('cancel stops a render at once, ffmpeg included', async () => {
   }
   assert.deepEqual(ffmpegChildren(), [], 'no ffmpeg left running');
 });
+
+test('a recording speaks: English aligned with subtitles, Mandarin by its loudness, silence refused', async (t) => {
+  await client.authenticate();
+  const english = await client.upload(
+    path.join(samplesDir, 'audio', 'librivox_en_sense_and_sensibility_0920.wav'),
+  );
+  const englishDone = (
+    await render({
+      digital_role: { face_feature_id: faceFeatureId },
+      audios: [{ url: english.url }],
+    })
+  ).done;
+  assert.equal(englishDone.status, 'succeeded', JSON.stringify(englishDone));
+  const englishResult = englishDone.result as unknown as VideoResult;
+  assert.ok(Math.abs(englishResult.duration - 6.05) < 0.1, `${englishResult.duration} s`);
+  const srt = await (await fetch(englishResult.subtitleUrl)).text();
+  assert.match(srt, /^1\n00:00:/, 'the recognised words become subtitles');
+
+  const mandarin = await client.upload(path.join(samplesDir, 'audio', 'fleurs_cmn_1883.wav'));
+  const mandarinDone = (
+    await render({
+      digital_role: { face_feature_id: faceFeatureId },
+      tts_config: { language: 'zh-CN' },
+      audios: [{ url: mandarin.url }],
+    })
+  ).done;
+  assert.equal(mandarinDone.status, 'succeeded', JSON.stringify(mandarinDone));
+  const video = await download(
+    (mandarinDone.result as unknown as VideoResult).videoUrl,
+    'zh-rec.mp4',
+  );
+  const engine = await HumanFaceEngine.load();
+  const openings = await mouthOpenings(video, engine).finally(() => engine.close());
+  const sound = await loudnessPerFrame(video);
+  const synced = lipSyncScore(openings, sound).score;
+  const moved = lipSyncScore(openings, sound, 12).score;
+  t.diagnostic(
+    `Mandarin recording, driven by loudness: ${synced.toFixed(3)}, moved ${moved.toFixed(3)}`,
+  );
+  assert.ok(synced > moved + 0.1, `${synced} vs ${moved}`);
+
+  const mute = path.join(dir, 'mute.mp4');
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=160x120:rate=25',
+    '-t',
+    '1',
+    ...fastH264,
+    mute,
+  ]);
+  const muted = await client.upload(mute);
+  const muteDone = (
+    await render({ digital_role: { face_feature_id: faceFeatureId }, audios: [{ url: muted.url }] })
+  ).done;
+  assert.equal(muteDone.status, 'failed');
+  assert.equal(muteDone.errorMsg, 'the recording mute.mp4 cannot be used: it holds no sound');
+});
