@@ -24,6 +24,14 @@ export interface BackgroundLayer {
   readonly kind: 'image' | 'video';
 }
 
+/** A picture or video over the avatar: in `rect` [x, y, w, h] of the output, or over all of it. */
+export interface ForegroundLayer extends BackgroundLayer {
+  readonly rect?: readonly [number, number, number, number];
+}
+
+/** The font that draws watermarks and subtitles, Chinese included (Debian fonts-wqy-microhei). */
+export const fontFile = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
+
 export interface RenderOptions {
   readonly avatar: AvatarFrames;
   readonly mouths: readonly MouthFrame[];
@@ -42,6 +50,9 @@ export interface RenderOptions {
   readonly bitRateMbps?: number;
   readonly placement: Placement;
   readonly background?: BackgroundLayer;
+  readonly foregrounds?: readonly ForegroundLayer[];
+  /** Text drawn in the bottom right corner, half transparent (a UTF-8 text file). */
+  readonly watermark?: { readonly file: string };
   /** Subtitles to burn in (an SRT file), when asked for. */
   readonly burnSubtitles?: string;
   readonly out: string;
@@ -49,28 +60,65 @@ export interface RenderOptions {
   readonly onFrame?: (frame: number, total: number) => void;
 }
 
-/** ffmpeg's filter graph: background, the avatar over it, subtitles on top. */
+/** A file path inside a quoted filter argument. */
+function quotedPath(file: string): string {
+  return file.replace(/[\\':]/g, '\\$&');
+}
+
+/** How a layer file is read: a picture repeated at the frame rate, a video looped. */
+function layerInput(layer: BackgroundLayer, fps: number): string[] {
+  return layer.kind === 'image'
+    ? ['-loop', '1', '-framerate', String(fps), '-i', layer.file]
+    : ['-stream_loop', '-1', '-i', layer.file];
+}
+
+/**
+ * ffmpeg's filter graph: background, the avatar over it, foregrounds over that, then the
+ * watermark and subtitles on top. Inputs: 0 the avatar's frames, 1 the sound, then the background
+ * and the foregrounds in order.
+ */
 function filterGraph(options: RenderOptions): string {
   const { width, height, fps, placement } = options;
   const avatarW = Math.max(2, Math.round((options.avatar.width * placement.scale) / 2) * 2);
   const avatarH = Math.max(2, Math.round((options.avatar.height * placement.scale) / 2) * 2);
   const steps = [`[0:v]format=yuv420p,scale=${avatarW}:${avatarH}:flags=bilinear[avatar]`];
+  let input = 2;
   if (options.background) {
     steps.push(
-      `[2:v]fps=${fps},scale=${width}:${height}:force_original_aspect_ratio=increase,` +
+      `[${input++}:v]fps=${fps},scale=${width}:${height}:force_original_aspect_ratio=increase,` +
         `crop=${width}:${height},setsar=1[bg]`,
     );
   } else {
     steps.push(`color=c=black:s=${width}x${height}:r=${fps},format=yuv420p[bg]`);
   }
   steps.push(
-    `[bg][avatar]overlay=x=${Math.round(placement.x)}:y=${Math.round(placement.y)}:shortest=1:eof_action=endall:format=yuv420[layered]`,
+    `[bg][avatar]overlay=x=${Math.round(placement.x)}:y=${Math.round(placement.y)}:shortest=1:eof_action=endall:format=yuv420[l0]`,
   );
-  const last = options.burnSubtitles
-    ? `[layered]subtitles=filename='${options.burnSubtitles.replace(/[\\':]/g, '\\$&')}':force_style='FontName=WenQuanYi Micro Hei,FontSize=18,Outline=1.5,MarginV=18'[subbed]`
-    : '';
-  if (last) steps.push(last);
-  steps.push(`[${last ? 'subbed' : 'layered'}]format=yuv420p[out]`);
+  let last = 'l0';
+  (options.foregrounds ?? []).forEach((layer, k) => {
+    const [x, y, w, h] = layer.rect ?? [0, 0, width, height];
+    steps.push(
+      `[${input++}:v]fps=${fps},scale=${Math.max(2, Math.round(w))}:${Math.max(2, Math.round(h))},format=yuva420p[fg${k}]`,
+      `[${last}][fg${k}]overlay=x=${Math.round(x)}:y=${Math.round(y)}:eof_action=repeat:format=yuv420[l${k + 1}]`,
+    );
+    last = `l${k + 1}`;
+  });
+  if (options.watermark) {
+    // The text comes from a file, taken as it is (no quoting or % expansion to get wrong).
+    const size = Math.max(12, Math.round(height / 24));
+    steps.push(
+      `[${last}]drawtext=fontfile='${quotedPath(fontFile)}':textfile='${quotedPath(options.watermark.file)}':` +
+        `expansion=none:fontsize=${size}:fontcolor=white@0.55:x=w-tw-${size}:y=h-th-${size}[marked]`,
+    );
+    last = 'marked';
+  }
+  if (options.burnSubtitles) {
+    steps.push(
+      `[${last}]subtitles=filename='${quotedPath(options.burnSubtitles)}':force_style='FontName=WenQuanYi Micro Hei,FontSize=18,Outline=1.5,MarginV=18'[subbed]`,
+    );
+    last = 'subbed';
+  }
+  steps.push(`[${last}]format=yuv420p[out]`);
   return steps.join(';');
 }
 
@@ -116,11 +164,10 @@ function codecArgs(options: RenderOptions): string[] {
 export async function renderVideo(options: RenderOptions): Promise<{ frames: number }> {
   const { avatar, fps, signal } = options;
   const total = Math.max(1, Math.ceil((options.durationMs * fps) / 1000));
-  const background = options.background
-    ? options.background.kind === 'image'
-      ? ['-loop', '1', '-framerate', String(fps), '-i', options.background.file]
-      : ['-stream_loop', '-1', '-i', options.background.file]
-    : [];
+  const layers = [
+    ...(options.background ? [options.background] : []),
+    ...(options.foregrounds ?? []),
+  ].flatMap((layer) => layerInput(layer, fps));
   const running = startProcess(
     'ffmpeg',
     [
@@ -140,7 +187,7 @@ export async function renderVideo(options: RenderOptions): Promise<{ frames: num
       '-',
       '-i',
       options.audio,
-      ...background,
+      ...layers,
       '-filter_complex',
       filterGraph(options),
       '-map',

@@ -87,7 +87,7 @@ export const VideoParamSchema = Type.Object(
       ),
     ),
     backgrounds: Type.Optional(Type.Array(Layer, { maxItems: 1 })),
-    foregrounds: Type.Optional(Type.Array(Layer, { maxItems: 0 })),
+    foregrounds: Type.Optional(Type.Array(Layer, { maxItems: 4 })),
     /** single/image/video/create only: the photo, and recorded speech instead of TTS. */
     imageUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     audioUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
@@ -132,6 +132,11 @@ export interface VideoJob {
         readonly language?: string;
       };
   readonly background?: MediaRef;
+  readonly foregrounds: readonly {
+    readonly source: MediaRef;
+    readonly rect?: readonly [number, number, number, number];
+  }[];
+  readonly watermark?: string;
   readonly burnSubtitles: boolean;
 }
 
@@ -178,11 +183,9 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
       });
     }
   }
-  if (param.watermark?.show) {
-    refuse.push({
-      field: 'param.watermark',
-      problem: 'watermarks are not supported yet: set show to false',
-    });
+  const watermark = param.watermark?.show ? param.watermark.content?.trim() : undefined;
+  if (param.watermark?.show && !watermark) {
+    refuse.push({ field: 'param.watermark.content', problem: 'give the text to show' });
   }
   const role = param.digital_role ?? {};
   if (photo) {
@@ -236,6 +239,27 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
       }
     }
   }
+  const foregrounds = param.foregrounds ?? [];
+  foregrounds.forEach((layer, k) => {
+    if (Boolean(layer.url) === Boolean(layer.fileId)) {
+      refuse.push({ field: `param.foregrounds[${k}]`, problem: 'give url or fileId, one of them' });
+    }
+    const [, , w, h] = layer.rect ?? [0, 0, 1, 1];
+    if ((w ?? 0) <= 0 || (h ?? 0) <= 0) {
+      refuse.push({
+        field: `param.foregrounds[${k}].rect`,
+        problem: 'is [x, y, width, height] with a positive size',
+      });
+    }
+    for (const field of ['cycle', 'start', 'play_offset', 'duration'] as const) {
+      if (layer[field] !== undefined) {
+        refuse.push({
+          field: `param.foregrounds[${k}].${field}`,
+          problem: 'not supported yet: a foreground shows, looping, for the whole video',
+        });
+      }
+    }
+  });
   if (refuse.length > 0) throw badParams(refuse);
   const config = param.tts_config ?? {};
   return {
@@ -269,6 +293,20 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
     ...(background
       ? { background: background.fileId ? { fileId: background.fileId } : { url: background.url } }
       : {}),
+    foregrounds: foregrounds.map((layer) => ({
+      source: layer.fileId ? { fileId: layer.fileId } : { url: layer.url },
+      ...(layer.rect
+        ? {
+            rect: [
+              layer.rect[0] ?? 0,
+              layer.rect[1] ?? 0,
+              layer.rect[2] ?? 0,
+              layer.rect[3] ?? 0,
+            ] as const,
+          }
+        : {}),
+    })),
+    ...(watermark ? { watermark } : {}),
     burnSubtitles: param.subtitles?.burn ?? false,
     ...(photo && param.imageUrl ? { imageUrl: param.imageUrl } : {}),
   };

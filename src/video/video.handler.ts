@@ -22,7 +22,12 @@ import { normalizeLanguage } from '../voice/voices.js';
 import { toWav } from '../media/pcm.js';
 import type { TtsRequest } from '../voice/tts.service.js';
 import { loadAvatar } from './avatar-frames.js';
-import { renderVideo, type BackgroundLayer, type Placement } from './render.js';
+import {
+  renderVideo,
+  type BackgroundLayer,
+  type ForegroundLayer,
+  type Placement,
+} from './render.js';
 import type { VideoJob } from './video-param.js';
 import { FrameLevels, loudnessTrack, visemeTrack, type MouthFrame } from './viseme-track.js';
 
@@ -55,7 +60,8 @@ export function defaultPlacement(
   };
 }
 
-async function backgroundLayer(
+/** A background or foreground file: a picture, or a video of 25 fps or more (the FAQ's rule). */
+async function layerOf(
   services: TaskServices,
   ref: MediaRef,
   appId: string,
@@ -108,8 +114,18 @@ async function renderTask(services: TaskServices, context: RenderContext) {
   progress('avatar', 8);
   const model = await context.model();
   const background = job.background
-    ? await backgroundLayer(services, job.background, appId, job.fps, signal)
+    ? await layerOf(services, job.background, appId, job.fps, signal)
     : undefined;
+  const foregrounds: ForegroundLayer[] = [];
+  for (const layer of job.foregrounds) {
+    const file = await layerOf(services, layer.source, appId, job.fps, signal);
+    foregrounds.push({ ...file, ...(layer.rect ? { rect: layer.rect } : {}) });
+  }
+  let watermark: { file: string } | undefined;
+  if (job.watermark) {
+    watermark = { file: path.join(workDir, 'watermark.txt') };
+    await fs.writeFile(watermark.file, job.watermark);
+  }
   const avatar = await loadAvatar(model, workDir, signal);
   const extension = job.format === 'webm' ? 'webm' : 'mp4';
   const out = path.join(workDir, `video.${extension}`);
@@ -132,6 +148,8 @@ async function renderTask(services: TaskServices, context: RenderContext) {
       ...(job.bitRateMbps !== undefined ? { bitRateMbps: job.bitRateMbps } : {}),
       placement: defaultPlacement(avatar, size, job.avatar),
       ...(background ? { background } : {}),
+      foregrounds,
+      ...(watermark ? { watermark } : {}),
       ...(job.burnSubtitles && speech.cues.length > 0 ? { burnSubtitles: srt } : {}),
       out,
       signal,

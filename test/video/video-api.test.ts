@@ -100,8 +100,11 @@ test('English text becomes an MP4 of the avatar speaking: sound, length, subtitl
   assert.ok(synced > moved + 0.1, `in sync, not just moving: ${synced} vs ${moved}`);
 });
 
-test('Mandarin text as WebM, a background picture, burned subtitles, a chosen size and place', async () => {
+test('Mandarin text as WebM: background, foreground, watermark, burned subtitles, size and place', async () => {
   const picture = await client.upload(path.join(samplesDir, 'image', 'astronaut.png'));
+  const badge = path.join(dir, 'badge.png');
+  await ffmpeg(['-f', 'lavfi', '-i', 'color=c=red:s=32x32', '-frames:v', '1', badge]);
+  const foreground = await client.upload(badge);
   const { done } = await render({
     video_format: 'WebM',
     resolution: [640, 360],
@@ -109,6 +112,8 @@ test('Mandarin text as WebM, a background picture, burned subtitles, a chosen si
     tts_config: { language: 'zh-CN' },
     tts_query: { content: '你好，欢迎来到我们的平台。' },
     backgrounds: [{ type: 0, fileId: picture.fileId }],
+    foregrounds: [{ type: 0, fileId: foreground.fileId, rect: [10, 290, 64, 64] }],
+    watermark: { show: true, content: 'Anima 演示' },
     subtitles: { burn: true },
   });
   assert.equal(done.status, 'succeeded', JSON.stringify(done));
@@ -133,6 +138,11 @@ test('Mandarin text as WebM, a background picture, burned subtitles, a chosen si
     for (let y = 0; y < 40; y++)
       for (let x = 0; x < 40; x++) sum += at(x, y).reduce((a, v) => a + v, 0);
     assert.ok(sum / 1600 > 40, `the background's top left is not black (${sum / 1600})`);
+    const [fr, fg, fb] = at(42, 322);
+    assert.ok(
+      (fr ?? 0) > 180 && (fg ?? 0) < 80 && (fb ?? 0) < 80,
+      `the red foreground: ${at(42, 322).join(',')}`,
+    );
     const [ar, , ab] = at(360, 100);
     assert.ok(
       (ab ?? 0) > (ar ?? 0),
@@ -157,7 +167,10 @@ test('faults in the request answer at once, each naming its field', async () => 
   assert.match(await refused({ ...speech }), /param.*digital_role/);
   assert.match(await refused({ ...role }), /tts_query/);
   assert.match(await refused({ ...role, ...speech, resolution: [641, 360] }), /resolution.*even/);
-  assert.match(await refused({ ...role, ...speech, watermark: { show: true } }), /watermark/);
+  assert.match(
+    await refused({ ...role, ...speech, watermark: { show: true } }),
+    /watermark.content/,
+  );
   assert.match(await refused({ ...role, ...speech, colour: 'red' }), /3333/);
   assert.match(
     await refused({ ...role, tts_query: { content: `${'word '.repeat(30)}end.` } }),

@@ -14,7 +14,9 @@ const prefix = '/api/2dvh/v1/material/video';
  */
 function checkNow(platform: Platform<ProductPayloads>, job: VideoJob, appId: string): void {
   if (job.speech.kind === 'tts') platform.speech.tts.plan(ttsRequest(job));
-  if (job.background?.fileId) platform.files.get(job.background.fileId, appId);
+  for (const layer of [job.background, ...job.foregrounds.map((fg) => fg.source)]) {
+    if (layer?.fileId) platform.files.get(layer.fileId, appId);
+  }
 }
 
 const createBody = Type.Object({
