@@ -8,7 +8,7 @@ import { newFaceFeatureId } from '../avatar/avatar.handler.js';
 import { readPackage, type ModelPackage } from '../avatar/model-package.js';
 import { ModelStore } from '../avatar/model-store.js';
 import { buildPhotoModel } from '../avatar/photo-model.js';
-import { checkImageSource } from '../avatar/source-check.js';
+import { checkImageSource, isStillImage } from '../avatar/source-check.js';
 import { FacePool } from '../engines/face/face-pool.js';
 import { AppError } from '../errors/app-error.js';
 import type { MediaRef } from '../files/file.service.js';
@@ -80,7 +80,7 @@ async function layerOf(
       },
     );
   }
-  const still = /_pipe$|^image2$/.test(info.container) && info.durationSeconds <= 0.05;
+  const still = isStillImage(info);
   if (!still && (info.video.fps < minBackgroundFps || info.video.fps < fps)) {
     throw new AppError('backgroundFpsTooLow');
   }
