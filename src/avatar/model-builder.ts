@@ -21,6 +21,7 @@ import {
 import { cropPoints, cutMouth } from './mouth-crop.js';
 import { modelFps, mouthSize, writeModel, type BuiltModel } from './model-writer.js';
 import { synthesiseMouth } from './mouth-shapes.js';
+import type { Viseme } from './visemes.js';
 import { listenSeconds, listenToClip, type SpeechLabels } from './speech-visemes.js';
 import type { SourceNames } from './source-check.js';
 import { chooseBaseSegment, smoothRange } from './track.js';
@@ -51,7 +52,33 @@ function poseOf(landmarks: Float32Array): Float32Array {
   );
 }
 
-/** A class's mouth: cut from its frame, or warped from the nearest shown class's. */
+/**
+ * A speaker whose mouth opens less than this (inner-lip gap over eye distance, closed to widest)
+ * barely moves on screen; their open shapes are warped wider, to this range.
+ */
+const minOpenRange = 0.12;
+/** The shapes widened for such a speaker. */
+const widenedShapes: ReadonlySet<Viseme> = new Set(['open', 'mid', 'round']);
+
+/** This speaker's range, widened when their mouth barely opens. */
+function livelyRange(range: SpeakerRange): SpeakerRange {
+  return range.widest - range.closed >= minOpenRange
+    ? range
+    : { ...range, widest: range.closed + minOpenRange };
+}
+
+/** Whether a class's mouth is warped rather than cut as filmed. */
+function isWarped(choice: AtlasChoice, range: SpeakerRange): boolean {
+  return (
+    choice.warpedFrom !== undefined ||
+    (livelyRange(range) !== range && widenedShapes.has(choice.viseme))
+  );
+}
+
+/**
+ * A class's mouth: cut from its frame; warped from the nearest shown class's when the clip never
+ * shows it; warped wider when the speaker barely opens their mouth.
+ */
 function mouthImage(
   choice: AtlasChoice,
   mouths: ReadonlyMap<number, Uint8Array>,
@@ -60,10 +87,10 @@ function mouthImage(
 ): Uint8Array | undefined {
   const rgb = mouths.get(choice.frame);
   const frame = frames.get(choice.frame);
-  if (!rgb || !frame || !choice.warpedFrom) return rgb;
+  if (!rgb || !frame || !isWarped(choice, range)) return rgb;
   return synthesiseMouth(
     { rgb, size: mouthSize, points: cropPoints(frame, mouthSize) },
-    { viseme: choice.viseme, ...shapeOf(choice.viseme, range) },
+    { viseme: choice.viseme, ...shapeOf(choice.viseme, livelyRange(range)) },
   );
 }
 
@@ -209,6 +236,7 @@ async function packageModel(
               distance: choice.distance,
               ...(choice.heard ? { heard: true } : {}),
               ...(choice.warpedFrom ? { warpedFrom: choice.warpedFrom } : {}),
+              ...(!choice.warpedFrom && isWarped(choice, range) ? { widened: true } : {}),
             },
           ]
         : [];

@@ -23,6 +23,8 @@ export interface AtlasImage {
   readonly distance?: number;
   /** Its sound called for this class too (the clip's speech aligned). */
   readonly heard?: boolean;
+  /** Warped wider than filmed (a speaker who barely opens their mouth). */
+  readonly widened?: boolean;
   /** Made by warping this class's mouth (or the photo's own, "photo"). */
   readonly warpedFrom?: Viseme | 'photo';
 }
@@ -113,6 +115,7 @@ export async function writeModel(parts: ModelParts): Promise<BuiltModel> {
           : { distance: Math.round(image.distance * 1000) / 1000 }),
         ...(image.heard ? { heard: true } : {}),
         ...(image.warpedFrom ? { warped_from: image.warpedFrom } : {}),
+        ...(image.widened ? { widened: true } : {}),
       })),
     },
     preview: 'assets/preview.png',

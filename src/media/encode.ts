@@ -76,7 +76,14 @@ export function startEncoder(out: string, options: EncodeOptions): FrameEncoder 
         throw new Error(`a frame of ${rgb.length} bytes, expected ${frameBytes}`);
       }
       if (running.stdin.write(rgb)) return;
-      await Promise.race([once(running.stdin, 'drain'), failed]);
+      try {
+        await Promise.race([once(running.stdin, 'drain'), failed]);
+      } catch (error) {
+        // A pipe that broke because ffmpeg stopped: ffmpeg's own words say why.
+        running.stdin.destroy();
+        await running.done;
+        throw error;
+      }
     },
     async finish() {
       running.stdin.end();

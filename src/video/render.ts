@@ -213,34 +213,41 @@ export async function renderVideo(options: RenderOptions): Promise<{ frames: num
   }));
   const blended = new Uint8Array(avatar.mouthSize * avatar.mouthSize * 3);
   const closed = avatar.mouths.get('closed');
-  for (let n = 0; n < total; n++) {
-    signal?.throwIfAborted();
-    const slot = ring[n % ring.length] as (typeof ring)[number];
-    await Promise.race([slot.written, failed]);
-    const frame = slot.frame;
-    const index = baseIndex(n + (options.startFrame ?? 0), avatar.frames.length);
-    avatar.frames.read(index, frame);
-    const mouth = options.mouths[n] ?? { from: 'closed', to: 'closed', mix: 0 };
-    const from = avatar.mouths.get(mouth.from) ?? closed;
-    const to = avatar.mouths.get(mouth.to) ?? closed;
-    const region = avatar.regions[index];
-    if (from && to && region) {
-      pasteMouth(
-        frame,
-        avatar.width,
-        avatar.height,
-        region,
-        blendMouths(from, to, mouth.mix, blended),
-        avatar.mouthSize,
-      );
+  try {
+    for (let n = 0; n < total; n++) {
+      signal?.throwIfAborted();
+      const slot = ring[n % ring.length] as (typeof ring)[number];
+      await Promise.race([slot.written, failed]);
+      const frame = slot.frame;
+      const index = baseIndex(n + (options.startFrame ?? 0), avatar.frames.length);
+      avatar.frames.read(index, frame);
+      const mouth = options.mouths[n] ?? { from: 'closed', to: 'closed', mix: 0 };
+      const from = avatar.mouths.get(mouth.from) ?? closed;
+      const to = avatar.mouths.get(mouth.to) ?? closed;
+      const region = avatar.regions[index];
+      if (from && to && region) {
+        pasteMouth(
+          frame,
+          avatar.width,
+          avatar.height,
+          region,
+          blendMouths(from, to, mouth.mix, blended),
+          avatar.mouthSize,
+        );
+      }
+      slot.written = new Promise<void>((resolve) => {
+        running.stdin.write(frame, () => resolve());
+      });
+      if (running.stdin.writableNeedDrain) {
+        await Promise.race([once(running.stdin, 'drain'), failed]);
+      }
+      options.onFrame?.(n + 1, total);
     }
-    slot.written = new Promise<void>((resolve) => {
-      running.stdin.write(frame, () => resolve());
-    });
-    if (running.stdin.writableNeedDrain) {
-      await Promise.race([once(running.stdin, 'drain'), failed]);
-    }
-    options.onFrame?.(n + 1, total);
+  } catch (error) {
+    // A pipe that broke because ffmpeg stopped: ffmpeg's own words say why.
+    running.stdin.destroy();
+    await running.done;
+    throw error;
   }
   running.stdin.end();
   await running.done;
