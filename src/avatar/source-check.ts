@@ -12,35 +12,45 @@ export interface SourceNames {
   readonly fileName: string;
 }
 
+type Picture = NonNullable<MediaInfo['video']>;
+
+const refuse = (names: SourceNames, reason: string) =>
+  new AppError('avatarSourceInvalid', { fileName: names.fileName, reason });
+
+/** The source's picture stream, or the refusal that says it has none. */
+function pictureOf(info: MediaInfo, names: SourceNames, holds: string): Picture {
+  const video = info.video;
+  if (!video || video.width === 0 || video.height === 0) {
+    throw refuse(names, `it holds no ${holds} (${info.container})`);
+  }
+  return video;
+}
+
+/** Faces need pixels: a side under minFrameSide is refused. */
+function checkSize(video: Picture, names: SourceNames): Picture {
+  if (Math.min(video.width, video.height) < minFrameSide) {
+    throw refuse(
+      names,
+      `its picture is ${video.width}x${video.height}; at least ${minFrameSide} pixels a side is needed`,
+    );
+  }
+  return video;
+}
+
 /**
  * What a filmed clip must be before any frame is decoded: a video, with sound, long enough and
  * big enough. Each refusal names the fix.
  */
-export function checkVideoSource(
-  info: MediaInfo,
-  names: SourceNames,
-): NonNullable<MediaInfo['video']> {
-  const video = info.video;
-  if (!video || video.width === 0 || video.height === 0) {
-    throw new AppError('avatarSourceInvalid', {
-      fileName: names.fileName,
-      reason: `it holds no video stream (${info.container})`,
-    });
-  }
+export function checkVideoSource(info: MediaInfo, names: SourceNames): Picture {
+  const video = pictureOf(info, names, 'video stream');
   if (!info.audio) throw new AppError('avatarNoAudio', { ...names });
   if (info.durationSeconds < minClipSeconds) {
-    throw new AppError('avatarSourceInvalid', {
-      fileName: names.fileName,
-      reason: `it lasts ${info.durationSeconds.toFixed(2)} s; at least ${minClipSeconds} s of the person speaking is needed`,
-    });
+    throw refuse(
+      names,
+      `it lasts ${info.durationSeconds.toFixed(2)} s; at least ${minClipSeconds} s of the person speaking is needed`,
+    );
   }
-  if (Math.min(video.width, video.height) < minFrameSide) {
-    throw new AppError('avatarSourceInvalid', {
-      fileName: names.fileName,
-      reason: `its picture is ${video.width}x${video.height}; at least ${minFrameSide} pixels a side is needed`,
-    });
-  }
-  return video;
+  return checkSize(video, names);
 }
 
 /** A still picture (PNG, JPEG, WebP, ...) rather than a clip, as ffprobe sees it. */
@@ -49,22 +59,6 @@ export function isStillImage(info: MediaInfo): boolean {
 }
 
 /** What a photo must be: a picture, big enough for the face in it to give a mouth atlas. */
-export function checkImageSource(
-  info: MediaInfo,
-  names: SourceNames,
-): NonNullable<MediaInfo['video']> {
-  const video = info.video;
-  if (!video || video.width === 0 || video.height === 0) {
-    throw new AppError('avatarSourceInvalid', {
-      fileName: names.fileName,
-      reason: `it holds no picture (${info.container})`,
-    });
-  }
-  if (Math.min(video.width, video.height) < minFrameSide) {
-    throw new AppError('avatarSourceInvalid', {
-      fileName: names.fileName,
-      reason: `its picture is ${video.width}x${video.height}; at least ${minFrameSide} pixels a side is needed`,
-    });
-  }
-  return video;
+export function checkImageSource(info: MediaInfo, names: SourceNames): Picture {
+  return checkSize(pictureOf(info, names, 'picture'), names);
 }

@@ -16,6 +16,26 @@ export function evenSize(size: number): number {
   return size - (size % 2);
 }
 
+/** ffmpeg's arguments for packed RGB frames of width × height read from stdin (input 0). */
+export function rgbFramesInput(width: number, height: number, fps: number): string[] {
+  return [
+    '-nostdin',
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-s',
+    `${width}x${height}`,
+    '-r',
+    String(fps),
+    '-i',
+    '-',
+  ];
+}
+
 /** Frames in, an MP4 out: raw RGB frames written one by one with back-pressure. */
 export interface FrameEncoder {
   /** Resolves when ffmpeg has taken the frame (or buffered it); rejects if ffmpeg failed. */
@@ -33,20 +53,7 @@ export function startEncoder(out: string, options: EncodeOptions): FrameEncoder 
   const running = startProcess(
     'ffmpeg',
     [
-      '-nostdin',
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      '-s',
-      `${width}x${height}`,
-      '-r',
-      String(fps),
-      '-i',
-      '-',
+      ...rgbFramesInput(width, height, fps),
       '-vf',
       `crop=${evenSize(width)}:${evenSize(height)}:0:0,format=yuv420p`,
       '-c:v',

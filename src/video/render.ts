@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import { once } from 'node:events';
+import { rgbFramesInput } from '../media/encode.js';
 import { startProcess } from '../media/process.runner.js';
 import { baseIndex, type AvatarFrames } from './avatar-frames.js';
 import { blendMouths, pasteMouth } from './mouth-paste.js';
@@ -171,20 +172,7 @@ export async function renderVideo(options: RenderOptions): Promise<{ frames: num
   const running = startProcess(
     'ffmpeg',
     [
-      '-nostdin',
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      '-s',
-      `${avatar.width}x${avatar.height}`,
-      '-r',
-      String(fps),
-      '-i',
-      '-',
+      ...rgbFramesInput(avatar.width, avatar.height, fps),
       '-i',
       options.audio,
       ...layers,
