@@ -1,11 +1,13 @@
 import { FacePool } from '../engines/face/face-pool.js';
 import type { MediaRef } from '../files/file.service.js';
+import type { MediaClass } from '../files/sniff.js';
 import { probeMedia } from '../media/probe.js';
 import type { TaskServices } from '../platform.js';
 import type { TaskHandler } from '../tasks/task.queue.js';
 import { newHexId } from '../util/ids.js';
 import { AvatarRepository } from './avatar.repository.js';
 import { buildVideoModel } from './model-builder.js';
+import type { BuiltModel } from './model-writer.js';
 import { buildPhotoModel } from './photo-model.js';
 import { checkImageSource, checkVideoSource, isStillImage } from './source-check.js';
 
@@ -20,43 +22,71 @@ export function newFaceFeatureId(): string {
 }
 
 /**
- * The avatar.build task: fetch or find the clip or photo, probe and check it, build the model,
- * store the zip as a downloadable result and register it for the app.
+ * Fetches or finds a clip or photo, probes and checks it, and builds its model zip in `workDir`:
+ * the one path from a source to a model, for avatar.build and for a photo's video.
+ */
+export async function buildAvatarModel(
+  services: TaskServices,
+  request: {
+    readonly source: MediaRef;
+    readonly appId: string;
+    readonly name: string;
+    readonly accept: readonly MediaClass[];
+  },
+  run: {
+    readonly workDir: string;
+    readonly signal: AbortSignal;
+    readonly progress: (stage: string, percent: number) => void;
+  },
+): Promise<{ built: BuiltModel; faceFeatureId: string; kind: 'image' | 'video' }> {
+  const { signal, progress } = run;
+  progress('probe', 0);
+  const stored = await services.files.resolve(
+    request.source,
+    request.appId,
+    signal,
+    request.accept,
+  );
+  const file = services.files.pathOf(stored.id);
+  const info = await probeMedia(file, signal);
+  const faceFeatureId = newFaceFeatureId();
+  const names = { modelId: faceFeatureId, fileName: stored.name };
+  const kind = isStillImage(info) ? 'image' : 'video';
+  const video = kind === 'image' ? checkImageSource(info, names) : checkVideoSource(info, names);
+  progress('probe', 3);
+  // A photo is looked at once: one face worker is enough.
+  const engine = new FacePool(kind === 'image' ? 1 : services.config.faceWorkers);
+  try {
+    const input = {
+      file,
+      info: { ...info, video },
+      names,
+      name: request.name,
+      engine,
+      asr: services.speech.asr,
+      workDir: run.workDir,
+      signal,
+      progress,
+    };
+    const built = await (kind === 'image' ? buildPhotoModel(input) : buildVideoModel(input));
+    return { built, faceFeatureId, kind };
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * The avatar.build task: build the model from the clip or photo, store the zip as a downloadable
+ * result and register it for the app.
  */
 export function avatarBuildHandler(services: TaskServices): TaskHandler<AvatarBuildPayload> {
   const models = new AvatarRepository(services.db);
   return async ({ task, params, signal, workDir, progress }) => {
-    progress('probe', 0);
-    const stored = await services.files.resolve(params.source, task.appId, signal, [
-      'video',
-      'image',
-    ]);
-    const file = services.files.pathOf(stored.id);
-    const info = await probeMedia(file, signal);
-    const faceFeatureId = newFaceFeatureId();
-    const names = { modelId: faceFeatureId, fileName: stored.name };
-    const kind = isStillImage(info) ? 'image' : 'video';
-    const video = kind === 'image' ? checkImageSource(info, names) : checkVideoSource(info, names);
-    progress('probe', 3);
-    // A photo is looked at once: one face worker is enough.
-    const engine = new FacePool(kind === 'image' ? 1 : services.config.faceWorkers);
-    let built;
-    try {
-      const input = {
-        file,
-        info: { ...info, video },
-        names,
-        name: params.name,
-        engine,
-        asr: services.speech.asr,
-        workDir,
-        signal,
-        progress,
-      };
-      built = await (kind === 'image' ? buildPhotoModel(input) : buildVideoModel(input));
-    } finally {
-      await engine.close();
-    }
+    const { built, faceFeatureId, kind } = await buildAvatarModel(
+      services,
+      { source: params.source, appId: task.appId, name: params.name, accept: ['video', 'image'] },
+      { workDir, signal, progress },
+    );
     const zip = await services.files.saveResult(
       built.zipPath,
       `${params.name}.zip`,

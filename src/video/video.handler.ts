@@ -4,12 +4,10 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { newFaceFeatureId } from '../avatar/avatar.handler.js';
+import { buildAvatarModel } from '../avatar/avatar.handler.js';
 import { readPackage, type ModelPackage } from '../avatar/model-package.js';
 import { ModelStore } from '../avatar/model-store.js';
-import { buildPhotoModel } from '../avatar/photo-model.js';
-import { checkImageSource, isStillImage } from '../avatar/source-check.js';
-import { FacePool } from '../engines/face/face-pool.js';
+import { isStillImage } from '../avatar/source-check.js';
 import { AppError } from '../errors/app-error.js';
 import type { MediaRef } from '../files/file.service.js';
 import { probeMedia } from '../media/probe.js';
@@ -314,29 +312,18 @@ export function videoPhotoHandler(services: TaskServices): TaskHandler<VideoPhot
       signal,
       progress,
       model: async () => {
-        const stored = await services.files.resolve(params.image, task.appId, signal, ['image']);
-        const file = services.files.pathOf(stored.id);
-        const info = await probeMedia(file, signal);
-        const names = { modelId: newFaceFeatureId(), fileName: stored.name };
-        const video = checkImageSource(info, names);
         const modelDir = path.join(workDir, 'photo-model');
         await fs.mkdir(modelDir, { recursive: true });
-        const engine = new FacePool(1);
-        try {
-          const built = await buildPhotoModel({
-            file,
-            info: { ...info, video },
-            names,
-            name: params.videoName,
-            engine,
+        const { built } = await buildAvatarModel(
+          services,
+          { source: params.image, appId: task.appId, name: params.videoName, accept: ['image'] },
+          {
             workDir: modelDir,
             signal,
             progress: (_stage, percent) => progress('avatar', 8 + percent * 0.04),
-          });
-          return await readPackage(built.zipPath);
-        } finally {
-          await engine.close();
-        }
+          },
+        );
+        return readPackage(built.zipPath);
       },
     });
 }
