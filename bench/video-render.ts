@@ -50,7 +50,7 @@ try {
     fps: 25,
     format: 'mp4',
     preset,
-    placement: defaultPlacement(avatar, size, { startFrame: 0 }),
+    placement: defaultPlacement(avatar, size, {}),
     out,
     onFrame: (n) => {
       if (n === 25) firstSecondMs = performance.now() - started;

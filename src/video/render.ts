@@ -10,24 +10,37 @@ import { rgbFramesInput } from '../media/encode.js';
 import { startProcess } from '../media/process.runner.js';
 import { baseIndex, type AvatarFrames } from './avatar-frames.js';
 import { blendMouths, pasteMouth } from './mouth-paste.js';
+import type { LayerTiming } from './video-param.js';
 import type { MouthFrame } from './viseme-track.js';
 
 export interface Placement {
-  /** Top-left corner of the avatar in the output, pixels. */
+  /** Top-left corner of the avatar in the output, pixels (of its box before rotation). */
   readonly x: number;
   readonly y: number;
   /** The avatar's size in the output over its own. */
   readonly scale: number;
+  /** Degrees clockwise about its centre. */
+  readonly rotation?: number;
+  /** How many foregrounds the avatar is drawn over (0: under all of them). */
+  readonly zPosition?: number;
 }
 
-export interface BackgroundLayer {
+/** A background or foreground: a picture or a video, where it goes and when it shows. */
+export interface MediaLayer {
   readonly file: string;
   readonly kind: 'image' | 'video';
+  /** [x, y, w, h] in the output; absent: all of it. */
+  readonly rect?: readonly [number, number, number, number];
+  readonly timing?: LayerTiming;
 }
 
-/** A picture or video over the avatar: in `rect` [x, y, w, h] of the output, or over all of it. */
-export interface ForegroundLayer extends BackgroundLayer {
-  readonly rect?: readonly [number, number, number, number];
+/** The avatar's plain backdrop, keyed out when it stands over a background. */
+export interface ChromaKey {
+  /** The backdrop's colour, 0xRRGGBB. */
+  readonly colour: number;
+  /** ffmpeg chromakey's similarity and blend (0–1, of the largest chroma distance). */
+  readonly similarity: number;
+  readonly blend: number;
 }
 
 /** The font that draws watermarks and subtitles, Chinese included (Debian fonts-wqy-microhei). */
@@ -50,8 +63,10 @@ export interface RenderOptions {
   /** Video bit rate; quality-based (CRF) when absent. */
   readonly bitRateMbps?: number;
   readonly placement: Placement;
-  readonly background?: BackgroundLayer;
-  readonly foregrounds?: readonly ForegroundLayer[];
+  readonly background?: MediaLayer;
+  readonly foregrounds?: readonly MediaLayer[];
+  /** Removes the avatar's backdrop (used only over a background). */
+  readonly chromaKey?: ChromaKey;
   /** Text drawn in the bottom right corner, half transparent (a UTF-8 text file). */
   readonly watermark?: { readonly file: string };
   /** Subtitles to burn in (an SRT file), when asked for. */
@@ -66,44 +81,114 @@ function quotedPath(file: string): string {
   return file.replace(/[\\':]/g, '\\$&');
 }
 
-/** How a layer file is read: a picture repeated at the frame rate, a video looped. */
-function layerInput(layer: BackgroundLayer, fps: number): string[] {
-  return layer.kind === 'image'
-    ? ['-loop', '1', '-framerate', String(fps), '-i', layer.file]
-    : ['-stream_loop', '-1', '-i', layer.file];
+/** How a layer file is read: a picture repeated at the frame rate, a video looped or once, from its offset. */
+function layerInput(layer: MediaLayer, fps: number): string[] {
+  if (layer.kind === 'image') return ['-loop', '1', '-framerate', String(fps), '-i', layer.file];
+  const timing = layer.timing;
+  return [
+    ...(timing?.cycle === false ? [] : ['-stream_loop', '-1']),
+    ...(timing?.playOffset ? ['-ss', timing.playOffset.toFixed(3)] : []),
+    '-i',
+    layer.file,
+  ];
+}
+
+const even = (value: number) => Math.max(2, Math.round(value / 2) * 2);
+
+/** The filters that time a layer: cut to its duration, then shifted to its start. */
+function timed(timing: LayerTiming | undefined): string {
+  const cut = timing?.duration ? `trim=duration=${timing.duration.toFixed(3)},` : '';
+  const start = timing?.start ? `+${timing.start.toFixed(3)}/TB` : '';
+  return `${cut}setpts=PTS-STARTPTS${start}`;
+}
+
+/** After its end a layer is gone when it had a duration, else its last frame stays. */
+function afterEnd(layer: MediaLayer): string {
+  return layer.timing?.duration ? 'pass' : 'repeat';
+}
+
+/** The avatar's chain: keyed, scaled, rotated; and where its box goes. */
+function avatarChain(options: RenderOptions): { chain: string; x: number; y: number } {
+  const { placement, chromaKey, background } = options;
+  const w = even(options.avatar.width * placement.scale);
+  const h = even(options.avatar.height * placement.scale);
+  const steps: string[] = [];
+  const key = background ? chromaKey : undefined;
+  if (key) {
+    const colour = `0x${key.colour.toString(16).padStart(6, '0')}`;
+    // The frame's outer pixels (a codec's or camera's dark edge line) go with the wall.
+    steps.push(
+      `crop=iw-4:ih-4:2:2,format=yuva444p,chromakey=${colour}:${key.similarity}:${key.blend}`,
+    );
+  } else {
+    steps.push(placement.rotation ? 'format=yuva420p' : 'format=yuv420p');
+  }
+  steps.push(`scale=${w}:${h}:flags=bilinear`);
+  let x = placement.x;
+  let y = placement.y;
+  if (placement.rotation) {
+    const angle = (placement.rotation * Math.PI) / 180;
+    const ow = even(Math.abs(w * Math.cos(angle)) + Math.abs(h * Math.sin(angle)));
+    const oh = even(Math.abs(w * Math.sin(angle)) + Math.abs(h * Math.cos(angle)));
+    steps.push(`rotate=${angle.toFixed(6)}:ow=${ow}:oh=${oh}:c=none`);
+    x -= (ow - w) / 2;
+    y -= (oh - h) / 2;
+  }
+  return { chain: `[0:v]${steps.join(',')}[avatar]`, x: Math.round(x), y: Math.round(y) };
 }
 
 /**
- * ffmpeg's filter graph: background, the avatar over it, foregrounds over that, then the
- * watermark and subtitles on top. Inputs: 0 the avatar's frames, 1 the sound, then the background
- * and the foregrounds in order.
+ * ffmpeg's filter graph: the background (over black where it leaves room or time), the avatar and
+ * the foregrounds in their order, then the watermark and subtitles on top. Inputs: 0 the avatar's
+ * frames, 1 the sound, then the background and the foregrounds in order.
  */
 function filterGraph(options: RenderOptions): string {
-  const { width, height, fps, placement } = options;
-  const avatarW = Math.max(2, Math.round((options.avatar.width * placement.scale) / 2) * 2);
-  const avatarH = Math.max(2, Math.round((options.avatar.height * placement.scale) / 2) * 2);
-  const steps = [`[0:v]format=yuv420p,scale=${avatarW}:${avatarH}:flags=bilinear[avatar]`];
+  const { width, height, fps, background } = options;
+  const steps: string[] = [];
   let input = 2;
-  if (options.background) {
+  let last: string;
+  const black = `color=c=black:s=${width}x${height}:r=${fps},format=yuv420p`;
+  if (background) {
+    const [x, y, w, h] = background.rect ?? [0, 0, width, height];
     steps.push(
-      `[${input++}:v]fps=${fps},scale=${width}:${height}:force_original_aspect_ratio=increase,` +
-        `crop=${width}:${height},setsar=1[bg]`,
+      `[${input++}:v]fps=${fps},scale=${even(w)}:${even(h)}:force_original_aspect_ratio=increase,` +
+        `crop=${even(w)}:${even(h)},setsar=1,format=yuv420p,${timed(background.timing)}[bg]`,
     );
+    if (background.rect || background.timing?.start || background.timing?.duration) {
+      steps.push(
+        `${black}[canvas]`,
+        `[canvas][bg]overlay=x=${Math.round(x)}:y=${Math.round(y)}:eof_action=${afterEnd(background)}[base]`,
+      );
+      last = 'base';
+    } else {
+      last = 'bg';
+    }
   } else {
-    steps.push(`color=c=black:s=${width}x${height}:r=${fps},format=yuv420p[bg]`);
+    steps.push(`${black}[base]`);
+    last = 'base';
   }
-  steps.push(
-    `[bg][avatar]overlay=x=${Math.round(placement.x)}:y=${Math.round(placement.y)}:shortest=1:eof_action=endall:format=yuv420[l0]`,
-  );
-  let last = 'l0';
-  (options.foregrounds ?? []).forEach((layer, k) => {
+  const avatar = avatarChain(options);
+  steps.push(avatar.chain);
+  const overAvatar = (into: string) =>
+    `[${last}][avatar]overlay=x=${avatar.x}:y=${avatar.y}:shortest=1:eof_action=endall:format=yuv420[${into}]`;
+  const foregrounds = options.foregrounds ?? [];
+  const z = Math.min(options.placement.zPosition ?? 0, foregrounds.length);
+  foregrounds.forEach((layer, k) => {
+    if (k === z) {
+      steps.push(overAvatar('withAvatar'));
+      last = 'withAvatar';
+    }
     const [x, y, w, h] = layer.rect ?? [0, 0, width, height];
     steps.push(
-      `[${input++}:v]fps=${fps},scale=${Math.max(2, Math.round(w))}:${Math.max(2, Math.round(h))},format=yuva420p[fg${k}]`,
-      `[${last}][fg${k}]overlay=x=${Math.round(x)}:y=${Math.round(y)}:eof_action=repeat:format=yuv420[l${k + 1}]`,
+      `[${input++}:v]fps=${fps},scale=${Math.max(2, Math.round(w))}:${Math.max(2, Math.round(h))},format=yuva420p,${timed(layer.timing)}[fg${k}]`,
+      `[${last}][fg${k}]overlay=x=${Math.round(x)}:y=${Math.round(y)}:eof_action=${afterEnd(layer)}:format=yuv420[l${k}]`,
     );
-    last = `l${k + 1}`;
+    last = `l${k}`;
   });
+  if (z >= foregrounds.length) {
+    steps.push(overAvatar('withAvatar'));
+    last = 'withAvatar';
+  }
   if (options.watermark) {
     // The text comes from a file, taken as it is (no quoting or % expansion to get wrong).
     const size = Math.max(12, Math.round(height / 24));

@@ -20,10 +20,14 @@ const Layer = Type.Object(
     url: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     fileId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$' })),
     rect: Type.Optional(Type.Array(Type.Number(), { minItems: 4, maxItems: 4 })),
+    /** A video layer loops (default) or plays once and holds its last frame. */
     cycle: Type.Optional(Type.Boolean()),
+    /** Seconds into the output when the layer appears. */
     start: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Seconds into a video layer where it starts playing. */
     play_offset: Type.Optional(Type.Number({ minimum: 0 })),
-    duration: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Seconds the layer shows; absent, 0 or -1: until the end. */
+    duration: Type.Optional(Type.Number({ minimum: -1 })),
   },
   { additionalProperties: false },
 );
@@ -50,8 +54,8 @@ export const VideoParamSchema = Type.Object(
           url: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
           position: Type.Optional(Position),
           scale: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
-          z_position: Type.Optional(Type.Integer()),
-          rotation: Type.Optional(Type.Number()),
+          z_position: Type.Optional(Type.Integer({ minimum: 0 })),
+          rotation: Type.Optional(Type.Number({ minimum: -360, maximum: 360 })),
           start_frame_index: Type.Optional(Type.Integer({ minimum: 0 })),
         },
         { additionalProperties: false },
@@ -100,6 +104,23 @@ export const VideoParamSchema = Type.Object(
 
 export type VideoParam = Static<typeof VideoParamSchema>;
 
+/** When a background or foreground shows, in seconds of the output and of its own media. */
+export interface LayerTiming {
+  /** A video plays again from its start when it ends; otherwise it holds its last frame. */
+  readonly cycle: boolean;
+  readonly start: number;
+  readonly playOffset: number;
+  /** How long it shows; absent: until the video ends. */
+  readonly duration?: number;
+}
+
+/** A background or foreground as asked: its file, where it goes (all of the frame without a rect). */
+export interface LayerJob {
+  readonly source: MediaRef;
+  readonly rect?: readonly [number, number, number, number];
+  readonly timing: LayerTiming;
+}
+
 /** What the renderer is asked to make, checked; stored as the task's payload. */
 export interface VideoJob {
   readonly format: 'mp4' | 'webm';
@@ -112,6 +133,10 @@ export interface VideoJob {
     readonly faceFeatureId?: string;
     readonly position?: { readonly x: number; readonly y: number };
     readonly scale?: number;
+    /** Degrees clockwise about its centre. */
+    readonly rotation: number;
+    /** How many foregrounds the avatar is drawn over (0: under all of them). */
+    readonly zPosition: number;
     readonly startFrame: number;
   };
   readonly speech:
@@ -131,11 +156,8 @@ export interface VideoJob {
         /** The recording's language: English is aligned by the recogniser, others follow the sound. */
         readonly language?: string;
       };
-  readonly background?: MediaRef;
-  readonly foregrounds: readonly {
-    readonly source: MediaRef;
-    readonly rect?: readonly [number, number, number, number];
-  }[];
+  readonly background?: LayerJob;
+  readonly foregrounds: readonly LayerJob[];
   readonly watermark?: string;
   readonly burnSubtitles: boolean;
 }
@@ -148,6 +170,22 @@ function schemaProblems(value: unknown): FieldProblem[] {
     field: `param${error.instancePath.replace(/\//g, '.')}`,
     problem: error.message,
   }));
+}
+
+type LayerParam = Static<typeof Layer>;
+
+function layerJob(layer: LayerParam): LayerJob {
+  const [x = 0, y = 0, w = 0, h = 0] = layer.rect ?? [];
+  return {
+    source: layer.fileId ? { fileId: layer.fileId } : { url: layer.url },
+    ...(layer.rect ? { rect: [x, y, w, h] as const } : {}),
+    timing: {
+      cycle: layer.cycle ?? true,
+      start: layer.start ?? 0,
+      playOffset: layer.play_offset ?? 0,
+      ...(layer.duration !== undefined && layer.duration > 0 ? { duration: layer.duration } : {}),
+    },
+  };
 }
 
 /**
@@ -210,12 +248,6 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
       problem: 'belongs to single/image/video/create; here use digital_role and audios',
     });
   }
-  if (role.rotation !== undefined && role.rotation !== 0) {
-    refuse.push({
-      field: 'param.digital_role.rotation',
-      problem: 'rotating the avatar is not supported yet: leave it 0',
-    });
-  }
   const tts = param.tts_query;
   const audio = param.audios?.[0] ?? (param.audioUrl ? { url: param.audioUrl } : undefined);
   if (Boolean(tts) === Boolean(audio)) {
@@ -225,41 +257,29 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
     });
   }
   const background = param.backgrounds?.[0];
-  if (background) {
-    if (Boolean(background.url) === Boolean(background.fileId)) {
-      refuse.push({ field: 'param.backgrounds[0]', problem: 'give url or fileId, one of them' });
-    }
-    for (const field of ['rect', 'cycle', 'start', 'play_offset', 'duration'] as const) {
-      if (background[field] !== undefined) {
-        refuse.push({
-          field: `param.backgrounds[0].${field}`,
-          problem:
-            'not supported yet: the background fills the frame and loops for the whole video',
-        });
-      }
-    }
-  }
   const foregrounds = param.foregrounds ?? [];
-  foregrounds.forEach((layer, k) => {
+  const layers = [
+    ...(background ? [{ layer: background, field: 'param.backgrounds[0]' }] : []),
+    ...foregrounds.map((layer, k) => ({ layer, field: `param.foregrounds[${k}]` })),
+  ];
+  for (const { layer, field } of layers) {
     if (Boolean(layer.url) === Boolean(layer.fileId)) {
-      refuse.push({ field: `param.foregrounds[${k}]`, problem: 'give url or fileId, one of them' });
+      refuse.push({ field, problem: 'give url or fileId, one of them' });
     }
     const [, , w, h] = layer.rect ?? [0, 0, 1, 1];
     if ((w ?? 0) <= 0 || (h ?? 0) <= 0) {
       refuse.push({
-        field: `param.foregrounds[${k}].rect`,
+        field: `${field}.rect`,
         problem: 'is [x, y, width, height] with a positive size',
       });
     }
-    for (const field of ['cycle', 'start', 'play_offset', 'duration'] as const) {
-      if (layer[field] !== undefined) {
-        refuse.push({
-          field: `param.foregrounds[${k}].${field}`,
-          problem: 'not supported yet: a foreground shows, looping, for the whole video',
-        });
-      }
-    }
-  });
+  }
+  if ((role.z_position ?? 0) > foregrounds.length) {
+    refuse.push({
+      field: 'param.digital_role.z_position',
+      problem: `is how many foregrounds the avatar covers: 0 to ${foregrounds.length} here`,
+    });
+  }
   if (refuse.length > 0) throw badParams(refuse);
   const config = param.tts_config ?? {};
   return {
@@ -272,6 +292,8 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
       ...(role.face_feature_id ? { faceFeatureId: role.face_feature_id } : {}),
       ...(role.position ? { position: role.position } : {}),
       ...(role.scale !== undefined ? { scale: role.scale } : {}),
+      rotation: role.rotation ?? 0,
+      zPosition: role.z_position ?? 0,
       startFrame: role.start_frame_index ?? 0,
     },
     speech: audio
@@ -290,22 +312,8 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
           ...(config.pitch_offset !== undefined ? { pitchOffset: config.pitch_offset } : {}),
           ...(config.volume !== undefined ? { volume: config.volume } : {}),
         },
-    ...(background
-      ? { background: background.fileId ? { fileId: background.fileId } : { url: background.url } }
-      : {}),
-    foregrounds: foregrounds.map((layer) => ({
-      source: layer.fileId ? { fileId: layer.fileId } : { url: layer.url },
-      ...(layer.rect
-        ? {
-            rect: [
-              layer.rect[0] ?? 0,
-              layer.rect[1] ?? 0,
-              layer.rect[2] ?? 0,
-              layer.rect[3] ?? 0,
-            ] as const,
-          }
-        : {}),
-    })),
+    ...(background ? { background: layerJob(background) } : {}),
+    foregrounds: foregrounds.map(layerJob),
     ...(watermark ? { watermark } : {}),
     burnSubtitles: param.subtitles?.burn ?? false,
     ...(photo && param.imageUrl ? { imageUrl: param.imageUrl } : {}),

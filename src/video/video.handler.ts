@@ -20,13 +20,9 @@ import { normalizeLanguage } from '../voice/voices.js';
 import { toWav } from '../media/pcm.js';
 import type { TtsRequest } from '../voice/tts.service.js';
 import { loadAvatar } from './avatar-frames.js';
-import {
-  renderVideo,
-  type BackgroundLayer,
-  type ForegroundLayer,
-  type Placement,
-} from './render.js';
-import type { VideoJob } from './video-param.js';
+import { plainBackdrop } from './backdrop.js';
+import { renderVideo, type MediaLayer, type Placement } from './render.js';
+import type { LayerJob, VideoJob } from './video-param.js';
 import { FrameLevels, loudnessTrack, visemeTrack, type MouthFrame } from './viseme-track.js';
 
 export interface VideoRenderPayload {
@@ -46,7 +42,7 @@ export const minBackgroundFps = 25;
 export function defaultPlacement(
   avatar: { width: number; height: number },
   output: readonly [number, number],
-  asked: VideoJob['avatar'],
+  asked: Partial<VideoJob['avatar']>,
 ): Placement {
   const scale = asked.scale ?? output[1] / avatar.height;
   const width = avatar.width * scale;
@@ -55,34 +51,40 @@ export function defaultPlacement(
     x: asked.position?.x ?? (output[0] - width) / 2,
     y: asked.position?.y ?? output[1] - height,
     scale,
+    rotation: asked.rotation ?? 0,
+    zPosition: asked.zPosition ?? 0,
   };
 }
 
 /** A background or foreground file: a picture, or a video of 25 fps or more (the FAQ's rule). */
 async function layerOf(
   services: TaskServices,
-  ref: MediaRef,
+  layer: LayerJob,
+  field: string,
   appId: string,
   fps: number,
   signal: AbortSignal,
-): Promise<BackgroundLayer> {
-  const stored = await services.files.resolve(ref, appId, signal, ['image', 'video']);
+): Promise<MediaLayer> {
+  const stored = await services.files.resolve(layer.source, appId, signal, ['image', 'video']);
   const file = services.files.pathOf(stored.id);
   const info = await probeMedia(file, signal);
   if (!info.video) {
     throw new AppError(
       'badParams',
       {},
-      {
-        detail: [{ field: 'param.backgrounds[0]', problem: `${stored.name} holds no picture` }],
-      },
+      { detail: [{ field, problem: `${stored.name} holds no picture` }] },
     );
   }
   const still = isStillImage(info);
   if (!still && (info.video.fps < minBackgroundFps || info.video.fps < fps)) {
     throw new AppError('backgroundFpsTooLow');
   }
-  return { file, kind: still ? 'image' : 'video' };
+  return {
+    file,
+    kind: still ? 'image' : 'video',
+    ...(layer.rect ? { rect: layer.rect } : {}),
+    timing: layer.timing,
+  };
 }
 
 interface RenderContext {
@@ -112,12 +114,13 @@ async function renderTask(services: TaskServices, context: RenderContext) {
   progress('avatar', 8);
   const model = await context.model();
   const background = job.background
-    ? await layerOf(services, job.background, appId, job.fps, signal)
+    ? await layerOf(services, job.background, 'param.backgrounds[0]', appId, job.fps, signal)
     : undefined;
-  const foregrounds: ForegroundLayer[] = [];
-  for (const layer of job.foregrounds) {
-    const file = await layerOf(services, layer.source, appId, job.fps, signal);
-    foregrounds.push({ ...file, ...(layer.rect ? { rect: layer.rect } : {}) });
+  const foregrounds: MediaLayer[] = [];
+  for (const [k, layer] of job.foregrounds.entries()) {
+    foregrounds.push(
+      await layerOf(services, layer, `param.foregrounds[${k}]`, appId, job.fps, signal),
+    );
   }
   let watermark: { file: string } | undefined;
   if (job.watermark) {
@@ -129,6 +132,8 @@ async function renderTask(services: TaskServices, context: RenderContext) {
   const out = path.join(workDir, `video.${extension}`);
   let frames: number;
   try {
+    // Over a background, a plain coloured backdrop behind the avatar is keyed out.
+    const chromaKey = background ? plainBackdrop(avatar) : undefined;
     const size = job.resolution ?? ([avatar.width, avatar.height] as const);
     const total = Math.max(1, Math.ceil((speech.durationMs * job.fps) / 1000));
     progress('render', 12);
@@ -146,6 +151,7 @@ async function renderTask(services: TaskServices, context: RenderContext) {
       ...(job.bitRateMbps !== undefined ? { bitRateMbps: job.bitRateMbps } : {}),
       placement: defaultPlacement(avatar, size, job.avatar),
       ...(background ? { background } : {}),
+      ...(chromaKey ? { chromaKey } : {}),
       foregrounds,
       ...(watermark ? { watermark } : {}),
       ...(job.burnSubtitles && speech.cues.length > 0 ? { burnSubtitles: srt } : {}),

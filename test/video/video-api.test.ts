@@ -143,12 +143,110 @@ test('Mandarin text as WebM: background, foreground, watermark, burned subtitles
       (fr ?? 0) > 180 && (fg ?? 0) < 80 && (fb ?? 0) < 80,
       `the red foreground: ${at(42, 322).join(',')}`,
     );
-    const [ar, , ab] = at(360, 100);
-    assert.ok(
-      (ab ?? 0) > (ar ?? 0),
-      `the avatar's blue wall at 360,100: ${at(360, 100).join(',')}`,
-    );
   }
+});
+
+/** The colour at (x, y) of frame `n` of a 640x360 video. */
+async function pixels(video: string, n: number, points: readonly (readonly [number, number])[]) {
+  for await (const frame of decodeFrames(
+    video,
+    { width: 640, height: 360 },
+    { fps: 25, only: [n] },
+  )) {
+    return points.map(([x, y]) => [
+      ...frame.rgb.subarray((y * 640 + x) * 3, (y * 640 + x) * 3 + 3),
+    ]);
+  }
+  assert.fail(`no frame ${n}`);
+}
+
+const near = (rgb: number[] | undefined, want: readonly number[], label: string) =>
+  assert.ok(
+    rgb && rgb.every((v, c) => Math.abs(v - (want[c] ?? 0)) < 45),
+    `${label}: ${rgb?.join(',')} is not ${want.join(',')}`,
+  );
+
+test('layers: the blue wall keyed over the background, layer timing and offset, the avatar between foregrounds', async () => {
+  // A background video that is blue for 0.5 s, then red; played from 0.5 s, once, from 0.8 s.
+  const background = path.join(dir, 'blue-red.mp4');
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=blue:s=64x36:r=25:d=0.5',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=red:s=64x36:r=25:d=0.5',
+    '-filter_complex',
+    '[0][1]concat=n=2:v=1',
+    ...fastH264,
+    background,
+  ]);
+  const green = path.join(dir, 'green.png');
+  await ffmpeg(['-f', 'lavfi', '-i', 'color=c=0x00ff00:s=32x32', '-frames:v', '1', green]);
+  const [bg, fg] = [await client.upload(background), await client.upload(green)];
+  const { done } = await render({
+    resolution: [640, 360],
+    digital_role: {
+      face_feature_id: faceFeatureId,
+      position: { x: 340, y: 72 },
+      scale: 1,
+      z_position: 1,
+    },
+    tts_query: { content: 'Hello there, and welcome to the show.' },
+    backgrounds: [{ type: 1, fileId: bg.fileId, start: 0.8, play_offset: 0.5, cycle: false }],
+    // Over the avatar's top left corner (its wall) and its face, from 0.3 s for 0.4 s.
+    foregrounds: [
+      { type: 0, fileId: fg.fileId, rect: [340, 80, 200, 140], start: 0.3, duration: 0.4 },
+    ],
+  });
+  assert.equal(done.status, 'succeeded', JSON.stringify(done));
+  const video = await download((done.result as unknown as VideoResult).videoUrl, 'layers.mp4');
+  const wall = [350, 90] as const;
+  const face = [520, 200] as const;
+  const black = [0, 0, 0];
+  const red = [255, 0, 0];
+  // 0.2 s: no background yet, the wall keyed: black shows through it.
+  const [early] = await pixels(video, 5, [wall]);
+  near(early, black, 'the wall at 0.2 s, before the background starts');
+  // 0.5 s: the foreground is under the avatar (z_position 1): green through the wall, not on the face.
+  const [under, skin] = await pixels(video, 12, [wall, face]);
+  near(under, [0, 255, 0], 'the wall at 0.5 s, over the foreground');
+  assert.ok(
+    skin && (skin[0] ?? 0) > (skin[1] ?? 0) + 20,
+    `the face is over it: ${skin?.join(',')}`,
+  );
+  // 1.0 s and 1.7 s: the background from its 0.5 s point (red, not blue), held after it ends.
+  for (const n of [25, 42]) {
+    const [seen] = await pixels(video, n, [wall]);
+    near(seen, red, `the wall at frame ${n}, over the background`);
+  }
+});
+
+test('a rotated avatar turns about its centre', async () => {
+  const { done } = await render({
+    resolution: [640, 360],
+    digital_role: {
+      face_feature_id: faceFeatureId,
+      position: { x: 140, y: 36 },
+      scale: 1,
+      rotation: 90,
+    },
+    tts_query: { content: 'Turning around.' },
+  });
+  assert.equal(done.status, 'succeeded', JSON.stringify(done));
+  const video = await download((done.result as unknown as VideoResult).videoUrl, 'turned.mp4');
+  // The 360x288 box centred at (320, 180) becomes 288x360: x 176–464, y 0–360.
+  const [outside, inside] = await pixels(video, 5, [
+    [150, 180],
+    [320, 10],
+  ]);
+  near(outside, [0, 0, 0], 'left of the turned avatar');
+  assert.ok(
+    (inside ?? []).reduce((a, v) => a + v, 0) > 90,
+    `the avatar at the top: ${inside?.join(',')}`,
+  );
 });
 
 test('faults in the request answer at once, each naming its field', async () => {
@@ -172,6 +270,10 @@ test('faults in the request answer at once, each naming its field', async () => 
     /watermark.content/,
   );
   assert.match(await refused({ ...role, ...speech, colour: 'red' }), /3333/);
+  assert.match(
+    await refused({ ...speech, digital_role: { face_feature_id: faceFeatureId, z_position: 2 } }),
+    /z_position.*0 to 0/,
+  );
   assert.match(
     await refused({ ...role, tts_query: { content: `${'word '.repeat(30)}end.` } }),
     /^6003 engine status error: failed, backend buffer size is too long/,

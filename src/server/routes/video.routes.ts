@@ -14,8 +14,8 @@ const prefix = '/api/2dvh/v1/material/video';
  */
 function checkNow(platform: Platform<ProductPayloads>, job: VideoJob, appId: string): void {
   if (job.speech.kind === 'tts') platform.speech.tts.plan(ttsRequest(job));
-  for (const layer of [job.background, ...job.foregrounds.map((fg) => fg.source)]) {
-    if (layer?.fileId) platform.files.get(layer.fileId, appId);
+  for (const layer of [job.background, ...job.foregrounds]) {
+    if (layer?.source.fileId) platform.files.get(layer.source.fileId, appId);
   }
 }
 
@@ -24,7 +24,7 @@ const createBody = Type.Object({
   thumbnailUrl: Type.Optional(Type.String({ maxLength: 4096 })),
   param: Type.Unknown({
     description:
-      'The video param of the hosted API, an object or a JSON string of one: digital_role, tts_config, tts_query, backgrounds, resolution, frame_rate, bit_rate, video_format, subtitles',
+      'The video param of the hosted API, an object or a JSON string of one: digital_role, tts_config, tts_query, audios, backgrounds, foregrounds, watermark, resolution, frame_rate, bit_rate, video_format, subtitles',
   }),
   callbackUrl: Type.Optional(Type.String({ maxLength: 4096 })),
   userData: Type.Optional(Type.String({ maxLength: 4096 })),
