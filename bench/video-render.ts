@@ -14,10 +14,12 @@ import { renderVideo } from '../src/video/render.js';
 import { defaultPlacement } from '../src/video/video.handler.js';
 import { FrameLevels, visemeTrack } from '../src/video/viseme-track.js';
 import { openSpeech } from '../src/voice/speech.js';
+import { capYoungGeneration } from '../src/util/memory-policy.js';
 
 const [zip = '', width = '0', height = '0', out = '', textFile = '', language = 'en-US'] =
   process.argv.slice(2);
-// The server's preset: ANIMA_VIDEO_PRESET, as configured.
+// As the server runs: its memory policy, and its preset (ANIMA_VIDEO_PRESET, as configured).
+capYoungGeneration();
 const { videoPreset: preset } = loadConfig({});
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-bench-render-'));
 const speech = openSpeech({ ttsMaxChars: 100_000, asrMaxStreams: 1, festivalProcesses: 1 });

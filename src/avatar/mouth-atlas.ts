@@ -25,6 +25,12 @@ const targets: Readonly<Record<Viseme, { open: number; width: number }>> = {
 
 /** Further than this from its target, a frame does not show the class. */
 const maxDistance = 0.35;
+/**
+ * A frame heard as the class wins over the nearest in shape only when its lips are not much
+ * further from the class's shape: the sound breaks near-ties (f against a silent frame), it does
+ * not bring in a visibly worse mouth.
+ */
+const heardSlack = 0.1;
 
 export interface AtlasChoice {
   readonly viseme: Viseme;
@@ -105,7 +111,7 @@ export function lipPosition(
 /**
  * The atlas: for each class, the frame whose lips are nearest its shape. With `heard` (frame →
  * the viseme its sound calls for), frames where sound and lips agree come first: among the frames
- * heard as the class, the nearest in shape wins if it is close enough.
+ * heard as the class, the nearest in shape wins if it is nearly as close as any frame.
  */
 export function chooseAtlas(
   frames: readonly FrameSummary[],
@@ -129,9 +135,14 @@ export function chooseAtlas(
     return { index: best, distance: bestDistance };
   };
   const shown = visemes.map((viseme): AtlasChoice => {
+    const seen = nearest(viseme, () => true);
     if (heard) {
       const agreed = nearest(viseme, (index) => heard.get(frames[index]?.index ?? -1) === viseme);
-      if (agreed.index >= 0 && agreed.distance <= maxDistance) {
+      if (
+        agreed.index >= 0 &&
+        agreed.distance <= maxDistance &&
+        agreed.distance <= seen.distance + heardSlack
+      ) {
         return {
           viseme,
           frame: frames[agreed.index]?.index ?? 0,
@@ -140,7 +151,6 @@ export function chooseAtlas(
         };
       }
     }
-    const seen = nearest(viseme, () => true);
     return { viseme, frame: frames[seen.index]?.index ?? 0, distance: seen.distance };
   });
   return shown.map((choice) => {

@@ -1,11 +1,13 @@
 import { productRoutes } from '../server/product.js';
 import { startServer } from '../server/serve.js';
 import { productHandlers } from '../tasks/handlers.js';
+import { capYoungGeneration } from '../util/memory-policy.js';
 import { parseCommand } from './args.js';
 
 /** `anima serve`: the API and the in-process workers, until SIGINT or SIGTERM. */
 export async function runServeCommand(argv: readonly string[]): Promise<void> {
   const { config } = parseCommand(argv, ['port', 'host', 'dataDir', 'publicUrl', 'logLevel']);
+  capYoungGeneration();
   const server = await startServer(config, productHandlers, { routes: productRoutes });
   const stop = (): void => {
     server.app.log.info('shutting down; running tasks go back to the queue');

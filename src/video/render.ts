@@ -108,7 +108,13 @@ function afterEnd(layer: MediaLayer): string {
 }
 
 /** The avatar's chain: keyed, scaled, rotated; and where its box goes. */
-function avatarChain(options: RenderOptions): { chain: string; x: number; y: number } {
+function avatarChain(options: RenderOptions): {
+  chain: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+} {
   const { placement, chromaKey, background } = options;
   const w = even(options.avatar.width * placement.scale);
   const h = even(options.avatar.height * placement.scale);
@@ -120,10 +126,15 @@ function avatarChain(options: RenderOptions): { chain: string; x: number; y: num
     steps.push(
       `crop=iw-4:ih-4:2:2,format=yuva444p,chromakey=${colour}:${key.similarity}:${key.blend}`,
     );
+    steps.push(`scale=${w}:${h}:flags=bilinear`);
   } else {
-    steps.push(placement.rotation ? 'format=yuva420p' : 'format=yuv420p');
+    // Scaled straight from RGB to 4:2:0 in one swscale pass: its chroma comes from the full-size
+    // picture, not from a 4:2:0 one scaled up, and it costs less.
+    steps.push(
+      `scale=${w}:${h}:flags=bilinear`,
+      placement.rotation ? 'format=yuva420p' : 'format=yuv420p',
+    );
   }
-  steps.push(`scale=${w}:${h}:flags=bilinear`);
   let x = placement.x;
   let y = placement.y;
   if (placement.rotation) {
@@ -134,7 +145,7 @@ function avatarChain(options: RenderOptions): { chain: string; x: number; y: num
     x -= (ow - w) / 2;
     y -= (oh - h) / 2;
   }
-  return { chain: `[0:v]${steps.join(',')}[avatar]`, x: Math.round(x), y: Math.round(y) };
+  return { chain: `[0:v]${steps.join(',')}`, x: Math.round(x), y: Math.round(y), w, h };
 }
 
 /**
@@ -146,8 +157,22 @@ function filterGraph(options: RenderOptions): string {
   const { width, height, fps, background } = options;
   const steps: string[] = [];
   let input = 2;
-  let last: string;
+  let last = '';
   const black = `color=c=black:s=${width}x${height}:r=${fps},format=yuv420p`;
+  const avatar = avatarChain(options);
+  const foregrounds = options.foregrounds ?? [];
+  const z = Math.min(options.placement.zPosition ?? 0, foregrounds.length);
+  const inside =
+    avatar.x >= 0 && avatar.y >= 0 && avatar.x + avatar.w <= width && avatar.y + avatar.h <= height;
+  // Alone on black and wholly inside: padding gives the pixels an overlay on a black colour
+  // source would, for much less work; the avatar is then the base.
+  const padded = !background && !options.placement.rotation && z === 0 && inside;
+  if (padded) {
+    steps.push(`${avatar.chain},pad=${width}:${height}:${avatar.x}:${avatar.y}:black[base]`);
+    last = 'base';
+  } else {
+    steps.push(`${avatar.chain}[avatar]`);
+  }
   if (background) {
     const [x, y, w, h] = background.rect ?? [0, 0, width, height];
     steps.push(
@@ -163,21 +188,19 @@ function filterGraph(options: RenderOptions): string {
     } else {
       last = 'bg';
     }
-  } else {
+  } else if (!padded) {
     steps.push(`${black}[base]`);
     last = 'base';
   }
-  const avatar = avatarChain(options);
-  steps.push(avatar.chain);
-  const overAvatar = (into: string) =>
-    `[${last}][avatar]overlay=x=${avatar.x}:y=${avatar.y}:shortest=1:eof_action=endall:format=yuv420[${into}]`;
-  const foregrounds = options.foregrounds ?? [];
-  const z = Math.min(options.placement.zPosition ?? 0, foregrounds.length);
+  const overAvatar = () => {
+    if (padded) return;
+    steps.push(
+      `[${last}][avatar]overlay=x=${avatar.x}:y=${avatar.y}:shortest=1:eof_action=endall:format=yuv420[withAvatar]`,
+    );
+    last = 'withAvatar';
+  };
   foregrounds.forEach((layer, k) => {
-    if (k === z) {
-      steps.push(overAvatar('withAvatar'));
-      last = 'withAvatar';
-    }
+    if (k === z) overAvatar();
     const [x, y, w, h] = layer.rect ?? [0, 0, width, height];
     steps.push(
       `[${input++}:v]fps=${fps},scale=${Math.max(2, Math.round(w))}:${Math.max(2, Math.round(h))},format=yuva420p,${timed(layer.timing)}[fg${k}]`,
@@ -185,10 +208,7 @@ function filterGraph(options: RenderOptions): string {
     );
     last = `l${k}`;
   });
-  if (z >= foregrounds.length) {
-    steps.push(overAvatar('withAvatar'));
-    last = 'withAvatar';
-  }
+  if (z >= foregrounds.length) overAvatar();
   if (options.watermark) {
     // The text comes from a file, taken as it is (no quoting or % expansion to get wrong).
     const size = Math.max(12, Math.round(height / 24));
@@ -240,6 +260,9 @@ function codecArgs(options: RenderOptions): string[] {
       : ['-crf', String(x264Crf)]),
     '-c:a',
     'aac',
+    // The fast coder: half the CPU of the default (twoloop) on speech, no worse in SNR there.
+    '-aac_coder',
+    'fast',
     '-b:a',
     '128k',
     '-movflags',

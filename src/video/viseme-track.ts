@@ -89,7 +89,7 @@ export function visemeTrack(
     const [top, second] = ranked;
     if (!top) continue;
     if (!second || second[1] <= 0) {
-      out.push({ from: top[0], to: top[0], mix: 0 });
+      out.push(dipWhenQuiet({ from: top[0], to: top[0], mix: 0 }, loudness?.[frame]));
       continue;
     }
     let mix = second[1] / (top[1] + second[1]);
@@ -101,9 +101,23 @@ export function visemeTrack(
       const wanted = (0.1 + 0.9 * level - openness[top[0]]) / gap;
       mix = 0.2 * mix + 0.8 * Math.min(1, Math.max(0, wanted));
     }
-    out.push({ from: top[0], to: second[0], mix });
+    out.push(dipWhenQuiet({ from: top[0], to: second[0], mix }, loudness?.[frame]));
   }
   return out;
+}
+
+/**
+ * A frame quieter than its shape's opening calls for (the dip between two syllables that the
+ * phoneme times smear together) closes the mouth that far toward closed: the jaw follows the
+ * syllables' beat. Louder frames keep their shape (p, b, m and silence are closed already).
+ */
+function dipWhenQuiet(mouth: MouthFrame, level: number | undefined): MouthFrame {
+  if (level === undefined) return mouth;
+  const opening = openness[mouth.from] * (1 - mouth.mix) + openness[mouth.to] * mouth.mix;
+  const wanted = 0.1 + 0.9 * level;
+  if (opening <= wanted) return mouth;
+  const shape = mouth.mix > 0.5 ? mouth.to : mouth.from;
+  return { from: shape, to: 'closed', mix: Math.max(0, 1 - wanted / openness[shape]) };
 }
 
 /** How far each shape opens the jaw, 0–1 (as the atlas's targets). */
