@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { peakRssMb } from './peak-memory.js';
 import { buildVideoModel } from '../src/avatar/model-builder.js';
 import { buildPhotoModel } from '../src/avatar/photo-model.js';
 import { checkImageSource, checkVideoSource, isStillImage } from '../src/avatar/source-check.js';
@@ -44,9 +45,7 @@ try {
   const frames = photo
     ? (built.manifest.base as { frames: number }).frames
     : (built.manifest.source as { frames: number }).frames;
-  process.stdout.write(
-    `${JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, frames })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ seconds, maxRssMb: peakRssMb(), frames })}\n`);
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }

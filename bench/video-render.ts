@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { peakRssMb } from './peak-memory.js';
 import { readPackage } from '../src/avatar/model-package.js';
 import { loadConfig } from '../src/config/config.js';
 import { loadAvatar } from '../src/video/avatar-frames.js';
@@ -67,7 +68,7 @@ try {
       firstSecondMs,
       frames,
       durationSeconds: said.durationMs / 1000,
-      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      maxRssMb: peakRssMb(),
     })}\n`,
   );
 } finally {
