@@ -243,9 +243,16 @@ test('callbacks are signed with the app key, retried with back-off, and recorded
     assert.deepEqual(payload.result, { value: 'hi' });
     assert.equal(payload.userData, 'order-42');
     assert.equal(delivered.signature, signCallback(appKey, delivered.timestamp, delivered.body));
-    const records = server.platform.callbacks.list(taskId);
+    // The record is written once the receiver's answer is back, a moment after it got the body.
+    const records = await waitFor(
+      () => {
+        const list = server.platform.callbacks.list(taskId);
+        return list[0]?.status === 'delivered' ? list : undefined;
+      },
+      5_000,
+      'the delivery recorded',
+    );
     assert.equal(records.length, 1);
-    assert.equal(records[0]?.status, 'delivered');
     assert.equal(records[0]?.attempts, 2, 'the 503 was retried');
   } finally {
     receiver.close();
