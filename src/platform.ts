@@ -14,6 +14,7 @@ import { SqliteTaskStore } from './tasks/sqlite-task.store.js';
 import { TaskQueue, type TaskHandlers } from './tasks/task.queue.js';
 import type { TaskStore } from './tasks/task.types.js';
 import { openSpeech, type SpeechServices } from './voice/speech.js';
+import { VoiceModelRepository } from './voice/voice-model.repository.js';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
 
@@ -106,7 +107,8 @@ export function openPlatform<Payloads extends Record<string, object>>(
     publicUrl: () => publicUrl,
   });
   const store = new SqliteTaskStore(db);
-  const speech = openSpeech(config);
+  const voiceModels = new VoiceModelRepository(db);
+  const speech = openSpeech(config, () => voiceModels.voices());
   const handlers =
     typeof options.handlers === 'function'
       ? options.handlers({ config, db, files, speech })

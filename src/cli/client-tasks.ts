@@ -8,6 +8,7 @@ import type { Config } from '../config/config.js';
 
 export const avatarArea = '/api/2dvh/v1/material/avatar';
 export const videoArea = '/api/2dvh/v1/material/video';
+export const voiceArea = '/api/voice/v1/model';
 
 /** A client signed in as the configured app, or an error saying how to configure one. */
 export async function signedInClient(

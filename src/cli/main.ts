@@ -4,6 +4,7 @@ import { describeError } from './args.js';
 import { runDemoCommand } from './demo.command.js';
 import { runServeCommand } from './serve.command.js';
 import { runVideoCommand, videoUsage } from './video.command.js';
+import { runVoiceCommand, voiceUsage } from './voice.command.js';
 
 const usage = `anima: self-hosted digital humans
 
@@ -15,6 +16,7 @@ usage:
   anima demo [--data DIR] [--port P] [--once]
 ${avatarUsage}
 ${videoUsage}
+${voiceUsage}
 
 Every flag can also be set by environment variable; see the README's configuration table.`;
 
@@ -33,6 +35,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runAvatarCommand(rest, print);
     case 'video':
       return runVideoCommand(rest, print);
+    case 'voice':
+      return runVoiceCommand(rest, print);
     case undefined:
     case 'help':
     case '--help':

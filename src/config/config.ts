@@ -43,6 +43,7 @@ export interface Config {
   readonly faceWorkers: number;
   readonly videoPreset: string;
   readonly voiceStarterTimeoutSeconds: number;
+  readonly voiceMinSpeechSeconds: number;
   readonly voiceIdleTimeoutSeconds: number;
   readonly asrMaxSeconds: number;
   readonly asrMaxStreams: number;

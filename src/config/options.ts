@@ -226,6 +226,13 @@ export const optionDefs = {
     min: 1,
     doc: 'Seconds a streaming voice socket may wait for its Starter message before it is closed.',
   },
+  voiceMinSpeechSeconds: {
+    env: 'ANIMA_VOICE_MIN_SPEECH',
+    kind: 'int',
+    default: '2',
+    min: 1,
+    doc: 'Seconds of speech (pauses not counted) a personal voice needs from its samples; 30 s or more gives steadier measurements.',
+  },
   voiceIdleTimeoutSeconds: {
     env: 'ANIMA_VOICE_IDLE_TIMEOUT',
     kind: 'int',

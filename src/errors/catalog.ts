@@ -286,6 +286,50 @@ export const errorCatalog = Object.freeze({
     'Send a recording of the speech with sound (WAV, MP3, M4A, OGG or FLAC, or a video with an audio track), at least half a second long.',
   ),
 
+  // Voice samples (ours): each fault of the check stage says which file and what to change.
+  voiceSampleUnreadable: entry(
+    8201,
+    400,
+    'the voice sample {fileName} cannot be read as audio: {reason}',
+    'Send recordings in a common audio format (WAV, MP3, M4A, OGG or FLAC) with a sound track.',
+  ),
+  voiceNoSpeech: entry(
+    8202,
+    400,
+    'no speech was found in the voice sample {fileName}',
+    'Send recordings of the person speaking; a file of silence, music or noise cannot train a voice.',
+  ),
+  voiceTooShort: entry(
+    8203,
+    400,
+    'the voice samples hold {seconds} s of speech; at least {minimum} s is needed',
+    'Send more speech of the same person (30 s or more gives steadier measurements); pauses do not count.',
+  ),
+  voiceTooQuiet: entry(
+    8204,
+    400,
+    'the voice sample {fileName} is too quiet: its speech is at {level} dBFS, at least {minimum} dBFS is needed',
+    'Record closer to the microphone or raise the input level, without clipping.',
+  ),
+  voiceClipped: entry(
+    8205,
+    400,
+    'the voice sample {fileName} is clipped: {percent}% of its samples are at full scale',
+    'Record again with a lower input level, so that the loudest speech stays below full scale.',
+  ),
+  voiceTooNoisy: entry(
+    8206,
+    400,
+    'the voice sample {fileName} is too noisy: its speech is {snr} dB above the background, at least {minimum} dB is needed',
+    'Record in a quiet room, away from fans, traffic and music, with the microphone close to the speaker.',
+  ),
+  voiceSeveralSpeakers: entry(
+    8207,
+    400,
+    'the voice samples hold more than one speaker: voices around {low} Hz and {high} Hz',
+    'Send recordings of one person only; cut out other voices.',
+  ),
+
   // Task errors users already know (public: FAQ), word for word.
   avatarModelInvalid: entry(
     6001,

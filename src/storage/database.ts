@@ -92,6 +92,19 @@ const migrations: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX avatar_models_app ON avatar_models(app_id, created_at);`,
+  // Personal voices, registered for the app that trained them; the shape is what TTS applies.
+  `CREATE TABLE voice_models (
+     voice_id TEXT PRIMARY KEY,
+     app_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     language TEXT NOT NULL,
+     base_voice TEXT NOT NULL,
+     shape TEXT NOT NULL,
+     file_id TEXT NOT NULL,
+     task_id TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX voice_models_app ON voice_models(app_id, created_at);`,
 ];
 
 /** Opens (and creates, and migrates) the SQLite database in WAL mode. */

@@ -6,6 +6,7 @@ import {
   type VideoRenderPayload,
 } from '../video/video.handler.js';
 import type { TaskServices } from '../platform.js';
+import { voiceBuildHandler, type VoiceBuildPayload } from '../voice/voice-model.handler.js';
 import type { TaskHandlers } from './task.queue.js';
 
 /**
@@ -16,6 +17,7 @@ export type ProductPayloads = {
   'avatar.build': AvatarBuildPayload;
   'video.render': VideoRenderPayload;
   'video.photo': VideoPhotoPayload;
+  'voice.build': VoiceBuildPayload;
 };
 
 /** The product's handlers, built with the platform's services once they exist. */
@@ -24,5 +26,6 @@ export function productHandlers(services: TaskServices): TaskHandlers<ProductPay
     'avatar.build': avatarBuildHandler(services),
     'video.render': videoRenderHandler(services),
     'video.photo': videoPhotoHandler(services),
+    'voice.build': voiceBuildHandler(services),
   };
 }

@@ -104,7 +104,7 @@ async function renderTask(services: TaskServices, context: RenderContext) {
   progress('speech', 0);
   const speech =
     job.speech.kind === 'tts'
-      ? await speakText(services, job, workDir, signal)
+      ? await speakText(services, job, appId, workDir, signal)
       : await useRecording(services, job.speech, appId, workDir, job.fps, signal);
   const srt = path.join(workDir, 'subtitles.srt');
   const vtt = path.join(workDir, 'subtitles.vtt');
@@ -198,10 +198,11 @@ interface PreparedSpeech {
 async function speakText(
   services: TaskServices,
   job: VideoJob,
+  appId: string,
   workDir: string,
   signal: AbortSignal,
 ): Promise<PreparedSpeech> {
-  const plan = services.speech.tts.plan(ttsRequest(job));
+  const plan = services.speech.tts.plan({ ...ttsRequest(job), appId });
   const audio = path.join(workDir, 'speech.wav');
   const levels = new FrameLevels(plan.sampleRate, job.fps);
   const said = await services.speech.tts.synthesizeToFile(plan, audio, signal, (pcm) =>

@@ -5,7 +5,7 @@ import { EspeakEngine } from '../engines/tts/espeak.engine.js';
 import { FestivalEngine } from '../engines/tts/festival.engine.js';
 import { AsrService } from './asr.service.js';
 import { TtsService } from './tts.service.js';
-import { builtInVoices } from './voices.js';
+import { builtInVoices, type VoiceDef } from './voices.js';
 
 /** Speech in both directions. Engines start on first use, so a server that never speaks pays nothing. */
 export interface SpeechServices {
@@ -14,8 +14,10 @@ export interface SpeechServices {
   close(): Promise<void>;
 }
 
+/** `personalVoices`: the trained voices of every app (each usable by its own app only). */
 export function openSpeech(
   config: Pick<Config, 'ttsMaxChars' | 'asrMaxStreams' | 'festivalProcesses'>,
+  personalVoices: () => readonly VoiceDef[] = () => [],
 ): SpeechServices {
   const festival = new EnginePool(
     Array.from({ length: config.festivalProcesses }, () => new FestivalEngine()),
@@ -23,7 +25,11 @@ export function openSpeech(
   const espeak = new EspeakEngine();
   const pocketsphinx = new PocketSphinxEngine();
   return {
-    tts: new TtsService({ festival, espeak }, () => builtInVoices, config),
+    tts: new TtsService(
+      { festival, espeak },
+      () => [...builtInVoices, ...personalVoices()],
+      config,
+    ),
     asr: new AsrService(pocketsphinx, config.asrMaxStreams),
     async close() {
       await Promise.all([festival.close(), espeak.close(), pocketsphinx.close()]);

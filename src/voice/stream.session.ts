@@ -123,6 +123,8 @@ export class VoiceStreamSession {
     private readonly transport: StreamTransport,
     private readonly services: { readonly tts: TtsService; readonly asr: AsrService },
     private readonly limits: StreamLimits,
+    /** The app on the socket: its personal voices can be named by qid. */
+    private readonly appId?: string,
   ) {
     this.starterTimer = setTimeout(
       () => this.shut(1008, `no Starter message within ${limits.starterTimeoutMs / 1000} s`),
@@ -247,6 +249,7 @@ export class VoiceStreamSession {
     const volume = optionalNumber(section, 'volume', problems, 'tts');
     const request: Omit<TtsRequest, 'text' | 'ssml'> = {
       ...(qid ? { voice: qid } : {}),
+      ...(this.appId ? { appId: this.appId } : {}),
       ...(language ? { language } : {}),
       ...(speedRatio !== undefined ? { speedRatio } : {}),
       ...(pitchOffset !== undefined ? { pitchOffset } : {}),

@@ -1,5 +1,7 @@
 import fs from 'node:fs/promises';
 import type { Config } from '../config/config.js';
+import { shapeSpeech } from './voice-shaping.js';
+import type { VoiceShape } from './voice-profile.js';
 import { AppError, badParams } from '../errors/app-error.js';
 import { abortError } from '../media/process.runner.js';
 import { applyGain, resample, sampleCount, silence, wavHeader } from '../media/pcm.js';
@@ -23,6 +25,8 @@ export interface TtsRequest {
   /** Gain, 0–3, 1 = unchanged. */
   readonly volume?: number;
   readonly sampleRate?: number;
+  /** The app asking: its personal voices can be named. */
+  readonly appId?: string;
 }
 
 export const ttsLimits = {
@@ -124,8 +128,9 @@ export class TtsService {
     private readonly config: Pick<Config, 'ttsMaxChars'>,
   ) {}
 
-  listVoices(): readonly VoiceDef[] {
-    return this.voices();
+  /** The built-in voices, and the personal voices of `appId`. */
+  listVoices(appId?: string): readonly VoiceDef[] {
+    return this.voices().filter((voice) => !voice.ownerAppId || voice.ownerAppId === appId);
   }
 
   /** Validates everything that can be checked before any audio is made; throws AppError. */
@@ -138,7 +143,9 @@ export class TtsService {
       const problem = `must be one of ${ttsLimits.sampleRates.join(', ')}`;
       throw badParams([{ field: 'sample_rate', problem }]);
     }
-    const voice = resolveVoice(this.voices(), request.voice, request.language);
+    const voice = resolveVoice(this.voices(), request.voice, request.language, request.appId);
+    // A personal voice speaks at its speaker's rate; the request's speed_ratio comes on top.
+    const voiceRate = voice.shape?.rateFactor ?? 1;
     const segments: SpeechSegment[] = request.ssml
       ? parseSsml(request.text)
       : [{ text: request.text, rate: 1, pitchSemitones: 0, pauseAfterMs: 0 }];
@@ -155,7 +162,7 @@ export class TtsService {
           const last = pieceIndex === pieces.length - 1;
           units.push({
             text,
-            rate: segment.rate * speed,
+            rate: segment.rate * speed * voiceRate,
             pitchSemitones: segment.pitchSemitones + pitch,
             pauseAfterMs: last && index === sentences.length - 1 ? segment.pauseAfterMs : 0,
             sentence,
@@ -175,6 +182,16 @@ export class TtsService {
       }
     }
     return { voice, sampleRate, volume, units };
+  }
+
+  /** The same plan spoken by `voice` shaped by `shape` (a voice being trained, tried out). */
+  withShape(plan: SpeechPlan, shape: VoiceShape): SpeechPlan {
+    const before = plan.voice.shape?.rateFactor ?? 1;
+    return {
+      ...plan,
+      voice: { ...plan.voice, shape },
+      units: plan.units.map((unit) => ({ ...unit, rate: (unit.rate / before) * shape.rateFactor })),
+    };
   }
 
   /** Speaks a plan piece by piece. Stops (and throws an AbortError) when `signal` fires. */
@@ -326,10 +343,13 @@ export class TtsService {
         reason: error instanceof Error ? error.message : String(error),
       });
     }
-    const pcm = applyGain(
+    const spoken = applyGain(
       resample(result.pcm, result.sampleRate * factor, plan.sampleRate),
       plan.volume,
     );
+    const pcm = plan.voice.shape
+      ? await shapeSpeech(spoken, plan.sampleRate, plan.voice.shape, signal)
+      : spoken;
     const scale = 1 / factor;
     return {
       pcm,

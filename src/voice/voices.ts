@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error.js';
+import type { VoiceShape } from './voice-profile.js';
 
 export type TtsEngineName = 'festival' | 'espeak';
 
@@ -12,6 +13,9 @@ export interface VoiceDef {
   readonly engineVoice: string;
   /** The voice used when a request names only its language. */
   readonly isDefault: boolean;
+  /** A personal voice: the base voice shaped toward a speaker, usable by its app only. */
+  readonly shape?: VoiceShape;
+  readonly ownerAppId?: string;
 }
 
 /** Voices that ship with the Debian packages set-up installs. */
@@ -88,9 +92,12 @@ export function resolveVoice(
   voices: readonly VoiceDef[],
   id: string | undefined,
   language: string | undefined,
+  appId?: string,
 ): VoiceDef {
   if (id !== undefined && id.trim() !== '') {
-    const named = voices.find((voice) => voice.id === id.trim());
+    const named = voices.find(
+      (voice) => voice.id === id.trim() && (!voice.ownerAppId || voice.ownerAppId === appId),
+    );
     if (!named) throw new AppError('voiceNotFound', { voice: id });
     return named;
   }

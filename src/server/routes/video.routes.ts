@@ -13,7 +13,7 @@ const prefix = '/api/2dvh/v1/material/video';
  * the speech (voice, language, ranges, the 80-character rule), a background file that must exist.
  */
 function checkNow(platform: Platform<ProductPayloads>, job: VideoJob, appId: string): void {
-  if (job.speech.kind === 'tts') platform.speech.tts.plan(ttsRequest(job));
+  if (job.speech.kind === 'tts') platform.speech.tts.plan({ ...ttsRequest(job), appId });
   for (const layer of [job.background, ...job.foregrounds]) {
     if (layer?.source.fileId) platform.files.get(layer.source.fileId, appId);
   }

@@ -25,15 +25,16 @@ export function registerVoiceRoutes(app: Server, speech: SpeechServices, config:
         summary: 'The voices TTS can speak with, and the languages speech recognition knows',
       },
     },
-    () =>
+    (request) =>
       ok({
-        voices: speech.tts.listVoices().map((voice) => ({
+        voices: speech.tts.listVoices(request.appId).map((voice) => ({
           id: voice.id,
           name: voice.name,
           language: voice.language,
           gender: voice.gender,
           engine: voice.engine,
           default: voice.isDefault,
+          personal: Boolean(voice.ownerAppId),
         })),
         asrLanguages: speech.asr.languages,
       }),
@@ -56,7 +57,7 @@ export function registerVoiceRoutes(app: Server, speech: SpeechServices, config:
             'Streaming TTS and speech recognition (WebSocket; token by header or ?Authorization=)',
         },
       },
-      (socket) => {
+      (socket, request) => {
         const session = new VoiceStreamSession(
           {
             send: (message) => socket.send(JSON.stringify(message)),
@@ -65,6 +66,7 @@ export function registerVoiceRoutes(app: Server, speech: SpeechServices, config:
           },
           speech,
           limits,
+          request.appId,
         );
         const pinger = setInterval(() => socket.ping(), serverPingMs);
         socket.on('message', (data, isBinary) => {
