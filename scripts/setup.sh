@@ -28,6 +28,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages: reinstall only when the lock file differs from what was installed.
+# onnxruntime-node's postinstall fetches CUDA libraries from NuGet; its CPU runtime is in the npm
+# package itself, and nothing may be fetched from outside the npm registry.
+export ONNXRUNTIME_NODE_INSTALL=skip
 if ! cmp -s package-lock.json node_modules/.anima-installed-lock 2>/dev/null; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error

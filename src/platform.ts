@@ -109,6 +109,9 @@ export function openPlatform<Payloads extends Record<string, object>>(
   const store = new SqliteTaskStore(db);
   const voiceModels = new VoiceModelRepository(db);
   const speech = openSpeech(config, () => voiceModels.voices());
+  for (const problem of speech.voiceProblems) {
+    options.log?.('warn', `ONNX voice left out: ${problem}`);
+  }
   const handlers =
     typeof options.handlers === 'function'
       ? options.handlers({ config, db, files, speech })

@@ -44,6 +44,7 @@ export interface Config {
   readonly videoPreset: string;
   readonly voiceStarterTimeoutSeconds: number;
   readonly voiceMinSpeechSeconds: number;
+  readonly onnxVoicesDir: string;
   readonly voiceIdleTimeoutSeconds: number;
   readonly asrMaxSeconds: number;
   readonly asrMaxStreams: number;

@@ -158,6 +158,12 @@ export const optionDefs = {
     default: 'false',
     doc: 'Allow fetching media and calling back to loopback, private and link-local addresses.',
   },
+  onnxVoicesDir: {
+    env: 'ANIMA_ONNX_VOICES',
+    kind: 'string',
+    default: '',
+    doc: 'A directory of neural voices the operator supplies: one directory per voice with model.onnx and voice.json (see README); none by default.',
+  },
   fetchAllowHosts: {
     env: 'ANIMA_FETCH_ALLOW_HOSTS',
     kind: 'list',

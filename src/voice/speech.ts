@@ -5,34 +5,42 @@ import { EspeakEngine } from '../engines/tts/espeak.engine.js';
 import { FestivalEngine } from '../engines/tts/festival.engine.js';
 import { AsrService } from './asr.service.js';
 import { TtsService } from './tts.service.js';
+import { OnnxEngine } from '../engines/tts/onnx.engine.js';
+import { loadOnnxVoices } from './onnx-voices.js';
 import { builtInVoices, type VoiceDef } from './voices.js';
 
 /** Speech in both directions. Engines start on first use, so a server that never speaks pays nothing. */
 export interface SpeechServices {
   readonly tts: TtsService;
   readonly asr: AsrService;
+  /** Operator-supplied voices left out, and why (reported at start-up). */
+  readonly voiceProblems: readonly string[];
   close(): Promise<void>;
 }
 
 /** `personalVoices`: the trained voices of every app (each usable by its own app only). */
 export function openSpeech(
-  config: Pick<Config, 'ttsMaxChars' | 'asrMaxStreams' | 'festivalProcesses'>,
+  config: Pick<Config, 'ttsMaxChars' | 'asrMaxStreams' | 'festivalProcesses'> &
+    Partial<Pick<Config, 'onnxVoicesDir'>>,
   personalVoices: () => readonly VoiceDef[] = () => [],
 ): SpeechServices {
   const festival = new EnginePool(
     Array.from({ length: config.festivalProcesses }, () => new FestivalEngine()),
   );
   const espeak = new EspeakEngine();
+  const neural = loadOnnxVoices(config.onnxVoicesDir ?? '');
+  const onnx = new OnnxEngine(() => neural.specs);
   const pocketsphinx = new PocketSphinxEngine();
   return {
     tts: new TtsService(
-      { festival, espeak },
-      () => [...builtInVoices, ...personalVoices()],
+      { festival, espeak, onnx },
+      () => [...builtInVoices, ...neural.voices, ...personalVoices()],
       config,
     ),
     asr: new AsrService(pocketsphinx, config.asrMaxStreams),
+    voiceProblems: neural.problems,
     async close() {
-      await Promise.all([festival.close(), espeak.close(), pocketsphinx.close()]);
+      await Promise.all([festival.close(), espeak.close(), onnx.close(), pocketsphinx.close()]);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { AppError } from '../errors/app-error.js';
 import type { VoiceShape } from './voice-profile.js';
 
-export type TtsEngineName = 'festival' | 'espeak';
+export type TtsEngineName = 'festival' | 'espeak' | 'onnx';
 
 export interface VoiceDef {
   readonly id: string;
