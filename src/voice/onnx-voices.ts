@@ -28,8 +28,9 @@ function specOf(dir: string): { def: VoiceDef; spec: OnnxVoiceSpec } {
     string,
     unknown
   >;
-  const language = normalizeLanguage(String(raw.language ?? ''));
-  if (!language) throw new Error(`language ${String(raw.language)} is not one we speak`);
+  const asked = typeof raw.language === 'string' ? raw.language : '';
+  const language = normalizeLanguage(asked);
+  if (!language) throw new Error(`language "${asked}" is not one we speak`);
   const sampleRate = Number(raw.sampleRate);
   if (!Number.isInteger(sampleRate) || sampleRate < 8000) throw new Error('sampleRate is missing');
   const symbols = raw.symbols as Record<string, number> | undefined;
@@ -43,7 +44,7 @@ function specOf(dir: string): { def: VoiceDef; spec: OnnxVoiceSpec } {
   return {
     def: {
       id,
-      name: String(raw.name ?? id),
+      name: typeof raw.name === 'string' ? raw.name : id,
       language,
       gender: raw.gender === 'male' ? 'male' : 'female',
       engine: 'onnx',

@@ -50,6 +50,8 @@ function referencePlan(speech: SpeechServices, voice: VoiceDef) {
   return speech.tts.plan({ text, voice: voice.id, sampleRate: measureRate });
 }
 
+const rateSeconds = 60;
+
 /**
  * Speech measured: pitch, loudness peaks, spectrum; and where the recogniser knows the language,
  * phones per second of its alignment (16 kHz mono PCM).
@@ -61,7 +63,11 @@ export async function measureSpeech(
 ): Promise<SpeakerMeasures> {
   const measures = measureSpeaker(floatsOf(pcm));
   if (!speech.asr.languages.includes(normalizeLanguage(language) ?? '')) return measures;
-  const aligned = await speech.asr.transcribe(pcm, language);
+  // A minute of speech settles the rate; longer samples would only hold the recogniser longer.
+  const aligned = await speech.asr.transcribe(
+    pcm.subarray(0, rateSeconds * measureRate * 2),
+    language,
+  );
   const phones = (aligned?.phonemes ?? []).filter((p) => !/^(SIL|sil|\+.*\+|<.*>)$/.test(p.symbol));
   const seconds = phones.reduce((sum, p) => sum + (p.endMs - p.beginMs), 0) / 1000;
   return seconds > 0.5 ? { ...measures, phonesPerSecond: phones.length / seconds } : measures;
