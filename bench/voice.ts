@@ -3,7 +3,7 @@
  * the FLEURS Mandarin speaker) a voice is trained as the voice.build task does (check, measure,
  * base voice, calibrated shape); then a text it never read is spoken by the personal voice and by
  * its base voice, and both are measured the same way as the speaker: median pitch and speaking rate
- * (phones per second from the recogniser's alignment for English, loudness-peak syllables for
+ * (phones per second from the recogniser's alignment for English, the syllabic rhythm for
  * Mandarin), in percent of the speaker's. Intelligibility: the recogniser's word error rate on the
  * personal voice against the base voice. Training time per minute of samples.
  *
@@ -57,7 +57,7 @@ const speech = openSpeech(
   () => personal,
 );
 const write = (text: string) => void process.stdout.write(text);
-const rate = (m: SpeakerMeasures) => m.phonesPerSecond ?? m.syllablesPerSecond;
+const rate = (m: SpeakerMeasures) => m.phonesPerSecond ?? m.modulationHz;
 const percent = (value: number, of: number) =>
   `${value >= of ? '+' : ''}${((100 * value) / of - 100).toFixed(1)}%`;
 
@@ -104,7 +104,9 @@ try {
       `| ${set.name} | ${speaker.speechSeconds.toFixed(1)} | ${seconds.toFixed(1)} | ${((seconds * 60) / sampleSeconds).toFixed(0)} | ${base.voice.id} | ${speaker.pitch.medianHz.toFixed(0)} | ${mine.m.pitch.medianHz.toFixed(0)} | ${percent(mine.m.pitch.medianHz, speaker.pitch.medianHz)} | ${percent(theirs.m.pitch.medianHz, speaker.pitch.medianHz)} | ${rate(speaker).toFixed(2)} | ${rate(mine.m).toFixed(2)} | ${percent(rate(mine.m), rate(speaker))} | ${percent(rate(theirs.m), rate(speaker))} | ${wer(mine.wer)} | ${wer(theirs.wer)} |\n`,
     );
   }
-  write('\n(rates: phones/s for English, syllables/s for Mandarin)\n');
+  write(
+    '\n(rates: phones/s from the recogniser alignment for English; the syllabic rhythm in Hz for Mandarin)\n',
+  );
 } finally {
   await speech.close();
 }

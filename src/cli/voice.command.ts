@@ -9,7 +9,7 @@ interface VoiceResult {
   voiceId: string;
   baseVoice: string;
   speechSeconds: number;
-  measured: { pitchHz: number; syllablesPerSecond: number };
+  measured: { pitchHz: number; phonesPerSecond?: number; syllabicRhythmHz: number };
 }
 
 /**
@@ -55,7 +55,10 @@ export async function runVoiceCommand(
       const result = done.result as unknown as VoiceResult;
       print(
         `voice ${name}: ${result.voiceId} (from ${result.baseVoice}; ${result.speechSeconds} s of speech, ` +
-          `pitch ${result.measured.pitchHz} Hz, ${result.measured.syllablesPerSecond} syllables/s)`,
+          `pitch ${result.measured.pitchHz} Hz, ` +
+          (result.measured.phonesPerSecond !== undefined
+            ? `${result.measured.phonesPerSecond} phones/s)`
+            : `syllabic rhythm ${result.measured.syllabicRhythmHz} Hz)`),
       );
       return 0;
     }

@@ -121,9 +121,9 @@ async function calibrate(
     step(k + 1);
     const pitchOff = speaker.pitch.medianHz / heard.pitch.medianHz;
     const rateOff = rateRatio(speaker, heard);
-    // Loudness peaks (no recogniser for the language) count natural and synthetic syllables
-    // differently: the rate then moves by a quarter at most.
-    const [low, high] = heard.phonesPerSecond === undefined ? [0.8, 1.25] : [0.5, 2];
+    // The syllabic rhythm (no recogniser for the language) is the coarser measure: the rate
+    // then moves within 0.7–1.4.
+    const [low, high] = heard.phonesPerSecond === undefined ? [0.7, 1.4] : [0.5, 2];
     if (Math.abs(Math.log(pitchOff)) < 0.02 && Math.abs(Math.log(rateOff)) < 0.03) break;
     shape = {
       ...shape,
@@ -251,6 +251,10 @@ export function voiceBuildHandler(services: TaskServices): TaskHandler<VoiceBuil
         pitchHz: Math.round(speaker.pitch.medianHz),
         pitchRangeHz: [Math.round(speaker.pitch.lowHz), Math.round(speaker.pitch.highHz)],
         syllablesPerSecond: Number(speaker.syllablesPerSecond.toFixed(2)),
+        syllabicRhythmHz: Number(speaker.modulationHz.toFixed(2)),
+        ...(speaker.phonesPerSecond !== undefined
+          ? { phonesPerSecond: Number(speaker.phonesPerSecond.toFixed(2)) }
+          : {}),
         loudnessDb: Number(speaker.loudnessDb.toFixed(1)),
       },
       shape,

@@ -51,13 +51,16 @@ export const eqCentres: readonly number[] = spectrumBands
   .slice(0, -1)
   .map((lo, b) => Math.round(Math.sqrt(lo * (spectrumBands[b + 1] ?? lo))));
 
-/** The speaker's rate over the voice's: phones per second where both have it, else syllables. */
+/** The rate a measure is compared by: phones per second where known, else the syllabic rhythm. */
+export function rateOf(measures: SpeakerMeasures, other: SpeakerMeasures): number {
+  return measures.phonesPerSecond !== undefined && other.phonesPerSecond !== undefined
+    ? measures.phonesPerSecond
+    : measures.modulationHz;
+}
+
+/** The speaker's rate over the voice's. */
 export function rateRatio(speaker: SpeakerMeasures, voice: SpeakerMeasures): number {
-  const both = speaker.phonesPerSecond !== undefined && voice.phonesPerSecond !== undefined;
-  const [a, b] = both
-    ? [speaker.phonesPerSecond ?? 0, voice.phonesPerSecond ?? 0]
-    : [speaker.syllablesPerSecond, voice.syllablesPerSecond];
-  return a / Math.max(0.1, b);
+  return rateOf(speaker, voice) / Math.max(0.1, rateOf(voice, speaker));
 }
 
 const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
