@@ -7,6 +7,7 @@ import { VoiceSocket } from '../../sdk/voice-socket.js';
 import { runVoiceCommand } from '../../src/cli/voice.command.js';
 import type { ProductPayloads } from '../../src/tasks/handlers.js';
 import { samplesDir } from '../../src/util/paths.js';
+import { checkSamples } from '../../src/voice/sample-check.js';
 import { floatsOf, measureSpeaker } from '../../src/voice/speaker-measure.js';
 import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
 import { ffmpeg } from '../helpers/media.js';
@@ -244,6 +245,24 @@ test('every bad sample fails the check stage with its own error', async () => {
   const fake = path.join(dir, 'fake.wav');
   fs.writeFileSync(fake, Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(2000, 7)]));
   await assert.rejects(client.upload(fake), /unsupported file type/);
+});
+
+test('samples in any common format pass the check: MP3, M4A, OGG, FLAC', async () => {
+  const reader = librivox[1] ?? '';
+  for (const [extension, codec] of [
+    ['mp3', 'libmp3lame'],
+    ['m4a', 'aac'],
+    ['ogg', 'libvorbis'],
+    ['flac', 'flac'],
+  ] as const) {
+    const file = path.join(dir, `reader.${extension}`);
+    await ffmpeg(['-i', reader, '-c:a', codec, file]);
+    const [checked] = await checkSamples([{ name: path.basename(file), file }], 2);
+    assert.ok(
+      checked && Math.abs(checked.map.speechSeconds - 5.3) < 0.5,
+      `${extension}: ${checked?.map.speechSeconds} s of speech`,
+    );
+  }
 });
 
 test('the CLI trains a voice from recordings and prints its id', async () => {
