@@ -56,6 +56,13 @@ async function render(param: Record<string, unknown>, name = 'clip') {
   return { taskId, done: await client.waitForTask(videoArea, taskId) };
 }
 
+/** A render that must succeed, its video downloaded to `name`. */
+async function renderedVideo(param: Record<string, unknown>, name: string): Promise<string> {
+  const { done } = await render(param);
+  assert.equal(done.status, 'succeeded', JSON.stringify(done));
+  return download((done.result as unknown as VideoResult).videoUrl, name);
+}
+
 async function download(url: string, name: string): Promise<string> {
   const file = path.join(dir, name);
   fs.writeFileSync(file, Buffer.from(await (await fetch(url)).arrayBuffer()));
@@ -186,23 +193,24 @@ test('layers: the blue wall keyed over the background, layer timing and offset, 
   const green = path.join(dir, 'green.png');
   await ffmpeg(['-f', 'lavfi', '-i', 'color=c=0x00ff00:s=32x32', '-frames:v', '1', green]);
   const [bg, fg] = [await client.upload(background), await client.upload(green)];
-  const { done } = await render({
-    resolution: [640, 360],
-    digital_role: {
-      face_feature_id: faceFeatureId,
-      position: { x: 340, y: 72 },
-      scale: 1,
-      z_position: 1,
+  const video = await renderedVideo(
+    {
+      resolution: [640, 360],
+      digital_role: {
+        face_feature_id: faceFeatureId,
+        position: { x: 340, y: 72 },
+        scale: 1,
+        z_position: 1,
+      },
+      tts_query: { content: 'Hello there, and welcome to the show.' },
+      backgrounds: [{ type: 1, fileId: bg.fileId, start: 0.8, play_offset: 0.5, cycle: false }],
+      // Over the avatar's top left corner (its wall) and its face, from 0.3 s for 0.4 s.
+      foregrounds: [
+        { type: 0, fileId: fg.fileId, rect: [340, 80, 200, 140], start: 0.3, duration: 0.4 },
+      ],
     },
-    tts_query: { content: 'Hello there, and welcome to the show.' },
-    backgrounds: [{ type: 1, fileId: bg.fileId, start: 0.8, play_offset: 0.5, cycle: false }],
-    // Over the avatar's top left corner (its wall) and its face, from 0.3 s for 0.4 s.
-    foregrounds: [
-      { type: 0, fileId: fg.fileId, rect: [340, 80, 200, 140], start: 0.3, duration: 0.4 },
-    ],
-  });
-  assert.equal(done.status, 'succeeded', JSON.stringify(done));
-  const video = await download((done.result as unknown as VideoResult).videoUrl, 'layers.mp4');
+    'layers.mp4',
+  );
   const wall = [350, 90] as const;
   const face = [520, 200] as const;
   const black = [0, 0, 0];
@@ -225,18 +233,19 @@ test('layers: the blue wall keyed over the background, layer timing and offset, 
 });
 
 test('a rotated avatar turns about its centre', async () => {
-  const { done } = await render({
-    resolution: [640, 360],
-    digital_role: {
-      face_feature_id: faceFeatureId,
-      position: { x: 140, y: 36 },
-      scale: 1,
-      rotation: 90,
+  const video = await renderedVideo(
+    {
+      resolution: [640, 360],
+      digital_role: {
+        face_feature_id: faceFeatureId,
+        position: { x: 140, y: 36 },
+        scale: 1,
+        rotation: 90,
+      },
+      tts_query: { content: 'Turning around.' },
     },
-    tts_query: { content: 'Turning around.' },
-  });
-  assert.equal(done.status, 'succeeded', JSON.stringify(done));
-  const video = await download((done.result as unknown as VideoResult).videoUrl, 'turned.mp4');
+    'turned.mp4',
+  );
   // The 360x288 box centred at (320, 180) becomes 288x360: x 176–464, y 0–360.
   const [outside, inside] = await pixels(video, 5, [
     [150, 180],
