@@ -92,6 +92,7 @@ export function avatarBuildHandler(services: TaskServices): TaskHandler<AvatarBu
       `${params.name}.zip`,
       task.appId,
       'application/zip',
+      true,
     );
     models.register({
       faceFeatureId,

@@ -155,12 +155,17 @@ export class FileService {
     }
   }
 
-  /** Records a file the platform made (a video, a model) and moves it into the store. */
+  /**
+   * Records a file the platform made (a video, a model) and moves it into the store. Results
+   * expire with the retention period; `keep`: a model its id stands for, kept until deleted (its
+   * signed links still expire).
+   */
   async saveResult(
     sourcePath: string,
     name: string,
     appId: string,
     mimeType: string,
+    keep = false,
   ): Promise<StoredFile> {
     const id = newHexId();
     const target = this.pathOf(id);
@@ -181,7 +186,7 @@ export class FileService {
       sha256: hash.digest('hex'),
       origin: 'result',
       createdAt: this.now(),
-      expiresAt: this.now() + this.retentionMs,
+      expiresAt: keep ? null : this.now() + this.retentionMs,
     };
     this.repo.insert(file);
     return file;

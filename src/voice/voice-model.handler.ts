@@ -227,6 +227,7 @@ export function voiceBuildHandler(services: TaskServices): TaskHandler<VoiceBuil
       `${params.name}.voice.zip`,
       task.appId,
       'application/zip',
+      true,
     );
     await fs.rm(zipPath, { force: true });
     models.register({

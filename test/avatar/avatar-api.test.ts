@@ -42,8 +42,11 @@ test('a GRID clip becomes a model through the API: task stages, zip, face_featur
   const stages = new Set<string>();
   const done = await client.waitForTask(area, taskId, (task) => void stages.add(task.stage), 50);
   assert.equal(done.status, 'succeeded', JSON.stringify(done));
-  const result = done.result as { face_feature_id: string; url: string };
+  const result = done.result as { face_feature_id: string; url: string; fileId: string };
   assert.match(result.face_feature_id, /^[0-9a-f]{32}_s1$/);
+  // The model is what its face_feature_id stands for: kept past the results' retention.
+  const appId = credentials[credentials.indexOf('--app-id') + 1] ?? '';
+  assert.equal(server.platform.files.get(result.fileId, appId).expiresAt, null);
   const zip = path.join(dir, 'model.zip');
   fs.writeFileSync(zip, Buffer.from(await (await fetch(result.url)).arrayBuffer()));
   const model = await readPackage(zip);

@@ -37,6 +37,7 @@ after(async () => {
 
 interface VoiceResult {
   voiceId: string;
+  fileId: string;
   baseVoice: string;
   measured: { pitchHz: number; syllablesPerSecond: number };
   shape: { pitchFactor: number; rateFactor: number };
@@ -68,6 +69,8 @@ test('a personal voice from the LibriVox reader: trained, kept, and speaking at 
   speakerHz = result.measured.pitchHz;
   assert.ok(speakerHz > 90 && speakerHz < 125, `the reader's pitch: ${speakerHz} Hz`);
   assert.equal(result.baseVoice, 'en-US-kal', 'a man is made from the male base voice');
+  // The model is what its voice id stands for: kept past the results' retention.
+  assert.equal(server.platform.files.get(result.fileId, appId).expiresAt, null);
   // The model keeps its profile (versioned) and the samples.
   const zip = Buffer.from(await (await fetch(result.url)).arrayBuffer());
   const text = zip.toString('latin1');
