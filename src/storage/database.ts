@@ -105,6 +105,9 @@ const migrations: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX voice_models_app ON voice_models(app_id, created_at);`,
+  // Models are kept until deleted: those saved while models still expired with other results.
+  `UPDATE files SET expires_at = NULL
+     WHERE id IN (SELECT file_id FROM avatar_models UNION SELECT file_id FROM voice_models);`,
 ];
 
 /** Opens (and creates, and migrates) the SQLite database in WAL mode. */
