@@ -288,49 +288,52 @@ export function ttsRequest(job: VideoJob): TtsRequest {
   };
 }
 
+/** A video task: the shared render, with the avatar model the task type opens or builds. */
+function videoHandler<P extends VideoRenderPayload>(
+  services: TaskServices,
+  modelOf: (run: Parameters<TaskHandler<P>>[0]) => () => Promise<ModelPackage>,
+): TaskHandler<P> {
+  return (run) =>
+    renderTask(services, {
+      appId: run.task.appId,
+      videoName: run.params.videoName,
+      job: run.params.job,
+      workDir: run.workDir,
+      signal: run.signal,
+      progress: run.progress,
+      model: modelOf(run),
+    });
+}
+
 export function videoRenderHandler(services: TaskServices): TaskHandler<VideoRenderPayload> {
   const models = new ModelStore(services.db, services.files);
-  return ({ task, params, signal, workDir, progress }) =>
-    renderTask(services, {
-      appId: task.appId,
-      videoName: params.videoName,
-      job: params.job,
-      workDir,
-      signal,
-      progress,
-      model: () =>
+  return videoHandler(
+    services,
+    ({ task, params, signal }) =>
+      () =>
         models.open(
           { url: params.job.avatar.url, faceFeatureId: params.job.avatar.faceFeatureId },
           task.appId,
           task.id,
           signal,
         ),
-    });
+  );
 }
 
 /** single/image/video/create: the photo's avatar model is built in the task, then rendered. */
 export function videoPhotoHandler(services: TaskServices): TaskHandler<VideoPhotoPayload> {
-  return ({ task, params, signal, workDir, progress }) =>
-    renderTask(services, {
-      appId: task.appId,
-      videoName: params.videoName,
-      job: params.job,
-      workDir,
-      signal,
-      progress,
-      model: async () => {
-        const modelDir = path.join(workDir, 'photo-model');
-        await fs.mkdir(modelDir, { recursive: true });
-        const { built } = await buildAvatarModel(
-          services,
-          { source: params.image, appId: task.appId, name: params.videoName, accept: ['image'] },
-          {
-            workDir: modelDir,
-            signal,
-            progress: (_stage, percent) => progress('avatar', 8 + percent * 0.04),
-          },
-        );
-        return readPackage(built.zipPath);
+  return videoHandler(services, ({ task, params, signal, workDir, progress }) => async () => {
+    const modelDir = path.join(workDir, 'photo-model');
+    await fs.mkdir(modelDir, { recursive: true });
+    const { built } = await buildAvatarModel(
+      services,
+      { source: params.image, appId: task.appId, name: params.videoName, accept: ['image'] },
+      {
+        workDir: modelDir,
+        signal,
+        progress: (_stage, percent) => progress('avatar', 8 + percent * 0.04),
       },
-    });
+    );
+    return readPackage(built.zipPath);
+  });
 }

@@ -31,7 +31,7 @@ export interface CheckedSample {
 }
 
 /** The limits of the check stage. */
-export const sampleLimits = {
+const sampleLimits = {
   /** Speech level (median of speech frames), dBFS. */
   minLevelDb: -42,
   /** Share of samples at full scale. */
@@ -84,10 +84,7 @@ function clippedShare(pcm: Buffer): number {
   return count > 0 ? clipped / count : 0;
 }
 
-export async function checkSample(
-  sample: VoiceSample,
-  signal?: AbortSignal,
-): Promise<CheckedSample> {
+async function checkSample(sample: VoiceSample, signal?: AbortSignal): Promise<CheckedSample> {
   const pcm = await decode(sample, signal);
   const x = floatsOf(pcm);
   const map = findSpeech(x);
@@ -123,7 +120,7 @@ export async function checkSample(
  * quarter of the voiced time, two voices are speaking (a man and a woman, an adult and a child;
  * two similar voices cannot be told this way).
  */
-export function speakerGroups(
+function speakerGroups(
   samples: readonly CheckedSample[],
 ): { low: number; high: number } | undefined {
   const stretches: { hz: number; frames: number }[] = [];

@@ -24,7 +24,7 @@ export function floatsOf(pcm: Buffer): Float32Array {
 }
 
 /** Level of each 10 ms frame in dBFS (RMS over a 20 ms window centred on it). */
-export function frameLevels(x: Float32Array): Float32Array {
+function frameLevels(x: Float32Array): Float32Array {
   const frames = Math.floor(x.length / hop);
   const out = new Float32Array(frames);
   for (let f = 0; f < frames; f++) {
@@ -139,7 +139,7 @@ export interface PitchSummary {
   readonly voicedSeconds: number;
 }
 
-export function summarisePitch(track: Float32Array): PitchSummary {
+function summarisePitch(track: Float32Array): PitchSummary {
   const voiced = Array.from(track).filter((f) => f > 0);
   // Octave errors are rare with YIN but not absent: keep frames within an octave of the median.
   const rough = percentile(voiced, 0.5);
@@ -161,7 +161,7 @@ const minSyllableFrames = 10;
  * frames, each at least 3 dB over the dip since the previous one (and 100 ms after it), and above the speech's median
  * level less 12 dB.
  */
-export function speakingRate(map: SpeechMap, pitch: Float32Array): number {
+function speakingRate(map: SpeechMap, pitch: Float32Array): number {
   const { levels, speech } = map;
   // Smooth the level over 50 ms so one syllable gives one peak.
   const smooth = new Float32Array(levels.length);
@@ -221,7 +221,7 @@ export function speakingRate(map: SpeechMap, pitch: Float32Array): number {
  * and 9 Hz over the speech (pauses cut out). Unlike counting peaks, it scales with the speaking
  * rate for natural and synthetic speech alike (eSpeak at speed 1 and 0.7: 3.88 and 2.76 Hz).
  */
-export function syllabicModulation(map: SpeechMap): number {
+function syllabicModulation(map: SpeechMap): number {
   const envelope: number[] = [];
   for (let f = 0; f < map.levels.length; f++) {
     if (map.speech[f]) envelope.push(10 ** ((map.levels[f] ?? -100) / 20));
@@ -287,10 +287,10 @@ function fft(re: Float64Array, im: Float64Array): void {
 }
 
 /** Width of one bin of the long-term spectrum, Hz. */
-export const binHz = measureRate / fftSize;
+const binHz = measureRate / fftSize;
 
 /** The long-term average power spectrum of the voiced frames (fftSize / 2 bins of `binHz`). */
-export function longTermPower(x: Float32Array, pitch: Float32Array): Float64Array {
+function longTermPower(x: Float32Array, pitch: Float32Array): Float64Array {
   const power = new Float64Array(fftSize / 2);
   const re = new Float64Array(fftSize);
   const im = new Float64Array(fftSize);
@@ -322,7 +322,7 @@ export function powerAt(power: ArrayLike<number>, hz: number): number {
 }
 
 /** dB per band of `spectrumBands` (between each edge and the next), mean removed: the shape. */
-export function bandSpectrum(power: (hz: number) => number): number[] {
+function bandSpectrum(power: (hz: number) => number): number[] {
   const bands: number[] = [];
   for (let b = 0; b + 1 < spectrumBands.length; b++) {
     const lo = spectrumBands[b] ?? 0;
@@ -355,7 +355,7 @@ export function envelope(power: ArrayLike<number>): number[] {
 }
 
 export const envelopeFrom = 200;
-export const envelopeTo = 4000;
+const envelopeTo = 4000;
 export const envelopeStep = 25;
 
 /** Everything measured about a speaker (or a base voice) from its speech. */
@@ -386,11 +386,7 @@ export function measureSpeaker(x: Float32Array): SpeakerMeasures {
 }
 
 /** The measures of speech already mapped and pitch-tracked (the check stage did both). */
-export function measureTracked(
-  x: Float32Array,
-  map: SpeechMap,
-  pitch: Float32Array,
-): SpeakerMeasures {
+function measureTracked(x: Float32Array, map: SpeechMap, pitch: Float32Array): SpeakerMeasures {
   const power = longTermPower(x, pitch);
   return {
     speechSeconds: map.speechSeconds,

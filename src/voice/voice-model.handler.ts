@@ -19,6 +19,7 @@ import type { SpeechServices } from './speech.js';
 import type { SpeechPlan } from './tts.service.js';
 import { VoiceModelRepository } from './voice-model.repository.js';
 import {
+  clamp,
   deriveShape,
   nearestBase,
   profileFormat,
@@ -97,8 +98,6 @@ export function baseVoicesFor(language: string): VoiceDef[] {
   const canonical = normalizeLanguage(language) ?? language;
   return builtInVoices.filter((voice) => voice.language === canonical);
 }
-
-const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
 
 /**
  * Closing the loop: the shaped base voice reads its reference text and is measured like the

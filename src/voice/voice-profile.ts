@@ -63,7 +63,8 @@ export function rateRatio(speaker: SpeakerMeasures, voice: SpeakerMeasures): num
   return rateOf(speaker, voice) / Math.max(0.1, rateOf(voice, speaker));
 }
 
-const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
+export const clamp = (value: number, low: number, high: number) =>
+  Math.min(high, Math.max(low, value));
 
 /** The base voice (of the candidates' measures) whose pitch is nearest the speaker's. */
 export function nearestBase<T extends { readonly measures: SpeakerMeasures }>(
