@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppRepository } from './auth/app.repository.js';
 import { AuthService } from './auth/auth.service.js';
+import { TokenSealer } from './auth/token-seal.js';
 import { TokenRepository } from './auth/token.repository.js';
 import { resolvePublicUrl, type Config } from './config/config.js';
 import { FileRepository } from './files/file.repository.js';
@@ -49,7 +50,7 @@ export interface PlatformOptions<Payloads extends Record<string, object>> {
   readonly lock?: boolean;
 }
 
-/** The server key that signs download links, made once per data directory. */
+/** The server key that signs download links and seals tokens, made once per data directory. */
 function loadSecret(dataDir: string): Buffer {
   const file = path.join(dataDir, 'secret.key');
   try {
@@ -90,7 +91,14 @@ export function openPlatform<Payloads extends Record<string, object>>(
   const db = openDatabase(path.join(config.dataDir, 'anima.db'));
   const log = options.log;
   const apps = new AppRepository(db);
-  const auth = new AuthService(db, apps, new TokenRepository(db), config);
+  const serverKey = loadSecret(config.dataDir);
+  const auth = new AuthService(
+    db,
+    apps,
+    new TokenRepository(db),
+    new TokenSealer(serverKey),
+    config,
+  );
   const policy: AddressPolicy = {
     allowPrivate: config.fetchAllowPrivate,
     allowHosts: config.fetchAllowHosts,
@@ -98,7 +106,7 @@ export function openPlatform<Payloads extends Record<string, object>>(
   let publicUrl = resolvePublicUrl(config, config.port);
   const files = new FileService(new FileRepository(db), {
     dataDir: config.dataDir,
-    secret: loadSecret(config.dataDir),
+    secret: serverKey,
     retentionDays: config.fileRetentionDays,
     uploadLimitBytes: config.uploadLimitBytes,
     fetchMaxBytes: config.fetchMaxBytes,

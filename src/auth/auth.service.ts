@@ -4,7 +4,8 @@ import type { Db } from '../storage/database.js';
 import { newHexId, newSecretToken, sha256Hex } from '../util/ids.js';
 import type { App, AppRepository } from './app.repository.js';
 import { parseTimestampMs, verifySign } from './sign.js';
-import type { TokenRepository } from './token.repository.js';
+import type { TokenSealer } from './token-seal.js';
+import type { TokenKind, TokenRepository } from './token.repository.js';
 
 export interface TokenGrant {
   readonly accessToken: string;
@@ -25,7 +26,25 @@ type AuthConfig = Pick<
   'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'maxAccessTokensPerApp' | 'signWindowSeconds'
 >;
 
-/** Apps, the MD5-signed token exchange, refresh, and bearer-token authentication. */
+/** A token is renewed (a new one minted) once it has less than this share of its lifetime left. */
+const renewShare = 1 / 8;
+
+interface Issued {
+  readonly token: string;
+  readonly expiresIn: number;
+}
+
+/**
+ * Apps, the MD5-signed token exchange, refresh, and bearer-token authentication.
+ *
+ * The cap on live credentials never costs a client the token it holds: an app has at most
+ * `maxAccessTokensPerApp` tokens of each kind with more than an eighth of their lifetime left, and
+ * a sign or refresh at that cap is answered with the newest of them (its remaining lifetime in
+ * `expiresIn`) rather than a new one. A token is never retired early by another's request, so
+ * clients that sign for every call, several processes sharing one app, and replayed signs all
+ * leave every held token working until it expires. Live tokens of a kind stay bounded: at most
+ * the cap in their fresh part of life plus the cap in their last eighth.
+ */
 export class AuthService {
   private lastPurgeAt = 0;
 
@@ -33,6 +52,7 @@ export class AuthService {
     private readonly db: Db,
     private readonly apps: AppRepository,
     private readonly tokens: TokenRepository,
+    private readonly sealer: TokenSealer,
     private readonly config: AuthConfig,
     private readonly now: () => number = Date.now,
   ) {}
@@ -84,19 +104,18 @@ export class AuthService {
     return this.issue(appId, now);
   }
 
-  /** The refresh grant: the refresh token is used once and replaced (rotation). */
+  /**
+   * The refresh grant. A refresh token stays valid until it expires (it is not spent on use):
+   * several processes of one app may hold the same one.
+   */
   refresh(appId: string, refreshToken: string): TokenGrant {
     const now = this.now();
-    const hash = sha256Hex(refreshToken);
-    const stored = this.tokens.findLive(hash, now);
+    const stored = this.tokens.findLive(sha256Hex(refreshToken), now);
     if (!stored || stored.kind !== 'refresh' || stored.appId !== appId)
       throw new AppError('unauthorized');
     const app = this.apps.find(appId);
     if (!app || app.revokedAt !== null) throw new AppError('unauthorized');
-    return this.db.transaction(() => {
-      this.tokens.revoke(hash, now);
-      return this.issue(appId, now);
-    })();
+    return this.issue(appId, now);
   }
 
   /** The app a live access token belongs to, or undefined. */
@@ -106,19 +125,46 @@ export class AuthService {
   }
 
   private issue(appId: string, now: number): TokenGrant {
-    const accessToken = newSecretToken();
-    const refreshToken = newSecretToken();
     const { accessTokenTtlSeconds: accessTtl, refreshTokenTtlSeconds: refreshTtl } = this.config;
-    this.db.transaction(() => {
-      this.tokens.insert(sha256Hex(accessToken), appId, 'access', now, now + accessTtl * 1000);
-      this.tokens.insert(sha256Hex(refreshToken), appId, 'refresh', now, now + refreshTtl * 1000);
-      this.tokens.retireOldest(appId, 'access', this.config.maxAccessTokensPerApp, now);
+    return this.db.transaction(() => {
+      const access = this.issueOne(appId, 'access', accessTtl, now);
+      const refresh = this.issueOne(appId, 'refresh', refreshTtl, now);
       // Dead tokens are purged at most once a minute, not on every exchange.
       if (now - this.lastPurgeAt > 60_000) {
         this.tokens.purge(now);
         this.lastPurgeAt = now;
       }
+      return {
+        accessToken: access.token,
+        expiresIn: access.expiresIn,
+        refreshToken: refresh.token,
+        refreshTokenExpiresIn: refresh.expiresIn,
+      };
     })();
-    return { accessToken, expiresIn: accessTtl, refreshToken, refreshTokenExpiresIn: refreshTtl };
+  }
+
+  /** The newest fresh token of a kind when the app is at its cap, else a new one. */
+  private issueOne(appId: string, kind: TokenKind, ttlSeconds: number, now: number): Issued {
+    const freshUntil = now + ttlSeconds * 1000 * renewShare;
+    const fresh = this.tokens.liveUntil(appId, kind, freshUntil);
+    if (fresh.length >= this.config.maxAccessTokensPerApp) {
+      // One sealed under a server key that is gone still works for its holder, but cannot be
+      // handed out again: the next is tried.
+      for (const stored of fresh) {
+        const token = this.sealer.open(stored.sealed);
+        if (token !== undefined)
+          return { token, expiresIn: Math.floor((stored.expiresAt - now) / 1000) };
+      }
+    }
+    const token = newSecretToken();
+    this.tokens.insert({
+      hash: sha256Hex(token),
+      appId,
+      kind,
+      createdAt: now,
+      expiresAt: now + ttlSeconds * 1000,
+      sealed: this.sealer.seal(token),
+    });
+    return { token, expiresIn: ttlSeconds };
   }
 }

@@ -1,9 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** The token of an `Authorization: Bearer <token>` value, or undefined. */
+/**
+ * The token of an `Authorization: Bearer <token>` value, or undefined. A trailing `&` is not part
+ * of it: the FAQ's own header example carries one, copied from a URL (tokens are base64url).
+ */
 export function parseBearer(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(value);
+  const match = /^\s*Bearer\s+([^\s&]+)&*\s*$/i.exec(value);
   return match?.[1];
 }
 

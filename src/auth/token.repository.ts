@@ -2,6 +2,20 @@ import { statement, type Db } from '../storage/database.js';
 
 export type TokenKind = 'access' | 'refresh';
 
+export interface NewToken {
+  readonly hash: string;
+  readonly appId: string;
+  readonly kind: TokenKind;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly sealed: string;
+}
+
+export interface SealedToken {
+  readonly sealed: string;
+  readonly expiresAt: number;
+}
+
 export interface StoredToken {
   readonly appId: string;
   readonly kind: TokenKind;
@@ -12,11 +26,12 @@ export interface StoredToken {
 export class TokenRepository {
   constructor(private readonly db: Db) {}
 
-  insert(hash: string, appId: string, kind: TokenKind, createdAt: number, expiresAt: number): void {
+  insert(token: NewToken): void {
     statement(
       this.db,
-      'INSERT INTO tokens (token_hash, app_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(hash, appId, kind, createdAt, expiresAt);
+      `INSERT INTO tokens (token_hash, app_id, kind, created_at, expires_at, sealed)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(token.hash, token.appId, token.kind, token.createdAt, token.expiresAt, token.sealed);
   }
 
   /** A live token: known, not revoked, not expired. */
@@ -29,19 +44,19 @@ export class TokenRepository {
     return row && { appId: row.app_id, kind: row.kind, expiresAt: row.expires_at };
   }
 
-  /** Keeps only the newest `keep` live tokens of a kind for an app, revoking the older ones. */
-  retireOldest(appId: string, kind: TokenKind, keep: number, now: number): void {
-    statement(
+  /**
+   * An app's live tokens of a kind that stay valid past `validAfter`, newest first, with their
+   * sealed form (tokens issued before tokens were sealed are left out: they cannot be handed out).
+   */
+  liveUntil(appId: string, kind: TokenKind, validAfter: number): SealedToken[] {
+    const rows = statement(
       this.db,
-      `UPDATE tokens SET revoked_at = ? WHERE token_hash IN (
-           SELECT token_hash FROM tokens
-           WHERE app_id = ? AND kind = ? AND revoked_at IS NULL AND expires_at > ?
-           ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)`,
-    ).run(now, appId, kind, now, keep);
-  }
-
-  revoke(hash: string, now: number): void {
-    statement(this.db, 'UPDATE tokens SET revoked_at = ? WHERE token_hash = ?').run(now, hash);
+      `SELECT sealed, expires_at FROM tokens
+         WHERE app_id = ? AND kind = ? AND revoked_at IS NULL AND expires_at > ?
+           AND sealed IS NOT NULL
+         ORDER BY created_at DESC, rowid DESC`,
+    ).all(appId, kind, validAfter) as { sealed: string; expires_at: number }[];
+    return rows.map((row) => ({ sealed: row.sealed, expiresAt: row.expires_at }));
   }
 
   revokeAllForApp(appId: string, now: number): void {

@@ -94,7 +94,7 @@ export const optionDefs = {
     kind: 'int',
     default: '2',
     min: 1,
-    doc: 'Access tokens valid at once per app; issuing one more retires the oldest.',
+    doc: 'Tokens of each kind (access, refresh) an app holds with over an eighth of their lifetime left; at the cap a sign or refresh answers the newest of them instead of minting one, and no held token is ever retired early.',
   },
   signWindowSeconds: {
     env: 'ANIMA_SIGN_WINDOW',

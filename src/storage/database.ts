@@ -108,6 +108,8 @@ const migrations: readonly string[] = [
   // Models are kept until deleted: those saved while models still expired with other results.
   `UPDATE files SET expires_at = NULL
      WHERE id IN (SELECT file_id FROM avatar_models UNION SELECT file_id FROM voice_models);`,
+  // Tokens are kept sealed too, so an app at its cap can be answered with a token it holds.
+  `ALTER TABLE tokens ADD COLUMN sealed TEXT;`,
 ];
 
 /** Opens (and creates, and migrates) the SQLite database in WAL mode. */

@@ -151,31 +151,45 @@ test('an expired token gets 401', async () => {
   }
 });
 
-test('at most two access tokens live per app: a third retires the oldest', async () => {
+test('clients that sign for every call never cost another client its token, and the cap holds', async () => {
   const app = server.platform.auth.createApp({});
-  const tokens: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const response = await server.app.inject({
-      method: 'POST',
-      url: tokenUrl,
-      payload: signBody(app.appId, app.appKey, String(Date.now())),
-    });
-    tokens.push(response.json().data.accessToken);
+  const sign = async (timestamp: string) =>
+    (
+      await server.app.inject({
+        method: 'POST',
+        url: tokenUrl,
+        payload: signBody(app.appId, app.appKey, timestamp),
+      })
+    ).json().data.accessToken as string;
+  const status = async (token: string) =>
+    (await server.app.inject({ method: 'GET', url: listUrl, headers: bearer(token) })).statusCode;
+  // One process signs once and keeps its token for expiresIn.
+  const keeper = await sign(String(Date.now()));
+  // Another signs before every call.
+  const eager: string[] = [];
+  for (let i = 0; i < 6; i++) eager.push(await sign(String(Date.now() - i)));
+  assert.equal(await status(keeper), 200, "the keeper's token survives the other's signs");
+  for (const token of eager) assert.equal(await status(token), 200);
+  const issued = new Set([keeper, ...eager]);
+  assert.equal(issued.size, 2, 'at the cap the newest live token is answered, none minted');
+  // A captured sign replayed within the window costs nobody anything either.
+  const captured = signBody(app.appId, app.appKey, String(Date.now()));
+  for (let i = 0; i < 5; i++) {
+    const replay = await server.app.inject({ method: 'POST', url: tokenUrl, payload: captured });
+    assert.ok(issued.has(replay.json().data.accessToken));
   }
-  const status = async (token: string | undefined) =>
-    (await server.app.inject({ method: 'GET', url: listUrl, headers: bearer(token ?? '') }))
-      .statusCode;
-  assert.equal(await status(tokens[0]), 401);
-  assert.equal(await status(tokens[1]), 200);
-  assert.equal(await status(tokens[2]), 200);
-  // Only hashes are stored.
-  const stored = server.platform.db.prepare('SELECT token_hash FROM tokens').all() as {
-    token_hash: string;
-  }[];
-  assert.ok(stored.every((row) => !tokens.includes(row.token_hash)));
+  assert.equal(await status(keeper), 200, 'replays retire nothing');
+  // Only hashes and sealed copies are stored, never the token itself.
+  const stored = server.platform.db
+    .prepare('SELECT token_hash, sealed FROM tokens WHERE app_id = ?')
+    .all(app.appId) as { token_hash: string; sealed: string }[];
+  assert.equal(stored.length, 4, 'two access and two refresh tokens');
+  for (const row of stored) {
+    for (const token of issued) assert.ok(!row.sealed.includes(token) && row.token_hash !== token);
+  }
 });
 
-test('a refresh token buys new tokens once, and only for its own app', async () => {
+test('a refresh token buys tokens until it expires, only for its own app, retiring none', async () => {
   const app = server.platform.auth.createApp({});
   const first = (
     await server.app.inject({
@@ -214,19 +228,37 @@ test('a refresh token buys new tokens once, and only for its own app', async () 
     'refreshToken',
     'refreshTokenExpiresIn',
   ]);
-  const again = await server.app.inject({
-    method: 'POST',
-    url: refreshUrl,
-    headers: bearer(first.refreshToken),
-    payload: { appId: app.appId, grantType: 'refreshToken' },
-  });
-  assert.equal(again.statusCode, 401, 'a used refresh token is spent');
-  const list = await server.app.inject({
+  // Another process of the same app refreshes with the same token: it still works, and neither
+  // the first access token nor the one just refreshed is retired by it.
+  for (let i = 0; i < 3; i++) {
+    const again = await server.app.inject({
+      method: 'POST',
+      url: refreshUrl,
+      headers: bearer(first.refreshToken),
+      payload: { appId: app.appId, grantType: 'refreshToken' },
+    });
+    assert.equal(again.statusCode, 200, 'a refresh token is not spent on use');
+  }
+  for (const token of [first.accessToken, data.accessToken]) {
+    const list = await server.app.inject({ method: 'GET', url: listUrl, headers: bearer(token) });
+    assert.equal(list.statusCode, 200);
+  }
+});
+
+test("the FAQ's header example, a token ending in '&', is accepted", async () => {
+  const { token } = await server.newApp();
+  const response = await server.app.inject({
     method: 'GET',
     url: listUrl,
-    headers: bearer(data.accessToken),
+    headers: { authorization: `Bearer ${token}&` },
   });
-  assert.equal(list.statusCode, 200);
+  assert.equal(response.statusCode, 200);
+  const wrong = await server.app.inject({
+    method: 'GET',
+    url: listUrl,
+    headers: { authorization: `Bearer ${token}x&` },
+  });
+  assert.equal(wrong.statusCode, 401);
 });
 
 test('a revoked app cannot get tokens', async () => {
@@ -261,6 +293,7 @@ test('sockets authenticate by header or by URL query, the header winning', async
   const path = '/api/test/v1/socket';
   assert.equal(await open(`${base}${path}`, bearer(token)), 101);
   assert.equal(await open(`${base}${path}?Authorization=Bearer%20${token}&`), 101);
+  assert.equal(await open(`${base}${path}`, { authorization: `Bearer ${token}&` }), 101);
   assert.equal(await open(`${base}${path}`), 401);
   assert.equal(
     await open(`${base}${path}?Authorization=Bearer%20${token}`, bearer('wrong')),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tokenFromHandshake } from '../../src/auth/bearer.js';
+import { parseBearer, tokenFromHandshake } from '../../src/auth/bearer.js';
 import { computeSign, parseTimestampMs, verifySign } from '../../src/auth/sign.js';
 
 test('the FAQ worked example gives the FAQ sign', () => {
@@ -45,4 +45,7 @@ test('a socket token comes from the header first, then from the URL query', () =
   );
   assert.equal(tokenFromHandshake({}, '/api/voice/stream/v1'), undefined);
   assert.equal(tokenFromHandshake({ authorization: 'Basic abc' }, '/x'), undefined);
+  assert.equal(tokenFromHandshake({ authorization: 'Bearer fromheader&' }, '/x'), 'fromheader');
+  assert.equal(parseBearer('Bearer M2U&'), 'M2U', "the FAQ's header example");
+  assert.equal(parseBearer('Bearer &'), undefined);
 });
