@@ -69,7 +69,8 @@ class RefreshTest(ClientCase):
     def test_refresh_gives_tokens_that_work(self) -> None:
         first = self.client.sign_in()
         renewed = self.client.refresh(first.refresh_token)
-        self.assertNotEqual(renewed.access_token, first.access_token)
+        # Not necessarily a new access token: at the app's token cap the server may hand back one
+        # still valid. What a client relies on is that the answer works, and refreshes again.
         self.assertGreater(renewed.expires_in, 0)
         self.client.call("GET", VIDEO_LIST, renewed.access_token)
         again = self.client.refresh(renewed.refresh_token)
