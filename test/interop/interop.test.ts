@@ -88,7 +88,12 @@ test('the Python client suite passes against a real anima serve', async (t) => {
     ANIMA_INTEROP_APP_ID: app.appId,
     ANIMA_INTEROP_APP_KEY: app.appKey,
   });
-  const summary = output.trim().split('\n').slice(-3).join(' | ');
+  const summary = output
+    .trim()
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(-2)
+    .join(' | ');
   t.diagnostic(`python: ${summary}`);
   assert.equal(
     code,
