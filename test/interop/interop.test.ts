@@ -18,7 +18,8 @@ const suiteDir = path.join(packageRoot, 'test', 'interop');
 // scripts/setup.sh); a python3 earlier on PATH (pyenv, a venv) may not have them.
 const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 // Under the runner's own per-test timeout, so that a hung suite still shows its output.
-const suiteTimeoutMs = 170_000;
+const suiteTimeoutMs = 150_000;
+const startTimeoutMs = 60_000;
 
 interface Served {
   readonly child: ChildProcess;
@@ -44,12 +45,25 @@ function serve(dir: string): Promise<Served> {
   };
   child.stderr?.on('data', keep);
   return new Promise((resolve, reject) => {
+    const fail = (why: string): void => {
+      child.kill('SIGKILL');
+      reject(new Error(`anima serve ${why}:\n${log}`));
+    };
+    const timer = setTimeout(
+      () => fail(`did not say it was listening in ${startTimeoutMs} ms`),
+      startTimeoutMs,
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       keep(chunk);
       const url = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"anima is listening"/.exec(log)?.[1];
-      if (url) resolve({ child, url, log: () => log });
+      if (!url) return;
+      clearTimeout(timer);
+      resolve({ child, url, log: () => log });
     });
-    child.once('exit', (code) => reject(new Error(`anima serve exited with ${code}:\n${log}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`anima serve exited with ${code}:\n${log}`));
+    });
   });
 }
 
