@@ -10,7 +10,7 @@ import unittest
 from pathlib import Path
 from typing import Any, Optional
 
-from anima_client import VoiceSocket, json_object, handshake_status, read_envelope, starter_answer
+from anima_client import VoiceSocket, handshake_status, json_object, read_envelope, starter_answer
 from support import AsyncClientCase, ClientCase
 
 HERE = Path(__file__).resolve().parent
@@ -19,7 +19,7 @@ TTS_STARTER = {"type": "TTS3", "tts": {"format": "pcm", "language": "en-US"}}
 
 
 class SocketTokenTest(AsyncClientCase):
-    async def starter_answer(
+    async def handshake_and_start(
         self, header: Optional[str] = None, url_token: Optional[str] = None
     ) -> Any:
         return await starter_answer(
@@ -27,20 +27,20 @@ class SocketTokenTest(AsyncClientCase):
         )
 
     async def test_token_in_the_header(self) -> None:
-        answer = await self.starter_answer(header=f"Bearer {self.fresh_token()}")
+        answer = await self.handshake_and_start(header=f"Bearer {self.fresh_token()}")
         self.assertEqual(answer, {"status": "ok"})
 
     async def test_token_in_the_url(self) -> None:
-        answer = await self.starter_answer(url_token=self.fresh_token())
+        answer = await self.handshake_and_start(url_token=self.fresh_token())
         self.assertEqual(answer, {"status": "ok"})
 
     async def test_token_in_the_header_with_a_trailing_ampersand(self) -> None:
         # Word for word the FAQ's handshake example: "Authorization: Bearer M2U...&".
-        answer = await self.starter_answer(header=f"Bearer {self.fresh_token()}&")
+        answer = await self.handshake_and_start(header=f"Bearer {self.fresh_token()}&")
         self.assertEqual(answer, {"status": "ok"})
 
     async def test_token_in_the_url_with_a_trailing_ampersand(self) -> None:
-        answer = await self.starter_answer(url_token=f"{self.fresh_token()}&")
+        answer = await self.handshake_and_start(url_token=f"{self.fresh_token()}&")
         self.assertEqual(answer, {"status": "ok"})
 
     async def test_no_token_is_refused_at_the_handshake(self) -> None:
