@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the engines and tests use. Kept in one list; see README "Set-up".
-DEBIAN_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 festival festvox-us-slt-hts festvox-kallpc16k pocketsphinx pocketsphinx-en-us libpocketsphinx3 libsphinxbase3 fonts-wqy-microhei)
+# python3-httpx and python3-websockets: the Python client suite in test/interop/.
+DEBIAN_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 festival festvox-us-slt-hts festvox-kallpc16k pocketsphinx pocketsphinx-en-us libpocketsphinx3 libsphinxbase3 fonts-wqy-microhei python3-httpx python3-websockets)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
