@@ -6,8 +6,9 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { parseBearer, tokenFromHandshake } from '../auth/bearer.js';
-import { AppError } from '../errors/app-error.js';
+import { AppError, badParams } from '../errors/app-error.js';
 import type { Platform } from '../platform.js';
+import { findIllFormed, notWellFormed } from '../util/well-formed.js';
 import { errorBody, toAppError } from './envelope.js';
 import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerFileRoutes } from './routes/file.routes.js';
@@ -114,6 +115,14 @@ export async function buildServer<P extends Record<string, object>>(
     if (!appId) return done(new AppError('unauthorized'));
     request.appId = appId;
     done();
+  });
+
+  // Text that is not well-formed Unicode is refused before any route sees it, naming the field.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const field =
+      findIllFormed(request.params) ?? findIllFormed(request.query) ?? findIllFormed(request.body);
+    if (field === undefined) return done();
+    done(badParams([{ field, problem: notWellFormed }]));
   });
 
   registerAuthRoutes(app, auth);
