@@ -132,10 +132,16 @@ export async function buildServer<P extends Record<string, object>>(
     registerTaskRoutes(app, platform.store, platform.queue, area);
   }
   for (const register of options.routes ?? []) register(app, platform);
-  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, () => ({
-    code: 0,
-    message: 'success',
-    data: 'ok',
-  }));
+  // Health checks are polled by load balancers and orchestrators: they must not use up (or be
+  // refused by) the per-address budget that guards the token route.
+  app.get(
+    '/healthz',
+    { config: { public: true, rateLimit: false }, schema: { hide: true } },
+    () => ({
+      code: 0,
+      message: 'success',
+      data: 'ok',
+    }),
+  );
   return app;
 }
