@@ -10,7 +10,7 @@ import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-request.js';
 import { hmacHex, newHexId, safeEqual } from '../util/ids.js';
 import type { FileOrigin, FileRepository, StoredFile } from './file.repository.js';
-import { sniffFile, type MediaClass } from './sniff.js';
+import { acceptedType, sniffFile, typeGate, type MediaClass } from './sniff.js';
 
 export interface FileServiceOptions {
   readonly dataDir: string;
@@ -205,14 +205,14 @@ export class FileService {
     await fs.mkdir(path.dirname(temp), { recursive: true });
     try {
       const counter = meter(limit, onTooLarge);
-      await pipeline(stream, counter.transform, createWriteStream(temp, { mode: 0o600 }));
+      await pipeline(
+        stream,
+        counter.transform,
+        typeGate(accept),
+        createWriteStream(temp, { mode: 0o600 }),
+      );
       const { size, sha256 } = counter.result();
-      const sniffed = await sniffFile(temp);
-      const expected = (accept ?? ['video', 'audio', 'image', 'zip']).join(', ');
-      if ('unknown' in sniffed || (accept && !accept.includes(sniffed.mediaClass))) {
-        const detected = 'unknown' in sniffed ? sniffed.unknown : sniffed.mimeType;
-        throw new AppError('fileTypeUnsupported', { detected, expected });
-      }
+      const sniffed = acceptedType(await sniffFile(temp), accept);
       const id = newHexId();
       const target = this.pathOf(id);
       await fs.mkdir(path.dirname(target), { recursive: true });
