@@ -30,6 +30,9 @@ export interface Platform<Payloads extends Record<string, object>> {
   readonly speech: SpeechServices;
   /** Sets the public base URL once the server knows its port. */
   setListeningPort(port: number): void;
+  /** Settles what a crash left behind (tasks left running, partial uploads); claims no work. */
+  recover(): Promise<void>;
+  /** Starts the workers, callbacks and sweeper (recovering first if that has not run). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -138,6 +141,15 @@ export function openPlatform<Payloads extends Record<string, object>>(
     );
   };
 
+  // Once only: swept again after listening, tmp/ would hold uploads in flight.
+  let recovered: Promise<void> | undefined;
+  const recover = (): Promise<void> =>
+    (recovered ??= (async () => {
+      const partials = await files.sweepPartials();
+      if (partials > 0) log?.('info', 'removed partial uploads left by a stop', { partials });
+      await queue.recover();
+    })());
+
   return {
     config,
     db,
@@ -150,7 +162,9 @@ export function openPlatform<Payloads extends Record<string, object>>(
     setListeningPort(port) {
       publicUrl = resolvePublicUrl(config, port);
     },
+    recover,
     async start() {
+      await recover();
       await queue.start();
       callbacks.start();
       sweep();

@@ -32,6 +32,7 @@ export interface MediaRef {
 }
 
 const idPattern = /^[0-9a-f]{32}$/;
+const partialPattern = /^[0-9a-f]{32}\.part$/;
 const downloadPrefix = '/api/files/v1/';
 
 /** Counts bytes and hashes them on the way to disk; fails once the limit is passed. */
@@ -300,6 +301,18 @@ export class FileService {
       }
       if (batch.length < 500) return removed;
     }
+  }
+
+  /**
+   * Removes the partial uploads and fetches a crash left in tmp/ (only names this service makes;
+   * anything else there is not ours). Run at start-up, before any upload can be in flight.
+   */
+  async sweepPartials(): Promise<number> {
+    const dir = path.dirname(this.tempPath());
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    const partials = names.filter((name) => partialPattern.test(name));
+    await Promise.all(partials.map((name) => fs.rm(path.join(dir, name), { force: true })));
+    return partials.length;
   }
 
   private isExpired(file: StoredFile): boolean {
