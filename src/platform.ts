@@ -8,6 +8,7 @@ import { resolvePublicUrl, type Config } from './config/config.js';
 import { FileRepository } from './files/file.repository.js';
 import { FileService } from './files/file.service.js';
 import type { AddressPolicy } from './net/address-policy.js';
+import { checkUrlTarget } from './net/safe-request.js';
 import { openDatabase, type Db } from './storage/database.js';
 import { CallbackService } from './tasks/callback.service.js';
 import { SqliteTaskStore } from './tasks/sqlite-task.store.js';
@@ -123,6 +124,7 @@ export function openPlatform<Payloads extends Record<string, object>>(
     workRoot: path.join(config.dataDir, 'work'),
     concurrency: config.concurrency,
     maxAttempts: config.taskMaxAttempts,
+    checkCallbackUrl: (url) => checkUrlTarget(url, policy, 'callbackUrl'),
     ...(log ? { log } : {}),
   });
   const callbacks = new CallbackService(db, (appId) => apps.find(appId)?.appKey, {

@@ -34,6 +34,8 @@ export interface TaskQueueOptions {
   readonly progressIntervalMs?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
   readonly now?: () => number;
+  /** Refuses a callback URL at submit that delivery would refuse (see checkUrlTarget). */
+  readonly checkCallbackUrl?: (url: string) => Promise<void>;
 }
 
 export interface SubmitOptions {
@@ -138,6 +140,7 @@ export class TaskQueue<Payloads extends Record<string, object>> {
     options: SubmitOptions = {},
   ): Promise<TaskRecord> {
     if (this.stopping) throw new AppError('shuttingDown');
+    if (options.callbackUrl) await this.options.checkCallbackUrl?.(options.callbackUrl);
     const task = await this.store.create(
       { id: newHexId(), type, appId, params: params as JsonObject, ...options },
       this.now(),
