@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AppError } from '../errors/app-error.js';
+import { AppError, isAppError } from '../errors/app-error.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-request.js';
 import { hmacHex, newHexId, safeEqual } from '../util/ids.js';
@@ -56,6 +56,39 @@ function meter(
   return { transform, result: () => ({ size, sha256: hash.digest('hex') }) };
 }
 
+interface IngestOptions {
+  readonly clientName: string;
+  readonly appId: string;
+  readonly origin: FileOrigin;
+  readonly limit: number;
+  readonly onTooLarge: () => Error;
+  readonly accept?: readonly MediaClass[] | undefined;
+  /** What a failure that began at the source (the client's body, the remote server) means. */
+  readonly onSourceError: (error: unknown) => unknown;
+}
+
+/**
+ * Pipes a stream through checks into a file. A failure that began at the source goes through
+ * `onSourceError`; one that began at the disk (ENOSPC) does not: the pipeline hands the first error
+ * to every stream, so only the order in which they report it tells where it began.
+ */
+async function copyToDisk(
+  source: Readable,
+  checks: readonly Transform[],
+  file: string,
+  onSourceError: (error: unknown) => unknown,
+): Promise<void> {
+  const sink = createWriteStream(file, { mode: 0o600 });
+  let sourceFirst: boolean | undefined;
+  source.once('error', () => (sourceFirst ??= true));
+  sink.once('error', () => (sourceFirst ??= false));
+  try {
+    await pipeline([source, ...checks, sink]);
+  } catch (error) {
+    throw !isAppError(error) && sourceFirst === true ? onSourceError(error) : error;
+  }
+}
+
 /**
  * Files: uploads streamed to disk, remote media fetched safely, signed expiring download links,
  * and retention. Every path is derived from a validated 32-hex id, never from user input.
@@ -85,23 +118,25 @@ export class FileService {
     return path.join(this.options.dataDir, 'tmp', `${newHexId()}.part`);
   }
 
-  /** Streams an upload to disk within the size limit, sniffs its type, and records it. */
+  /**
+   * Streams an upload to disk within the size limit, sniffs its type, and records it.
+   * `onBodyError`: what a failure of the body itself (not of the disk) means to the client.
+   */
   async saveUpload(
     stream: Readable,
     clientName: string,
     appId: string,
-    accept?: readonly MediaClass[],
+    onBodyError: (error: unknown) => unknown = (error) => error,
   ): Promise<StoredFile> {
     const limit = this.options.uploadLimitBytes;
-    return this.ingest(
-      stream,
+    return this.ingest(stream, {
       clientName,
       appId,
-      'upload',
+      origin: 'upload',
       limit,
-      () => new AppError('fileTooLarge', { limitBytes: limit }),
-      accept,
-    );
+      onTooLarge: () => new AppError('fileTooLarge', { limitBytes: limit }),
+      onSourceError: onBodyError,
+    });
   }
 
   /** Fetches a remote media URL into a file, with the address policy, size and time limits. */
@@ -135,15 +170,23 @@ export class FileService {
     const name =
       decodeURIComponent(path.posix.basename(new URL(response.url).pathname)) || 'download';
     try {
-      return await this.ingest(
-        response.body,
-        name,
+      return await this.ingest(response.body, {
+        clientName: name,
         appId,
-        'fetch',
+        origin: 'fetch',
         limit,
-        () => new AppError('remoteTooLarge', { url, limitBytes: limit }),
+        onTooLarge: () => new AppError('remoteTooLarge', { url, limitBytes: limit }),
         accept,
-      );
+        // The remote server broke off (a time-out or a cancel is told apart below).
+        onSourceError: (error) =>
+          deadline.aborted || signal?.aborted
+            ? error
+            : new AppError(
+                'remoteFetchFailed',
+                { url, reason: 'the connection broke off before the whole file arrived' },
+                { cause: error },
+              ),
+      });
     } catch (error) {
       if (deadline.aborted && !(error instanceof AppError)) {
         throw new AppError(
@@ -193,25 +236,13 @@ export class FileService {
     return file;
   }
 
-  private async ingest(
-    stream: Readable,
-    clientName: string,
-    appId: string,
-    origin: FileOrigin,
-    limit: number,
-    onTooLarge: () => Error,
-    accept?: readonly MediaClass[],
-  ): Promise<StoredFile> {
+  private async ingest(stream: Readable, options: IngestOptions): Promise<StoredFile> {
+    const { clientName, appId, origin, accept } = options;
     const temp = this.tempPath();
     await fs.mkdir(path.dirname(temp), { recursive: true });
     try {
-      const counter = meter(limit, onTooLarge);
-      await pipeline(
-        stream,
-        counter.transform,
-        typeGate(accept),
-        createWriteStream(temp, { mode: 0o600 }),
-      );
+      const counter = meter(options.limit, options.onTooLarge);
+      await copyToDisk(stream, [counter.transform, typeGate(accept)], temp, options.onSourceError);
       const { size, sha256 } = counter.result();
       const sniffed = acceptedType(await sniffFile(temp), accept);
       const id = newHexId();

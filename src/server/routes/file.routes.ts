@@ -92,14 +92,10 @@ export function registerFileRoutes(app: Server, files: FileService): void {
         part.file.resume();
         throw new AppError('uploadMissingFile');
       }
-      try {
-        return ok(
-          fileAnswer(files, await files.saveUpload(part.file, part.filename, request.appId)),
-        );
-      } catch (error) {
-        // Only a failure of the body itself is the client's; a full disk stays the server's.
-        throw part.file.errored || request.raw.errored ? bodyFault(request, error) : error;
-      }
+      const stored = await files.saveUpload(part.file, part.filename, request.appId, (error) =>
+        bodyFault(request, error),
+      );
+      return ok(fileAnswer(files, stored));
     },
   );
 
