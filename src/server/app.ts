@@ -4,7 +4,13 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { parseBearer, tokenFromHandshake } from '../auth/bearer.js';
 import { AppError, badParams } from '../errors/app-error.js';
 import type { Platform } from '../platform.js';
@@ -32,6 +38,15 @@ export interface ServerOptions<P extends Record<string, object>> {
   readonly logger?: FastifyBaseLogger;
 }
 
+/**
+ * A path that is not valid percent-encoded UTF-8 never reaches a route (nor the error handler):
+ * answer it in our envelope rather than Fastify's.
+ */
+function answerBadUrl(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const error = badParams([{ field: 'url', problem: 'is not valid percent-encoded UTF-8' }]);
+  void reply.code(error.entry.http).send(errorBody(error));
+}
+
 export async function buildServer<P extends Record<string, object>>(
   platform: Platform<P>,
   options: ServerOptions<P> = {},
@@ -41,6 +56,7 @@ export async function buildServer<P extends Record<string, object>>(
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
     ajv: { customOptions: { allErrors: true, coerceTypes: true, removeAdditional: false } },
+    frameworkErrors: answerBadUrl,
     logController: new LogController({
       disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),

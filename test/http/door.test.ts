@@ -248,12 +248,16 @@ test('text that is not well-formed Unicode is refused at the door, naming the fi
       { field, problem: 'is not well-formed Unicode text (it holds a lone UTF-16 surrogate)' },
     ]);
   }
-  const query = await app.inject({
+  // A path the URL decoder cannot read is answered in the envelope too.
+  const badPath = await app.inject({
     method: 'GET',
-    url: `${videoArea}/list?type=%ED%A0%80`,
+    url: `${videoArea}/%ED%A0%80`,
     headers: bearer(token),
   });
-  assert.equal(query.statusCode, 400);
+  assert.equal(badPath.statusCode, 400);
+  assert.deepEqual(badPath.json().detail, [
+    { field: 'url', problem: 'is not valid percent-encoded UTF-8' },
+  ]);
   const listed = await app.inject({
     method: 'GET',
     url: `${videoArea}/list`,
