@@ -15,7 +15,7 @@ export type SniffResult = Sniffed | { readonly unknown: string };
 const allClasses: readonly MediaClass[] = ['video', 'audio', 'image', 'zip'];
 
 /** file-type's own sample size: the leading bytes that identify the types we take. */
-export const sniffSampleBytes = 4100;
+const sniffSampleBytes = 4100;
 
 function classify(type: FileTypeResult | undefined): SniffResult {
   if (!type) return { unknown: 'unknown (not a media file)' };

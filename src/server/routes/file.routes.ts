@@ -48,14 +48,12 @@ export function parseRange(
  * headers). The parser's own errors (too many parts, too large) are mapped by the envelope.
  */
 function bodyFault(request: FastifyRequest, error: unknown): unknown {
-  if (isAppError(error) || (error as { statusCode?: unknown }).statusCode !== undefined) {
+  if (isAppError(error) || (error as { statusCode?: unknown } | null)?.statusCode !== undefined) {
     return error;
   }
-  if (!request.raw.complete) {
-    if (request.raw.errored || request.raw.destroyed) {
-      request.log.info('upload cut short by the client');
-      return new AppError('uploadIncomplete');
-    }
+  if (!request.raw.complete && (request.raw.errored || request.raw.destroyed)) {
+    request.log.info('upload cut short by the client');
+    return new AppError('uploadIncomplete');
   }
   return badParams([
     {
