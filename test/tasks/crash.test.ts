@@ -127,13 +127,17 @@ async function freePort(): Promise<number> {
 /** The first answer a server gives on this port, asked again and again until it listens. */
 async function firstAnswer(port: number, route: string, token: string): Promise<TaskRecordAnswer> {
   for (;;) {
-    const answer = await new Promise<TaskRecordAnswer | undefined>((resolve) => {
+    const answer = await new Promise<TaskRecordAnswer | undefined>((resolve, reject) => {
       const request = http.get({ host: '127.0.0.1', port, path: route, headers: bearer(token) });
-      request.on('error', () => resolve(undefined));
+      request.on('error', () => resolve(undefined)); // not listening yet
       request.on('response', (response) => {
         let text = '';
         response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        response.on('end', () => resolve((JSON.parse(text) as { data: TaskRecordAnswer }).data));
+        response.on('end', () => {
+          if (response.statusCode !== 200)
+            reject(new Error(`answered ${response.statusCode}: ${text}`));
+          else resolve((JSON.parse(text) as { data: TaskRecordAnswer }).data);
+        });
       });
     });
     if (answer) return answer;
