@@ -9,6 +9,7 @@ import { resolvePublicUrl, type Config } from './config/config.js';
 import { FileRepository } from './files/file.repository.js';
 import { FileService } from './files/file.service.js';
 import type { AddressPolicy } from './net/address-policy.js';
+import { checkUrlTarget } from './net/safe-request.js';
 import { openDatabase, type Db } from './storage/database.js';
 import { CallbackService } from './tasks/callback.service.js';
 import { SqliteTaskStore } from './tasks/sqlite-task.store.js';
@@ -31,6 +32,9 @@ export interface Platform<Payloads extends Record<string, object>> {
   readonly speech: SpeechServices;
   /** Sets the public base URL once the server knows its port. */
   setListeningPort(port: number): void;
+  /** Settles what a crash left behind (tasks left running, partial uploads); claims no work. */
+  recover(): Promise<void>;
+  /** Starts the workers, callbacks and sweeper (recovering first if that has not run). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -128,6 +132,7 @@ export function openPlatform<Payloads extends Record<string, object>>(
     workRoot: path.join(config.dataDir, 'work'),
     concurrency: config.concurrency,
     maxAttempts: config.taskMaxAttempts,
+    checkCallbackUrl: (url) => checkUrlTarget(url, policy, 'callbackUrl'),
     ...(log ? { log } : {}),
   });
   const callbacks = new CallbackService(db, (appId) => apps.find(appId)?.appKey, {
@@ -146,6 +151,15 @@ export function openPlatform<Payloads extends Record<string, object>>(
     );
   };
 
+  // Once only: swept again after listening, tmp/ would hold uploads in flight.
+  let recovered: Promise<void> | undefined;
+  const recover = (): Promise<void> =>
+    (recovered ??= (async () => {
+      const partials = await files.sweepPartials();
+      if (partials > 0) log?.('info', 'removed partial uploads left by a stop', { partials });
+      await queue.recover();
+    })());
+
   return {
     config,
     db,
@@ -158,7 +172,9 @@ export function openPlatform<Payloads extends Record<string, object>>(
     setListeningPort(port) {
       publicUrl = resolvePublicUrl(config, port);
     },
+    recover,
     async start() {
+      await recover();
       await queue.start();
       callbacks.start();
       sweep();

@@ -1,3 +1,5 @@
+import { isAppError } from '../errors/app-error.js';
+import { checkUrlTarget } from '../net/safe-request.js';
 import { openPlatform } from '../platform.js';
 import { productHandlers } from '../tasks/handlers.js';
 import { parseCommand } from './args.js';
@@ -8,7 +10,10 @@ const usage = `usage:
   anima app revoke <appId> [--data DIR]`;
 
 /** `anima app create|list|revoke`: apps are managed on the data directory directly. */
-export function runAppCommand(argv: readonly string[], print: (text: string) => void): number {
+export async function runAppCommand(
+  argv: readonly string[],
+  print: (text: string) => void,
+): Promise<number> {
   const [sub, ...rest] = argv;
   const { config, values, positionals } = parseCommand(rest, ['dataDir'], {
     name: { type: 'string' },
@@ -33,7 +38,18 @@ export function runAppCommand(argv: readonly string[], print: (text: string) => 
           }
         }
         const callbackUrl = values['callback-url'];
-        if (typeof callbackUrl === 'string') new URL(callbackUrl);
+        // Refused now, with the policy that delivery applies, rather than on every delivery.
+        if (typeof callbackUrl === 'string') {
+          const policy = {
+            allowPrivate: config.fetchAllowPrivate,
+            allowHosts: config.fetchAllowHosts,
+          };
+          await checkUrlTarget(callbackUrl, policy, '--callback-url').catch((error: unknown) => {
+            throw isAppError(error)
+              ? new Error(`--callback-url: ${error.message}; ${error.fix}`)
+              : error;
+          });
+        }
         const app = platform.auth.createApp({
           ...(typeof values.name === 'string' ? { name: values.name } : {}),
           ...(typeof appId === 'string' && typeof appKey === 'string' ? { appId, appKey } : {}),

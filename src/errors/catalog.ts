@@ -153,14 +153,14 @@ export const errorCatalog = Object.freeze({
   remoteUrlInvalid: entry(
     3010,
     400,
-    'media URL {url} is not a valid http or https URL',
-    'Give an absolute http:// or https:// URL, a fileId, or a URL this server handed out.',
+    'URL {url} is not a valid http or https URL',
+    'Give an absolute http:// or https:// URL without a user name or password (for media, a fileId or a URL this server handed out also does).',
   ),
   remoteAddressRefused: entry(
     3011,
     400,
-    'media URL {url} points to a {kind} address ({address}), which this server does not fetch',
-    'Upload the file instead, or ask the operator to allow that host (ANIMA_FETCH_ALLOW_HOSTS).',
+    'URL {url} points to a {kind} address ({address}), which this server does not contact',
+    'Use a URL on a public address (for media, upload the file instead), or ask the operator to allow that host (ANIMA_FETCH_ALLOW_HOSTS).',
   ),
   remoteFetchFailed: entry(
     3012,
@@ -185,6 +185,14 @@ export const errorCatalog = Object.freeze({
     400,
     'media URL {url} redirected more than {max} times',
     'Give the final URL directly.',
+  ),
+
+  // Requests refused at the door (ours).
+  uploadIncomplete: entry(
+    3030,
+    400,
+    'the upload ended before the whole file arrived',
+    'Send the file again; if it keeps failing, check the connection and any proxy limits on body size or time.',
   ),
 
   // Speech (ours).

@@ -5,12 +5,12 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AppError } from '../errors/app-error.js';
+import { AppError, isAppError } from '../errors/app-error.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-request.js';
 import { hmacHex, newHexId, safeEqual } from '../util/ids.js';
 import type { FileOrigin, FileRepository, StoredFile } from './file.repository.js';
-import { sniffFile, type MediaClass } from './sniff.js';
+import { acceptedType, sniffFile, typeGate, type MediaClass } from './sniff.js';
 
 export interface FileServiceOptions {
   readonly dataDir: string;
@@ -32,6 +32,7 @@ export interface MediaRef {
 }
 
 const idPattern = /^[0-9a-f]{32}$/;
+const partialPattern = /^[0-9a-f]{32}\.part$/;
 const downloadPrefix = '/api/files/v1/';
 
 /** Counts bytes and hashes them on the way to disk; fails once the limit is passed. */
@@ -53,6 +54,39 @@ function meter(
     },
   });
   return { transform, result: () => ({ size, sha256: hash.digest('hex') }) };
+}
+
+interface IngestOptions {
+  readonly clientName: string;
+  readonly appId: string;
+  readonly origin: FileOrigin;
+  readonly limit: number;
+  readonly onTooLarge: () => Error;
+  readonly accept?: readonly MediaClass[] | undefined;
+  /** What a failure that began at the source (the client's body, the remote server) means. */
+  readonly onSourceError: (error: unknown) => unknown;
+}
+
+/**
+ * Pipes a stream through checks into a file. A failure that began at the source goes through
+ * `onSourceError`; one that began at the disk (ENOSPC) does not: the pipeline hands the first error
+ * to every stream, so only the order in which they report it tells where it began.
+ */
+async function copyToDisk(
+  source: Readable,
+  checks: readonly Transform[],
+  file: string,
+  onSourceError: (error: unknown) => unknown,
+): Promise<void> {
+  const sink = createWriteStream(file, { mode: 0o600 });
+  let sourceFirst: boolean | undefined;
+  source.once('error', () => (sourceFirst ??= true));
+  sink.once('error', () => (sourceFirst ??= false));
+  try {
+    await pipeline([source, ...checks, sink]);
+  } catch (error) {
+    throw !isAppError(error) && sourceFirst === true ? onSourceError(error) : error;
+  }
 }
 
 /**
@@ -84,23 +118,25 @@ export class FileService {
     return path.join(this.options.dataDir, 'tmp', `${newHexId()}.part`);
   }
 
-  /** Streams an upload to disk within the size limit, sniffs its type, and records it. */
+  /**
+   * Streams an upload to disk within the size limit, sniffs its type, and records it.
+   * `onBodyError`: what a failure of the body itself (not of the disk) means to the client.
+   */
   async saveUpload(
     stream: Readable,
     clientName: string,
     appId: string,
-    accept?: readonly MediaClass[],
+    onBodyError: (error: unknown) => unknown = (error) => error,
   ): Promise<StoredFile> {
     const limit = this.options.uploadLimitBytes;
-    return this.ingest(
-      stream,
+    return this.ingest(stream, {
       clientName,
       appId,
-      'upload',
+      origin: 'upload',
       limit,
-      () => new AppError('fileTooLarge', { limitBytes: limit }),
-      accept,
-    );
+      onTooLarge: () => new AppError('fileTooLarge', { limitBytes: limit }),
+      onSourceError: onBodyError,
+    });
   }
 
   /** Fetches a remote media URL into a file, with the address policy, size and time limits. */
@@ -134,15 +170,23 @@ export class FileService {
     const name =
       decodeURIComponent(path.posix.basename(new URL(response.url).pathname)) || 'download';
     try {
-      return await this.ingest(
-        response.body,
-        name,
+      return await this.ingest(response.body, {
+        clientName: name,
         appId,
-        'fetch',
+        origin: 'fetch',
         limit,
-        () => new AppError('remoteTooLarge', { url, limitBytes: limit }),
+        onTooLarge: () => new AppError('remoteTooLarge', { url, limitBytes: limit }),
         accept,
-      );
+        // The remote server broke off (a time-out or a cancel is told apart below).
+        onSourceError: (error) =>
+          deadline.aborted || signal?.aborted
+            ? error
+            : new AppError(
+                'remoteFetchFailed',
+                { url, reason: 'the connection broke off before the whole file arrived' },
+                { cause: error },
+              ),
+      });
     } catch (error) {
       if (deadline.aborted && !(error instanceof AppError)) {
         throw new AppError(
@@ -192,27 +236,15 @@ export class FileService {
     return file;
   }
 
-  private async ingest(
-    stream: Readable,
-    clientName: string,
-    appId: string,
-    origin: FileOrigin,
-    limit: number,
-    onTooLarge: () => Error,
-    accept?: readonly MediaClass[],
-  ): Promise<StoredFile> {
+  private async ingest(stream: Readable, options: IngestOptions): Promise<StoredFile> {
+    const { clientName, appId, origin, accept } = options;
     const temp = this.tempPath();
     await fs.mkdir(path.dirname(temp), { recursive: true });
     try {
-      const counter = meter(limit, onTooLarge);
-      await pipeline(stream, counter.transform, createWriteStream(temp, { mode: 0o600 }));
+      const counter = meter(options.limit, options.onTooLarge);
+      await copyToDisk(stream, [counter.transform, typeGate(accept)], temp, options.onSourceError);
       const { size, sha256 } = counter.result();
-      const sniffed = await sniffFile(temp);
-      const expected = (accept ?? ['video', 'audio', 'image', 'zip']).join(', ');
-      if ('unknown' in sniffed || (accept && !accept.includes(sniffed.mediaClass))) {
-        const detected = 'unknown' in sniffed ? sniffed.unknown : sniffed.mimeType;
-        throw new AppError('fileTypeUnsupported', { detected, expected });
-      }
+      const sniffed = acceptedType(await sniffFile(temp), accept);
       const id = newHexId();
       const target = this.pathOf(id);
       await fs.mkdir(path.dirname(target), { recursive: true });
@@ -300,6 +332,18 @@ export class FileService {
       }
       if (batch.length < 500) return removed;
     }
+  }
+
+  /**
+   * Removes the partial uploads and fetches a crash left in tmp/ (only names this service makes;
+   * anything else there is not ours). Run at start-up, before any upload can be in flight.
+   */
+  async sweepPartials(): Promise<number> {
+    const dir = path.dirname(this.tempPath());
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    const partials = names.filter((name) => partialPattern.test(name));
+    await Promise.all(partials.map((name) => fs.rm(path.join(dir, name), { force: true })));
+    return partials.length;
   }
 
   private isExpired(file: StoredFile): boolean {

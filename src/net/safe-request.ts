@@ -2,7 +2,7 @@ import dns from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { AppError } from '../errors/app-error.js';
+import { AppError, isAppError } from '../errors/app-error.js';
 import { refusalOf, type AddressPolicy } from './address-policy.js';
 
 export interface SafeRequestOptions {
@@ -72,6 +72,27 @@ export function parseHttpUrl(raw: string): URL {
     throw new AppError('remoteUrlInvalid', { url: raw });
   if (url.username || url.password) throw new AppError('remoteUrlInvalid', { url: raw });
   return url;
+}
+
+/**
+ * Checks now, without connecting, a URL the server will contact later (a task's or an app's
+ * callback): http or https, no credentials, and an address the policy allows; a refusal names the
+ * field. A host that does not resolve yet is let through: delivery checks again and records why.
+ */
+export async function checkUrlTarget(
+  raw: string,
+  policy: AddressPolicy,
+  field: string,
+): Promise<void> {
+  try {
+    await resolveVetted(parseHttpUrl(raw), policy);
+  } catch (error) {
+    if (!isAppError(error) || error.key === 'remoteFetchFailed') return;
+    throw new AppError(error.key, error.params, {
+      detail: [{ field, problem: error.message }],
+      cause: error,
+    });
+  }
 }
 
 function requestOnce(

@@ -4,10 +4,17 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { parseBearer, tokenFromHandshake } from '../auth/bearer.js';
-import { AppError } from '../errors/app-error.js';
+import { AppError, badParams } from '../errors/app-error.js';
 import type { Platform } from '../platform.js';
+import { findIllFormed, notWellFormed } from '../util/well-formed.js';
 import { errorBody, toAppError } from './envelope.js';
 import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerFileRoutes } from './routes/file.routes.js';
@@ -31,6 +38,15 @@ export interface ServerOptions<P extends Record<string, object>> {
   readonly logger?: FastifyBaseLogger;
 }
 
+/**
+ * A path that is not valid percent-encoded UTF-8 never reaches a route (nor the error handler):
+ * answer it in our envelope rather than Fastify's.
+ */
+function answerBadUrl(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const error = badParams([{ field: 'url', problem: 'is not valid percent-encoded UTF-8' }]);
+  void reply.code(error.entry.http).send(errorBody(error));
+}
+
 export async function buildServer<P extends Record<string, object>>(
   platform: Platform<P>,
   options: ServerOptions<P> = {},
@@ -40,6 +56,7 @@ export async function buildServer<P extends Record<string, object>>(
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
     ajv: { customOptions: { allErrors: true, coerceTypes: true, removeAdditional: false } },
+    frameworkErrors: answerBadUrl,
     logController: new LogController({
       disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),
@@ -116,6 +133,14 @@ export async function buildServer<P extends Record<string, object>>(
     done();
   });
 
+  // Text that is not well-formed Unicode is refused before any route sees it, naming the field.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const field =
+      findIllFormed(request.params) ?? findIllFormed(request.query) ?? findIllFormed(request.body);
+    if (field === undefined) return done();
+    done(badParams([{ field, problem: notWellFormed }]));
+  });
+
   registerAuthRoutes(app, auth);
   registerFileRoutes(app, platform.files);
   registerVoiceRoutes(app, platform.speech, config);
@@ -123,10 +148,16 @@ export async function buildServer<P extends Record<string, object>>(
     registerTaskRoutes(app, platform.store, platform.queue, area);
   }
   for (const register of options.routes ?? []) register(app, platform);
-  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, () => ({
-    code: 0,
-    message: 'success',
-    data: 'ok',
-  }));
+  // Health checks are polled by load balancers and orchestrators: they must not use up (or be
+  // refused by) the per-address budget that guards the token route.
+  app.get(
+    '/healthz',
+    { config: { public: true, rateLimit: false }, schema: { hide: true } },
+    () => ({
+      code: 0,
+      message: 'success',
+      data: 'ok',
+    }),
+  );
   return app;
 }

@@ -11,7 +11,7 @@ export interface RunningServer<P extends Record<string, object>> {
   close(): Promise<void>;
 }
 
-/** Opens the platform, recovers interrupted tasks, and listens: what `anima serve` runs. */
+/** Opens the platform, recovers interrupted tasks, listens, then starts work: `anima serve`. */
 export async function startServer<P extends Record<string, object>>(
   config: Config,
   handlers: PlatformOptions<P>['handlers'],
@@ -25,6 +25,9 @@ export async function startServer<P extends Record<string, object>>(
   });
   let app: Server | undefined;
   try {
+    // Recover before listening: the first answer already shows no task left "running" by a
+    // crash. Work starts only once the port (and so the links' base URL) is known.
+    await platform.recover();
     app = await buildServer(platform, { ...options, logger });
     const log = app.log;
     await app.listen({ port: config.port, host: config.host });

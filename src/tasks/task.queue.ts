@@ -34,6 +34,8 @@ export interface TaskQueueOptions {
   readonly progressIntervalMs?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
   readonly now?: () => number;
+  /** Refuses a callback URL at submit that delivery would refuse (see checkUrlTarget). */
+  readonly checkCallbackUrl?: (url: string) => Promise<void>;
 }
 
 export interface SubmitOptions {
@@ -78,6 +80,7 @@ export class TaskQueue<Payloads extends Record<string, object>> {
   private stopping = false;
   /** No task is claimed before start-up recovery has run, or recovery could re-queue it. */
   private started = false;
+  private recovered = false;
 
   constructor(
     private readonly store: TaskStore,
@@ -95,8 +98,13 @@ export class TaskQueue<Payloads extends Record<string, object>> {
     this.endListeners.push(listener);
   }
 
-  /** Recovers what a crash left running, then starts taking work. */
-  async start(): Promise<void> {
+  /**
+   * Settles what a crash left running (re-queued, or failed once out of starts) without claiming
+   * anything: the server runs it before it answers, so no answer shows a task nobody runs.
+   */
+  async recover(): Promise<void> {
+    if (this.recovered) return;
+    this.recovered = true;
     await fs.rm(this.options.workRoot, { recursive: true, force: true });
     await fs.mkdir(this.options.workRoot, { recursive: true });
     const report = await this.store.recoverInterrupted(
@@ -114,6 +122,11 @@ export class TaskQueue<Payloads extends Record<string, object>> {
       const task = await this.store.get(id);
       if (task) this.emitEnded(task);
     }
+  }
+
+  /** Starts taking work (recovering first, if that has not run). */
+  async start(): Promise<void> {
+    await this.recover();
     this.started = true;
     this.timer = setInterval(() => this.pump(), this.options.pollIntervalMs ?? 1000);
     this.timer.unref();
@@ -127,6 +140,7 @@ export class TaskQueue<Payloads extends Record<string, object>> {
     options: SubmitOptions = {},
   ): Promise<TaskRecord> {
     if (this.stopping) throw new AppError('shuttingDown');
+    if (options.callbackUrl) await this.options.checkCallbackUrl?.(options.callbackUrl);
     const task = await this.store.create(
       { id: newHexId(), type, appId, params: params as JsonObject, ...options },
       this.now(),

@@ -7,6 +7,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { badParams, type FieldProblem } from '../errors/app-error.js';
 import type { MediaRef } from '../files/file.service.js';
+import { findIllFormed, notWellFormed } from '../util/well-formed.js';
 
 const Position = Type.Object(
   { x: Type.Number(), y: Type.Number() },
@@ -200,6 +201,9 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
     } catch {
       throw badParams([{ field: 'param', problem: 'is a string but not valid JSON' }]);
     }
+    // The door checks the request's own strings; these came out of one of them.
+    const illFormed = findIllFormed(value, 'param');
+    if (illFormed) throw badParams([{ field: illFormed, problem: notWellFormed }]);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw badParams([{ field: 'param', problem: 'must be an object (or a JSON string of one)' }]);

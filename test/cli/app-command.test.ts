@@ -90,3 +90,30 @@ test('an unknown command prints the usage', () => {
   assert.match(run.stderr, /unknown command "dance"/);
   assert.match(run.stderr, /anima serve/);
 });
+
+test('an app callback URL the server would not call is refused when the app is made', () => {
+  const data = tempDir('anima-cli-');
+  const create = (url: string, env: Record<string, string> = {}) =>
+    anima(['app', 'create', '--data', data, '--callback-url', url], env);
+  const loopback = create('http://127.0.0.1:8080/hook');
+  assert.equal(loopback.code, 1);
+  assert.match(
+    loopback.stderr,
+    /--callback-url: URL http:\/\/127\.0\.0\.1:8080\/hook points to a loopback address/,
+  );
+  const scheme = create('ftp://hooks.example.com/in');
+  assert.equal(scheme.code, 1);
+  assert.match(
+    scheme.stderr,
+    /--callback-url: URL ftp:\/\/hooks\.example\.com\/in is not a valid http or https URL/,
+  );
+  assert.deepEqual(
+    JSON.parse(anima(['app', 'list', '--data', data]).stdout),
+    [],
+    'no app was made',
+  );
+  // The operator's policy is the one delivery applies: allowing private addresses allows it here.
+  const allowed = create('http://127.0.0.1:8080/hook', { ANIMA_FETCH_ALLOW_PRIVATE: 'true' });
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.equal(JSON.parse(allowed.stdout).callbackUrl, 'http://127.0.0.1:8080/hook');
+});

@@ -11,7 +11,7 @@ const clipBytes = fs.readFileSync(path.join(samplesDir, 'video', 'grid_bbaf2n.mp
 let origin: http.Server;
 let port = 0;
 
-/** A media host on loopback: a clip, redirects, a slow answer, an endless one, a 404. */
+/** A media host on loopback: a clip, redirects, a slow answer, an endless one, a cut one, a 404. */
 before(async () => {
   origin = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://x');
@@ -50,6 +50,14 @@ before(async () => {
         response.writeHead(200, { 'content-type': 'video/mpeg' });
         response.write(clipBytes.subarray(0, 1000));
         return; // never ends
+      case '/cut':
+        // Breaks off half-way through the clip it announced.
+        response.writeHead(200, {
+          'content-type': 'video/mpeg',
+          'content-length': clipBytes.length,
+        });
+        response.write(clipBytes.subarray(0, clipBytes.length / 2), () => response.destroy());
+        return;
       case '/text':
         response.writeHead(200, { 'content-type': 'video/mp4' }).end('<html>not a video</html>');
         return;
@@ -131,6 +139,7 @@ test('an allowed host is fetched; redirects are re-checked; limits hold', async 
       ['/slow', 'remoteTimeout'],
       ['/missing', 'remoteFetchFailed'],
       ['/text', 'fileTypeUnsupported'],
+      ['/cut', 'remoteFetchFailed'],
     ];
     for (const [route, key] of checks) {
       const error = await refusal(server, `http://127.0.0.1:${port}${route}`);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Type } from 'typebox';
-import { AppError } from '../../errors/app-error.js';
+import type { FastifyRequest } from 'fastify';
+import { AppError, badParams, isAppError } from '../../errors/app-error.js';
 import type { StoredFile } from '../../files/file.repository.js';
 import type { FileService } from '../../files/file.service.js';
 import { ok } from '../envelope.js';
@@ -41,6 +42,28 @@ export function parseRange(
   return { start, end };
 }
 
+/**
+ * What a body that could not be read as multipart means to the client: cut short (the client went
+ * away mid-body), or not multipart/form-data as its Content-Type says (a wrong boundary, bad part
+ * headers). The parser's own errors (too many parts, too large) are mapped by the envelope.
+ */
+function bodyFault(request: FastifyRequest, error: unknown): unknown {
+  if (isAppError(error) || (error as { statusCode?: unknown } | null)?.statusCode !== undefined) {
+    return error;
+  }
+  if (!request.raw.complete && (request.raw.errored || request.raw.destroyed)) {
+    request.log.info('upload cut short by the client');
+    return new AppError('uploadIncomplete');
+  }
+  return badParams([
+    {
+      field: 'body',
+      problem:
+        'is not a valid multipart/form-data body (check the boundary in Content-Type and the part headers)',
+    },
+  ]);
+}
+
 export function registerFileRoutes(app: Server, files: FileService): void {
   app.post(
     '/api/2dvh/v1/material/file/upload',
@@ -59,13 +82,17 @@ export function registerFileRoutes(app: Server, files: FileService): void {
           { detail: [{ field: 'Content-Type', problem: 'must be multipart/form-data' }] },
         );
       }
-      const part = await request.file();
+      const part = await request.file().catch((error: unknown) => {
+        throw bodyFault(request, error);
+      });
       if (!part) throw new AppError('uploadMissingFile');
       if (part.fieldname !== 'file') {
         part.file.resume();
         throw new AppError('uploadMissingFile');
       }
-      const stored = await files.saveUpload(part.file, part.filename, request.appId);
+      const stored = await files.saveUpload(part.file, part.filename, request.appId, (error) =>
+        bodyFault(request, error),
+      );
       return ok(fileAnswer(files, stored));
     },
   );

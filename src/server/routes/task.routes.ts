@@ -17,6 +17,9 @@ export interface TaskCanceller {
   cancel(task: TaskRecord): Promise<void>;
 }
 
+/** Far beyond any real list (100 million tasks at the largest page size). */
+const maxPage = 1_000_000;
+
 const taskIdParams = Type.Object({ taskId: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
 const taskIdBody = Type.Object({ taskId: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
 
@@ -49,7 +52,8 @@ export function registerTaskRoutes(
         tags,
         summary: `List ${area.tag} tasks, newest first`,
         querystring: Type.Object({
-          page: Type.Integer({ minimum: 1, default: 1 }),
+          // Bounded so that the offset stays a safe integer SQLite can bind.
+          page: Type.Integer({ minimum: 1, maximum: maxPage, default: 1 }),
           size: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
           status: Type.Optional(Type.Union(taskStatuses.map((s) => Type.Literal(s)))),
           type: Type.Optional(Type.String()),
