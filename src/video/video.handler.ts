@@ -5,12 +5,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { buildAvatarModel } from '../avatar/avatar.handler.js';
+import { maxBaseFrames } from '../avatar/model-manifest.js';
 import { readPackage, type ModelPackage } from '../avatar/model-package.js';
 import { ModelStore } from '../avatar/model-store.js';
 import { isStillImage } from '../avatar/source-check.js';
 import { AppError } from '../errors/app-error.js';
 import type { MediaRef } from '../files/file.service.js';
-import { probeMedia } from '../media/probe.js';
+import { requireFreeSpace } from '../media/disk-space.js';
+import { probeMedia, probeOr } from '../media/probe.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import type { TaskServices } from '../platform.js';
 import type { TaskHandler } from '../tasks/task.queue.js';
@@ -67,7 +69,11 @@ async function layerOf(
 ): Promise<MediaLayer> {
   const stored = await services.files.resolve(layer.source, appId, signal, ['image', 'video']);
   const file = services.files.pathOf(stored.id);
-  const info = await probeMedia(file, signal);
+  const info = await probeOr(
+    file,
+    (reason) => new AppError('mediaUnreadable', { fileName: stored.name, reason }),
+    signal,
+  );
   if (!info.video) {
     throw new AppError(
       'badParams',
@@ -87,6 +93,20 @@ async function layerOf(
   };
 }
 
+/** Disk any render needs before its length is known: the speech, subtitles and a thumbnail. */
+const renderSpaceFloor = 32 * 1024 * 1024;
+
+/**
+ * Disk a render fills once its speech is made: the avatar's base frames decoded raw, the video at
+ * its bit rate (4 Mbit/s where quality decides), and the floor; the speech is on disk already.
+ */
+export function renderSpaceNeeded(model: ModelPackage, job: VideoJob, durationMs: number): number {
+  const base = model.manifest.base;
+  const baseFrames = base.width * base.height * 3 * (base.frames ?? maxBaseFrames);
+  const videoBytes = ((job.bitRateMbps ?? 4) * 1e6 * (durationMs / 1000)) / 8;
+  return renderSpaceFloor + baseFrames + Math.ceil(videoBytes * 1.1);
+}
+
 interface RenderContext {
   readonly appId: string;
   readonly videoName: string;
@@ -101,6 +121,7 @@ interface RenderContext {
 /** Speech, avatar, render, publish: the work both video task types share. */
 async function renderTask(services: TaskServices, context: RenderContext) {
   const { job, videoName, workDir, signal, progress, appId } = context;
+  await requireFreeSpace(services.config, renderSpaceFloor);
   progress('speech', 0);
   const speech =
     job.speech.kind === 'tts'
@@ -127,6 +148,7 @@ async function renderTask(services: TaskServices, context: RenderContext) {
     watermark = { file: path.join(workDir, 'watermark.txt') };
     await fs.writeFile(watermark.file, job.watermark);
   }
+  await requireFreeSpace(services.config, renderSpaceNeeded(model, job, speech.durationMs));
   const avatar = await loadAvatar(model, workDir, signal);
   const extension = job.format === 'webm' ? 'webm' : 'mp4';
   const out = path.join(workDir, `video.${extension}`);

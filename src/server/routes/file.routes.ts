@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { AppError } from '../../errors/app-error.js';
 import type { StoredFile } from '../../files/file.repository.js';
 import type { FileService } from '../../files/file.service.js';
+import { requireFreeSpace, type DiskReserve } from '../../media/disk-space.js';
 import { ok } from '../envelope.js';
 import type { Server } from '../types.js';
 
@@ -41,7 +42,7 @@ export function parseRange(
   return { start, end };
 }
 
-export function registerFileRoutes(app: Server, files: FileService): void {
+export function registerFileRoutes(app: Server, files: FileService, disk: DiskReserve): void {
   app.post(
     '/api/2dvh/v1/material/file/upload',
     {
@@ -59,6 +60,9 @@ export function registerFileRoutes(app: Server, files: FileService): void {
           { detail: [{ field: 'Content-Type', problem: 'must be multipart/form-data' }] },
         );
       }
+      // The length is known before a byte is read: a disk that cannot take it says so now.
+      const declared = Number(request.headers['content-length']);
+      if (Number.isFinite(declared)) await requireFreeSpace(disk, declared);
       const part = await request.file();
       if (!part) throw new AppError('uploadMissingFile');
       if (part.fieldname !== 'file') {
