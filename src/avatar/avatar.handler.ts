@@ -67,7 +67,10 @@ export async function buildAvatarModel(
   );
   await requireFreeSpace(services.config, buildSpaceNeeded(stored.size));
   const kind = isStillImage(info) ? 'image' : 'video';
-  const video = kind === 'image' ? checkImageSource(info, names) : checkVideoSource(info, names);
+  const video =
+    kind === 'image'
+      ? checkImageSource(info, names)
+      : checkVideoSource(info, names, services.config.avatarMaxSeconds);
   progress('probe', 3);
   // A photo is looked at once: one face worker is enough.
   const engine = new FacePool(kind === 'image' ? 1 : services.config.faceWorkers);

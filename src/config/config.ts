@@ -49,6 +49,7 @@ export interface Config {
   readonly asrMaxSeconds: number;
   readonly asrMaxStreams: number;
   readonly recordingMaxSeconds: number;
+  readonly avatarMaxSeconds: number;
   readonly diskReserveBytes: number;
 }
 

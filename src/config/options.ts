@@ -267,6 +267,13 @@ export const optionDefs = {
     min: 1,
     doc: "Longest recording a video's speech may be, in seconds; a longer one is refused before it is decoded.",
   },
+  avatarMaxSeconds: {
+    env: 'ANIMA_AVATAR_MAX_SECONDS',
+    kind: 'int',
+    default: '600',
+    min: 2,
+    doc: 'Longest filmed clip an avatar is built from, in seconds (every frame is tracked, and its landmarks kept on disk).',
+  },
   diskReserveBytes: {
     env: 'ANIMA_DISK_RESERVE',
     kind: 'int',

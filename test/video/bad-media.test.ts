@@ -188,6 +188,23 @@ test('an MP4 cut short as an avatar clip fails its build with 8002, not 5000', a
   assertClean(avatar.errorMsg);
 });
 
+test('an avatar clip longer than ANIMA_AVATAR_MAX_SECONDS is refused before a frame is tracked', async () => {
+  // Eleven minutes and forty seconds, one small frame a second: cheap to make, long to track.
+  const long = path.join(dir, 'long-clip.mp4');
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', 'color=c=gray:s=128x128:r=1', '-f', 'lavfi', '-i', 'anullsrc=r=8000'],
+    ...['-t', '700', ...withAac, long],
+  ]);
+  const upload = await client.upload(long);
+  const avatar = await failedTask(avatarArea, { name: 'long', fileId: upload.fileId });
+  assert.equal(avatar.errorCode, 8002);
+  assert.equal(avatar.stage, 'probe');
+  assert.match(
+    avatar.errorMsg ?? '',
+    /^the avatar source long-clip\.mp4 cannot be used: it lasts 700 s; at most 600 s is used/,
+  );
+});
+
 test('a model zip whose manifest lacks fields fails the render with 8001 naming them', async () => {
   const zip = new yazl.ZipFile();
   // The report's model: assets/ and models/ are there, the manifest holds only its id.
