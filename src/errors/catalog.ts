@@ -111,7 +111,7 @@ export const errorCatalog = Object.freeze({
     5001,
     507,
     "the server's data disk is full",
-    "Nothing is wrong with the request: the operator must free space on the disk of the server's data directory (anima's own results expire after ANIMA_RETENTION_DAYS), then the request can be sent again.",
+    "Nothing is wrong with the request: the operator must free space on the disk of the server's data directory (Anima's own results expire after ANIMA_RETENTION_DAYS), then the request can be sent again.",
   ),
   diskSpaceLow: entry(
     5002,
