@@ -1,7 +1,9 @@
 import { FacePool } from '../engines/face/face-pool.js';
 import type { MediaRef } from '../files/file.service.js';
 import type { MediaClass } from '../files/sniff.js';
-import { probeMedia } from '../media/probe.js';
+import { AppError } from '../errors/app-error.js';
+import { requireFreeSpace } from '../media/disk-space.js';
+import { probeOr } from '../media/probe.js';
 import type { TaskServices } from '../platform.js';
 import type { TaskHandler } from '../tasks/task.queue.js';
 import { newHexId } from '../util/ids.js';
@@ -19,6 +21,14 @@ export interface AvatarBuildPayload {
 /** A new model's id, in the hosted service's shape: 32 hex digits and "_s1". */
 export function newFaceFeatureId(): string {
   return `${newHexId()}_s1`;
+}
+
+/**
+ * Disk an avatar build fills, at most: the base video, landmarks, mouths and the zip, then the zip
+ * again as a stored result; a generous multiple of the source, and room for a photo's frames.
+ */
+export function buildSpaceNeeded(sourceBytes: number): number {
+  return 64 * 1024 * 1024 + 3 * sourceBytes;
 }
 
 /**
@@ -48,11 +58,19 @@ export async function buildAvatarModel(
     request.accept,
   );
   const file = services.files.pathOf(stored.id);
-  const info = await probeMedia(file, signal);
   const faceFeatureId = newFaceFeatureId();
   const names = { modelId: faceFeatureId, fileName: stored.name };
+  const info = await probeOr(
+    file,
+    (reason) => new AppError('avatarSourceInvalid', { fileName: stored.name, reason }),
+    signal,
+  );
+  await requireFreeSpace(services.config, buildSpaceNeeded(stored.size));
   const kind = isStillImage(info) ? 'image' : 'video';
-  const video = kind === 'image' ? checkImageSource(info, names) : checkVideoSource(info, names);
+  const video =
+    kind === 'image'
+      ? checkImageSource(info, names)
+      : checkVideoSource(info, names, services.config.avatarMaxSeconds);
   progress('probe', 3);
   // A photo is looked at once: one face worker is enough.
   const engine = new FacePool(kind === 'image' ? 1 : services.config.faceWorkers);

@@ -110,6 +110,8 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
   try {
     const frames = decodeFrames(file, info.video, {
       fps: modelFps,
+      // The length checked from the probe, and a second for rounding: no more is tracked.
+      maxSeconds: info.durationSeconds + 1,
       ...(signal ? { signal } : {}),
     });
     const track = await trackFaces(

@@ -39,15 +39,26 @@ function checkSize(video: Picture, names: SourceNames): Picture {
 
 /**
  * What a filmed clip must be before any frame is decoded: a video, with sound, long enough and
- * big enough. Each refusal names the fix.
+ * big enough, and (when `maxSeconds` is given, ANIMA_AVATAR_MAX_SECONDS) not so long that its
+ * tracking would cost hours and its landmarks gigabytes. Each refusal names the fix.
  */
-export function checkVideoSource(info: MediaInfo, names: SourceNames): Picture {
+export function checkVideoSource(
+  info: MediaInfo,
+  names: SourceNames,
+  maxSeconds?: number,
+): Picture {
   const video = pictureOf(info, names, 'video stream');
   if (!info.audio) throw new AppError('avatarNoAudio', { ...names });
   if (info.durationSeconds < minClipSeconds) {
     throw refuse(
       names,
       `it lasts ${info.durationSeconds.toFixed(2)} s; at least ${minClipSeconds} s of the person speaking is needed`,
+    );
+  }
+  if (maxSeconds !== undefined && info.durationSeconds > maxSeconds) {
+    throw refuse(
+      names,
+      `it lasts ${Math.round(info.durationSeconds)} s; at most ${maxSeconds} s is used: cut the part where the person speaks facing the camera`,
     );
   }
   return checkSize(video, names);

@@ -48,6 +48,9 @@ export interface Config {
   readonly voiceIdleTimeoutSeconds: number;
   readonly asrMaxSeconds: number;
   readonly asrMaxStreams: number;
+  readonly recordingMaxSeconds: number;
+  readonly avatarMaxSeconds: number;
+  readonly diskReserveBytes: number;
 }
 
 /** Every bad setting, reported together so the operator fixes them in one go. */

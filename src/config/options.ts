@@ -260,6 +260,27 @@ export const optionDefs = {
     min: 10,
     doc: 'Longest audio one speech recognition may take, in seconds.',
   },
+  recordingMaxSeconds: {
+    env: 'ANIMA_RECORDING_MAX_SECONDS',
+    kind: 'int',
+    default: '1800',
+    min: 1,
+    doc: "Longest recording a video's speech may be, in seconds; a longer one is refused before it is decoded.",
+  },
+  avatarMaxSeconds: {
+    env: 'ANIMA_AVATAR_MAX_SECONDS',
+    kind: 'int',
+    default: '600',
+    min: 2,
+    doc: 'Longest filmed clip an avatar is built from, in seconds (every frame is tracked, and its landmarks kept on disk).',
+  },
+  diskReserveBytes: {
+    env: 'ANIMA_DISK_RESERVE',
+    kind: 'int',
+    default: String(256 * 1024 * 1024),
+    min: 0,
+    doc: "Bytes kept free on the data directory's disk: an upload, a render or an avatar build that would eat into them is refused (507) before it starts.",
+  },
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionKey = keyof typeof optionDefs;

@@ -106,6 +106,19 @@ export const errorCatalog = Object.freeze({
     'internal error: {reason}',
     'Retry; if it happens again, report it with the time and the request so the operator can find it in the log.',
   ),
+  // Disk space (ours): the server's fault, not the request's; the fix is for the operator.
+  diskFull: entry(
+    5001,
+    507,
+    "the server's data disk is full",
+    "Nothing is wrong with the request: the operator must free space on the disk of the server's data directory (Anima's own results expire after ANIMA_RETENTION_DAYS), then the request can be sent again.",
+  ),
+  diskSpaceLow: entry(
+    5002,
+    507,
+    "the server's data disk has {freeMB} MB free; this needs about {neededMB} MB, and {reserveMB} MB are kept in reserve",
+    "Nothing is wrong with the request: the operator must free at least {shortMB} MB on the disk of the server's data directory (or lower ANIMA_DISK_RESERVE), then the request can be sent again.",
+  ),
   shuttingDown: entry(
     5003,
     503,
@@ -185,6 +198,20 @@ export const errorCatalog = Object.freeze({
     400,
     'media URL {url} redirected more than {max} times',
     'Give the final URL directly.',
+  ),
+
+  // Media limits and unreadable media (ours): what any input may cost, and input that is no media.
+  recordingTooLong: entry(
+    3020,
+    400,
+    'the recording {fileName} lasts {seconds} s; at most {maxSeconds} s is accepted',
+    'Cut the recording into parts of at most {maxSeconds} s and make a video of each, or ask the operator to raise ANIMA_RECORDING_MAX_SECONDS.',
+  ),
+  mediaUnreadable: entry(
+    3021,
+    400,
+    'the file {fileName} cannot be read as media: {reason}',
+    'Send the file whole, as the camera or editor saved it (an upload or download cut short lacks its index); re-export it if it does not play on your computer.',
   ),
 
   // Requests refused at the door (ours).

@@ -299,6 +299,16 @@ export class FileService {
     return this.fetchRemote(ref.url, appId, signal, accept);
   }
 
+  /**
+   * The stored file a reference names when it is already here (a fileId, or a link this server
+   * handed out); undefined for a remote URL, which only a task fetches.
+   */
+  local(ref: MediaRef, appId: string): StoredFile | undefined {
+    if (ref.fileId) return this.get(ref.fileId, appId);
+    const own = ref.url ? this.ownLink(ref.url) : undefined;
+    return own ? this.get(own, appId) : undefined;
+  }
+
   /** A download link that works without a token until it expires. */
   signedUrl(file: StoredFile, expiresAt = file.expiresAt ?? this.now() + this.retentionMs): string {
     const expires = Math.floor(expiresAt / 1000);

@@ -12,6 +12,11 @@ export interface DecodeOptions {
   readonly only?: readonly number[];
   readonly signal?: AbortSignal;
   /**
+   * Decode no further than this many seconds: a container whose header understates its length
+   * then costs no more than the length that was checked.
+   */
+  readonly maxSeconds?: number;
+  /**
    * Fill one buffer for every frame: no garbage per frame, but a frame is valid only until the
    * next is asked for (copy what you keep).
    */
@@ -62,6 +67,7 @@ export async function* decodeFrames(
       '-vf',
       filters.join(','),
       ...(only ? ['-vsync', 'passthrough'] : []),
+      ...(options.maxSeconds !== undefined ? ['-t', options.maxSeconds.toFixed(3)] : []),
       '-f',
       'rawvideo',
       '-pix_fmt',

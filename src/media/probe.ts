@@ -1,4 +1,4 @@
-import { runProcess } from './process.runner.js';
+import { ProcessError, runProcess } from './process.runner.js';
 
 /** What a media file holds, as the pipelines need it. */
 export interface MediaInfo {
@@ -49,14 +49,62 @@ function rate(fraction: string | undefined): number {
   return den > 0 && Number.isFinite(num / den) ? num / den : 0;
 }
 
-/** Reads a file's container, streams, size, rate and rotation with ffprobe. */
+/**
+ * ffprobe could not read the file: it is not media, or it is damaged (cut short, its index
+ * missing). The sender's fault, so callers answer with their own 4xx code; `reason` is ffprobe's
+ * own words with the server's path taken out.
+ */
+export class MediaUnreadableError extends Error {
+  constructor(readonly reason: string) {
+    super(`the file cannot be read as media: ${reason}`);
+    this.name = 'MediaUnreadableError';
+  }
+}
+
+/** ffprobe's complaint in a user's terms: no "[mov @ 0x55...]" prefixes, no path, one line. */
+export function unreadableReason(stderr: string, file: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) =>
+      line
+        .split(file)
+        .join('')
+        .replace(/^\[[^\]]*@ ?0x[0-9a-f]+\]\s*/i, '')
+        .replace(/^:\s*/, '')
+        .trim(),
+    )
+    .filter((line) => line !== '');
+  return [...new Set(lines)].slice(-3).join('; ').slice(0, 300) || 'it is not a media file';
+}
+
+async function runProbe(file: string, signal?: AbortSignal): Promise<ProbeOutput> {
+  let stdout: Buffer;
+  try {
+    ({ stdout } = await runProcess(
+      'ffprobe',
+      ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
+      signal ? { signal } : {},
+    ));
+  } catch (error) {
+    // Exit 1 is ffprobe refusing the file; anything else (not installed, killed) is ours.
+    if (error instanceof ProcessError && error.exitCode === 1) {
+      throw new MediaUnreadableError(unreadableReason(error.stderr, file));
+    }
+    throw error;
+  }
+  try {
+    return JSON.parse(stdout.toString('utf8')) as ProbeOutput;
+  } catch {
+    throw new MediaUnreadableError('ffprobe could not describe it');
+  }
+}
+
+/**
+ * Reads a file's container, streams, size, rate and rotation with ffprobe. A file it cannot read
+ * rejects with MediaUnreadableError; see `probeOr` for the usual way to answer that.
+ */
 export async function probeMedia(file: string, signal?: AbortSignal): Promise<MediaInfo> {
-  const { stdout } = await runProcess(
-    'ffprobe',
-    ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
-    signal ? { signal } : {},
-  );
-  const probe = JSON.parse(stdout.toString('utf8')) as ProbeOutput;
+  const probe = await runProbe(file, signal);
   const streams = probe.streams ?? [];
   // A cover picture inside an audio file is a "video" stream too; it is not the video.
   const video = streams.find(
@@ -97,4 +145,18 @@ export async function probeMedia(file: string, signal?: AbortSignal): Promise<Me
         }
       : {}),
   };
+}
+
+/** Probes, turning an unreadable file into the caller's own refusal (its code, its words). */
+export async function probeOr(
+  file: string,
+  refuse: (reason: string) => Error,
+  signal?: AbortSignal,
+): Promise<MediaInfo> {
+  try {
+    return await probeMedia(file, signal);
+  } catch (error) {
+    if (error instanceof MediaUnreadableError) throw refuse(error.reason);
+    throw error;
+  }
 }

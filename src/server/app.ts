@@ -142,7 +142,7 @@ export async function buildServer<P extends Record<string, object>>(
   });
 
   registerAuthRoutes(app, auth);
-  registerFileRoutes(app, platform.files);
+  registerFileRoutes(app, platform.files, config);
   registerVoiceRoutes(app, platform.speech, config);
   for (const area of [...taskAreas, ...(options.areas ?? [])]) {
     registerTaskRoutes(app, platform.store, platform.queue, area);

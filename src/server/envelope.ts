@@ -1,5 +1,6 @@
 import type { FastifyError } from 'fastify';
 import { AppError, type FieldProblem, isAppError } from '../errors/app-error.js';
+import { unexpectedError } from '../errors/unexpected.js';
 
 export interface Envelope<T> {
   readonly code: number;
@@ -31,7 +32,7 @@ function fieldOf(item: ValidationItem, context: string | undefined): string {
 /** Maps whatever a route threw to the catalog's error; unknown errors become `internal`. */
 export function toAppError(
   error: unknown,
-  limits: { bodyLimitBytes: number; uploadLimitBytes: number },
+  limits: { bodyLimitBytes: number; uploadLimitBytes: number; dataDir?: string },
 ): AppError {
   if (isAppError(error)) return error;
   const fastifyError = error as Partial<FastifyError> & {
@@ -84,8 +85,7 @@ export function toAppError(
       { detail: [{ field: 'body', problem: 'is not valid JSON' }] },
     );
   }
-  const reason = error instanceof Error ? error.message : String(error);
-  return new AppError('internal', { reason }, { cause: error });
+  return unexpectedError(error, limits.dataDir);
 }
 
 /** The error envelope: the catalog's code and message, the fix, and `detail` for 3333. */

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, isAppError } from '../errors/app-error.js';
 import { errorCatalog, formatMessage } from '../errors/catalog.js';
+import { unexpectedError } from '../errors/unexpected.js';
 import { isAbortError } from '../media/process.runner.js';
 import { newHexId } from '../util/ids.js';
 import type { JsonObject, TaskFailure, TaskOutcome, TaskRecord, TaskStore } from './task.types.js';
@@ -239,8 +240,9 @@ export class TaskQueue<Payloads extends Record<string, object>> {
           type: task.type,
           error: String(error),
         });
-        const reason = error instanceof Error ? error.message : String(error);
-        outcome = { status: 'failed', error: catalogFailure('internal', { reason }) };
+        // The work folder sits in the data directory, whose path a client must not read.
+        const failure = unexpectedError(error, path.dirname(this.options.workRoot));
+        outcome = { status: 'failed', error: failureOf(failure) };
       }
     } finally {
       await fs.rm(workDir, { recursive: true, force: true });

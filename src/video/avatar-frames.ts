@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { maxBaseFrames } from '../avatar/model-manifest.js';
 import type { ModelPackage } from '../avatar/model-package.js';
 import { visemes, type Viseme } from '../avatar/visemes.js';
 import { AppError } from '../errors/app-error.js';
@@ -21,12 +22,6 @@ export interface AvatarFrames {
   readonly mouths: ReadonlyMap<Viseme, MouthImage>;
   readonly mouthSize: number;
   close(): void;
-}
-
-interface Manifest {
-  readonly base: { readonly video: string; readonly width: number; readonly height: number };
-  readonly mouth_regions: readonly (readonly number[])[];
-  readonly atlas: { readonly size: number; readonly images: { viseme: string; file: string }[] };
 }
 
 /** Base frame for output frame n: forward, then back, so the motion never jumps. */
@@ -48,7 +43,7 @@ export async function loadAvatar(
   workDir: string,
   signal?: AbortSignal,
 ): Promise<AvatarFrames> {
-  const manifest = model.manifest as unknown as Manifest;
+  const manifest = model.manifest;
   const { width, height } = manifest.base;
   const baseFile = path.join(workDir, 'avatar-base.mp4');
   await fs.writeFile(baseFile, entry(model, manifest.base.video));
@@ -64,6 +59,9 @@ export async function loadAvatar(
       },
     )) {
       frames.append(frame.rgb);
+      // The manifest bounds what the base should hold; a video longer than that is not decoded
+      // on (each raw frame costs disk: a minute of 4K would be tens of GB).
+      if (frames.length >= maxBaseFrames) break;
     }
     const size = manifest.atlas.size;
     const mouths = new Map<Viseme, MouthImage>();

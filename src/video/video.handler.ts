@@ -5,21 +5,24 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { buildAvatarModel } from '../avatar/avatar.handler.js';
+import { maxBaseFrames } from '../avatar/model-manifest.js';
 import { readPackage, type ModelPackage } from '../avatar/model-package.js';
 import { ModelStore } from '../avatar/model-store.js';
 import { isStillImage } from '../avatar/source-check.js';
 import { AppError } from '../errors/app-error.js';
 import type { MediaRef } from '../files/file.service.js';
-import { probeMedia } from '../media/probe.js';
+import { requireFreeSpace } from '../media/disk-space.js';
+import { probeOr } from '../media/probe.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import type { TaskServices } from '../platform.js';
 import type { TaskHandler } from '../tasks/task.queue.js';
 import type { AlignmentResult } from '../engines/asr/asr.types.js';
 import { buildCues, renderSrt, renderWebVtt, type Cue } from '../voice/subtitles.js';
 import { normalizeLanguage } from '../voice/voices.js';
-import { toWav } from '../media/pcm.js';
+import { pcmOfWav } from '../media/pcm.js';
 import type { TtsRequest } from '../voice/tts.service.js';
 import { loadAvatar } from './avatar-frames.js';
+import { decodeRecording, probeRecording } from './recording.js';
 import { plainBackdrop } from './backdrop.js';
 import { renderVideo, type MediaLayer, type Placement } from './render.js';
 import type { LayerJob, VideoJob } from './video-param.js';
@@ -67,7 +70,11 @@ async function layerOf(
 ): Promise<MediaLayer> {
   const stored = await services.files.resolve(layer.source, appId, signal, ['image', 'video']);
   const file = services.files.pathOf(stored.id);
-  const info = await probeMedia(file, signal);
+  const info = await probeOr(
+    file,
+    (reason) => new AppError('mediaUnreadable', { fileName: stored.name, reason }),
+    signal,
+  );
   if (!info.video) {
     throw new AppError(
       'badParams',
@@ -87,6 +94,20 @@ async function layerOf(
   };
 }
 
+/** Disk any render needs before its length is known: the speech, subtitles and a thumbnail. */
+const renderSpaceFloor = 32 * 1024 * 1024;
+
+/**
+ * Disk a render fills once its speech is made: the avatar's base frames decoded raw, the video at
+ * its bit rate (4 Mbit/s where quality decides), and the floor; the speech is on disk already.
+ */
+export function renderSpaceNeeded(model: ModelPackage, job: VideoJob, durationMs: number): number {
+  const base = model.manifest.base;
+  const baseFrames = base.width * base.height * 3 * (base.frames ?? maxBaseFrames);
+  const videoBytes = ((job.bitRateMbps ?? 4) * 1e6 * (durationMs / 1000)) / 8;
+  return renderSpaceFloor + baseFrames + Math.ceil(videoBytes * 1.1);
+}
+
 interface RenderContext {
   readonly appId: string;
   readonly videoName: string;
@@ -101,6 +122,7 @@ interface RenderContext {
 /** Speech, avatar, render, publish: the work both video task types share. */
 async function renderTask(services: TaskServices, context: RenderContext) {
   const { job, videoName, workDir, signal, progress, appId } = context;
+  await requireFreeSpace(services.config, renderSpaceFloor);
   progress('speech', 0);
   const speech =
     job.speech.kind === 'tts'
@@ -127,6 +149,7 @@ async function renderTask(services: TaskServices, context: RenderContext) {
     watermark = { file: path.join(workDir, 'watermark.txt') };
     await fs.writeFile(watermark.file, job.watermark);
   }
+  await requireFreeSpace(services.config, renderSpaceNeeded(model, job, speech.durationMs));
   const avatar = await loadAvatar(model, workDir, signal);
   const extension = job.format === 'webm' ? 'webm' : 'mp4';
   const out = path.join(workDir, `video.${extension}`);
@@ -218,13 +241,10 @@ async function speakText(
   };
 }
 
-/** The shortest recording worth a video. */
-const minRecordingMs = 500;
-
 /**
  * A recording: English is recognised and aligned (phoneme times drive the mouths, the words
- * become subtitles); other languages, or a recogniser busy with live streams, drive the mouths
- * from the loudness alone, without subtitles.
+ * become subtitles); other languages, a recording longer than one recognition may take, or a
+ * recogniser busy with live streams, drive the mouths from the loudness alone, without subtitles.
  */
 async function useRecording(
   services: TaskServices,
@@ -236,28 +256,25 @@ async function useRecording(
 ): Promise<PreparedSpeech> {
   const stored = await services.files.resolve(speech.source, appId, signal, ['audio', 'video']);
   const file = services.files.pathOf(stored.id);
-  const info = await probeMedia(file, signal);
-  const refuse = (reason: string) =>
-    new AppError('videoRecordingInvalid', { fileName: stored.name, reason });
-  if (!info.audio) throw refuse('it holds no sound');
-  const rate = 16000;
-  const { stdout: pcm } = await runFfmpeg(
-    ['-i', file, '-map', '0:a:0', '-ac', '1', '-ar', String(rate), '-f', 's16le', '-'],
-    { signal },
-  );
-  const durationMs = ((pcm.length / 2) * 1000) / rate;
-  if (durationMs < minRecordingMs) {
-    throw refuse(`it lasts ${(durationMs / 1000).toFixed(2)} s`);
-  }
+  const limits = services.config;
+  await probeRecording(file, stored.name, limits, signal);
   const audio = path.join(workDir, 'speech.wav');
-  await fs.writeFile(audio, toWav(pcm, rate));
-  const levels = new FrameLevels(rate, fps);
-  levels.push(pcm);
+  const { durationMs, levels } = await decodeRecording(
+    file,
+    stored.name,
+    audio,
+    fps,
+    limits,
+    signal,
+  );
   const language = speech.language ?? 'en-US';
   let aligned: AlignmentResult | undefined;
-  if (services.speech.asr.languages.includes(normalizeLanguage(language) ?? '')) {
+  const recognisable =
+    services.speech.asr.languages.includes(normalizeLanguage(language) ?? '') &&
+    durationMs <= services.config.asrMaxSeconds * 1000;
+  if (recognisable) {
     try {
-      aligned = await services.speech.asr.transcribe(pcm, language);
+      aligned = await services.speech.asr.transcribe(pcmOfWav(await fs.readFile(audio)), language);
     } catch (error) {
       if (!(error instanceof AppError && error.key === 'asrBusy')) throw error;
     }

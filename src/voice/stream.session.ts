@@ -1,4 +1,5 @@
-import { AppError, badParams, isAppError, type FieldProblem } from '../errors/app-error.js';
+import { AppError, badParams, type FieldProblem } from '../errors/app-error.js';
+import { unexpectedError } from '../errors/unexpected.js';
 import { isAbortError } from '../media/process.runner.js';
 import { durationMs, toWav } from '../media/pcm.js';
 import type { WordTiming } from '../engines/tts/tts.types.js';
@@ -423,7 +424,6 @@ export class VoiceStreamSession {
 }
 
 function asAppError(error: unknown): AppError {
-  if (isAppError(error)) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new AppError('internal', { reason }, { cause: error });
+  // The client reads it: a full disk is 5001, anything else 5000 without server paths.
+  return unexpectedError(error);
 }

@@ -46,7 +46,7 @@ test('a GRID clip becomes a model zip: base video, mouths, landmarks, manifest',
   });
   assert.deepEqual(stages, ['decode', 'face tracking', 'mouth atlas', 'packaging']);
   const model = await readPackage(built.zipPath);
-  const manifest = model.manifest as {
+  const manifest = model.manifest as unknown as {
     face_feature_id: string;
     base: { frames: number; video: string };
     landmarks: { file: string; frames: number };

@@ -49,7 +49,7 @@ const eyeOpening = (face: Face) => {
 
 test('one photo becomes a model: every mouth warped from it, an 8 s base loop, its landmarks', async () => {
   const model = await readPackage(zip);
-  const manifest = model.manifest as {
+  const manifest = model.manifest as unknown as {
     kind: string;
     base: { frames: number; width: number; height: number };
     atlas: { images: { viseme: string; warped_from?: string }[] };

@@ -141,3 +141,19 @@ test('only the frames asked for come out, each the same as in a full decode', as
   }
   assert.deepEqual(picked, [3, 41, 70]);
 });
+
+test('decoding stops at maxSeconds, whatever length the file holds', async () => {
+  const frames: number[] = [];
+  for await (const frame of decodeFrames(
+    grid,
+    { width: 360, height: 288 },
+    {
+      fps: 25,
+      width: 64,
+      maxSeconds: 1,
+    },
+  )) {
+    frames.push(frame.index);
+  }
+  assert.equal(frames.length, 25);
+});

@@ -319,6 +319,31 @@ test('a background video under 25 fps, or a model that is not the face_feature_i
     slowDone.errorMsg,
     '[worker2d] FfmpegTask: process image info failed: output fps must be smaller than input fps.',
   );
+  // A background cut short (its MP4 index lost) is the client's file at fault, named, no path.
+  const background = path.join(dir, 'background.mp4');
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=25',
+    '-t',
+    '2',
+    ...fastH264,
+    background,
+  ]);
+  const whole = fs.readFileSync(background);
+  const cut = path.join(dir, 'cut-background.mp4');
+  fs.writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+  const cutDone = (
+    await render({
+      digital_role: { face_feature_id: faceFeatureId },
+      ...speech,
+      backgrounds: [{ type: 1, fileId: (await client.upload(cut)).fileId }],
+    })
+  ).done;
+  assert.equal(cutDone.errorCode, 3021, JSON.stringify(cutDone));
+  assert.match(cutDone.errorMsg ?? '', /^the file cut-background\.mp4 cannot be read as media: /);
+  assert.doesNotMatch(cutDone.errorMsg ?? '', /\//);
   const wrong = await render({
     digital_role: { face_feature_id: 'f'.repeat(32) + '_s1' },
     ...speech,
@@ -495,9 +520,12 @@ test('a recording speaks: English aligned with subtitles, Mandarin by its loudne
     mute,
   ]);
   const muted = await client.upload(mute);
-  const muteDone = (
-    await render({ digital_role: { face_feature_id: faceFeatureId }, audios: [{ url: muted.url }] })
-  ).done;
-  assert.equal(muteDone.status, 'failed');
-  assert.equal(muteDone.errorMsg, 'the recording mute.mp4 cannot be used: it holds no sound');
+  // A recording already here is probed at the door: no task is queued for it.
+  await assert.rejects(
+    render({ digital_role: { face_feature_id: faceFeatureId }, audios: [{ url: muted.url }] }),
+    (error: unknown) =>
+      error instanceof AnimaApiError &&
+      error.code === 8101 &&
+      error.message === 'the recording mute.mp4 cannot be used: it holds no sound',
+  );
 });

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { AppError, badParams, isAppError } from '../../errors/app-error.js';
 import type { StoredFile } from '../../files/file.repository.js';
 import type { FileService } from '../../files/file.service.js';
+import { requireFreeSpace, type DiskReserve } from '../../media/disk-space.js';
 import { ok } from '../envelope.js';
 import type { Server } from '../types.js';
 
@@ -64,7 +65,7 @@ function bodyFault(request: FastifyRequest, error: unknown): unknown {
   ]);
 }
 
-export function registerFileRoutes(app: Server, files: FileService): void {
+export function registerFileRoutes(app: Server, files: FileService, disk: DiskReserve): void {
   app.post(
     '/api/2dvh/v1/material/file/upload',
     {
@@ -82,6 +83,9 @@ export function registerFileRoutes(app: Server, files: FileService): void {
           { detail: [{ field: 'Content-Type', problem: 'must be multipart/form-data' }] },
         );
       }
+      // The length is known before a byte is read: a disk that cannot take it says so now.
+      const declared = Number(request.headers['content-length']);
+      if (Number.isFinite(declared)) await requireFreeSpace(disk, declared);
       const part = await request.file().catch((error: unknown) => {
         throw bodyFault(request, error);
       });

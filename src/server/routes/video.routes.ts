@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { Platform } from '../../platform.js';
 import type { ProductPayloads } from '../../tasks/handlers.js';
 import { parseVideoParam, type VideoJob } from '../../video/video-param.js';
+import { checkRecordingAtDoor } from '../../video/recording.js';
 import { ttsRequest } from '../../video/video.handler.js';
 import { ok } from '../envelope.js';
 import type { Server } from '../types.js';
@@ -10,10 +11,16 @@ const prefix = '/api/2dvh/v1/material/video';
 
 /**
  * Everything that can be known before the task runs is checked at the door: the param's shape,
- * the speech (voice, language, ranges, the 80-character rule), a background file that must exist.
+ * the speech (voice, language, ranges, the 80-character rule; a recording already here: readable
+ * and not too long), a background file that must exist.
  */
-function checkNow(platform: Platform<ProductPayloads>, job: VideoJob, appId: string): void {
+async function checkNow(
+  platform: Platform<ProductPayloads>,
+  job: VideoJob,
+  appId: string,
+): Promise<void> {
   if (job.speech.kind === 'tts') platform.speech.tts.plan({ ...ttsRequest(job), appId });
+  else await checkRecordingAtDoor(platform.files, job.speech.source, appId, platform.config);
   for (const layer of [job.background, ...job.foregrounds]) {
     if (layer?.source.fileId) platform.files.get(layer.source.fileId, appId);
   }
@@ -44,7 +51,7 @@ export function registerVideoRoutes(app: Server, platform: Platform<ProductPaylo
     async (request) => {
       const { videoName, param, callbackUrl, userData } = request.body;
       const job = parseVideoParam(param);
-      checkNow(platform, job, request.appId);
+      await checkNow(platform, job, request.appId);
       const task = await platform.queue.submit(
         'video.render',
         request.appId,
@@ -67,7 +74,7 @@ export function registerVideoRoutes(app: Server, platform: Platform<ProductPaylo
     async (request) => {
       const { videoName, param, callbackUrl, userData } = request.body;
       const { imageUrl, ...job } = parseVideoParam(param, true);
-      checkNow(platform, job, request.appId);
+      await checkNow(platform, job, request.appId);
       const task = await platform.queue.submit(
         'video.photo',
         request.appId,
