@@ -16,6 +16,7 @@ import { AppError, badParams } from '../errors/app-error.js';
 import type { Platform } from '../platform.js';
 import { findIllFormed, notWellFormed } from '../util/well-formed.js';
 import { errorBody, toAppError } from './envelope.js';
+import { lingerOnUnreadBody } from './linger.js';
 import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerFileRoutes } from './routes/file.routes.js';
 import { registerTaskRoutes, type TaskArea } from './routes/task.routes.js';
@@ -68,10 +69,9 @@ export async function buildServer<P extends Record<string, object>>(
     const appError = toAppError(error, config);
     if (appError.key === 'unauthorized') return reply.code(401).send('');
     if (appError.entry.http >= 500) request.log.error({ err: error }, 'request failed');
-    // An upload refused part-way still has its body in flight: close the connection so the client
-    // stops sending instead of stalling on a socket nobody reads.
-    if (request.isMultipart() && !request.raw.readableEnded)
-      void reply.header('connection', 'close');
+    // An upload refused part-way still has its body in flight: it is read and dropped after the
+    // answer, so the answer reaches the client and no client stalls on a socket nobody reads.
+    if (request.isMultipart()) lingerOnUnreadBody(request.raw);
     return reply.code(appError.entry.http).send(errorBody(appError));
   });
   app.setNotFoundHandler((request, reply) => {

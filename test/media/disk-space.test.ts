@@ -89,6 +89,8 @@ test('an upload of unknown length that fills the data disk answers 5001, not 500
         `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.mpg"\r\n` +
           'Content-Type: video/mpeg\r\n\r\n',
       );
+      // A real clip's first bytes, so the type sniffed from them passes; then more than fits.
+      request.write(fs.readFileSync(clip));
       for (let i = 0; i < 8; i++) request.write(Buffer.alloc(1024 * 1024, i));
       request.end(`\r\n--${boundary}--\r\n`);
     });
