@@ -48,6 +48,8 @@ export interface Config {
   readonly voiceIdleTimeoutSeconds: number;
   readonly asrMaxSeconds: number;
   readonly asrMaxStreams: number;
+  readonly voiceAliases: string;
+  readonly voiceStrict: boolean;
 }
 
 /** Every bad setting, reported together so the operator fixes them in one go. */

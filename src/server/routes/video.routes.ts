@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Platform } from '../../platform.js';
 import type { ProductPayloads } from '../../tasks/handlers.js';
@@ -12,11 +13,19 @@ const prefix = '/api/2dvh/v1/material/video';
  * Everything that can be known before the task runs is checked at the door: the param's shape,
  * the speech (voice, language, ranges, the 80-character rule), a background file that must exist.
  */
-function checkNow(platform: Platform<ProductPayloads>, job: VideoJob, appId: string): void {
-  if (job.speech.kind === 'tts') platform.speech.tts.plan({ ...ttsRequest(job), appId });
+function checkNow(platform: Platform<ProductPayloads>, job: VideoJob, appId: string): string[] {
+  const plan =
+    job.speech.kind === 'tts' ? platform.speech.tts.plan({ ...ttsRequest(job), appId }) : undefined;
   for (const layer of [job.background, ...job.foregrounds]) {
     if (layer?.source.fileId) platform.files.get(layer.source.fileId, appId);
   }
+  return plan?.warning ? [plan.warning] : [];
+}
+
+/** The create answer: the task, and what the client should know (a voice spoken in another's place). */
+function created(request: FastifyRequest, taskId: string, warnings: readonly string[]) {
+  for (const warning of warnings) request.log.warn({ appId: request.appId, taskId }, warning);
+  return ok({ taskId, ...(warnings.length > 0 ? { warnings } : {}) });
 }
 
 const createBody = Type.Object({
@@ -44,14 +53,14 @@ export function registerVideoRoutes(app: Server, platform: Platform<ProductPaylo
     async (request) => {
       const { videoName, param, callbackUrl, userData } = request.body;
       const job = parseVideoParam(param);
-      checkNow(platform, job, request.appId);
+      const warnings = checkNow(platform, job, request.appId);
       const task = await platform.queue.submit(
         'video.render',
         request.appId,
         { videoName, job },
         { callbackUrl: callbackUrl ?? null, userData: userData ?? null },
       );
-      return ok({ taskId: task.id });
+      return created(request, task.id, warnings);
     },
   );
   app.post(
@@ -67,14 +76,14 @@ export function registerVideoRoutes(app: Server, platform: Platform<ProductPaylo
     async (request) => {
       const { videoName, param, callbackUrl, userData } = request.body;
       const { imageUrl, ...job } = parseVideoParam(param, true);
-      checkNow(platform, job, request.appId);
+      const warnings = checkNow(platform, job, request.appId);
       const task = await platform.queue.submit(
         'video.photo',
         request.appId,
         { videoName, job, image: { url: imageUrl } },
         { callbackUrl: callbackUrl ?? null, userData: userData ?? null },
       );
-      return ok({ taskId: task.id });
+      return created(request, task.id, warnings);
     },
   );
 }
