@@ -138,10 +138,14 @@ export class VoiceStreamSession {
     /** The app on the socket: its personal voices can be named by qid. */
     private readonly appId?: string,
   ) {
-    this.starterTimer = setTimeout(
-      () => this.shut(1008, `no Starter message within ${limits.starterTimeoutMs / 1000} s`),
-      limits.starterTimeoutMs,
-    );
+    this.starterTimer = setTimeout(() => {
+      const within = `within ${limits.starterTimeoutMs / 1000} s`;
+      const refused = this.refusal && ` (it was refused: ${describeRefusal(this.refusal)})`;
+      this.shut(
+        1008,
+        refused ? `no Starter accepted ${within}${refused}` : `no Starter message ${within}`,
+      );
+    }, limits.starterTimeoutMs);
     this.touch();
   }
 

@@ -309,6 +309,17 @@ test('after a refused Starter, other messages are told there is no accepted Star
   // A corrected Starter is still taken.
   assert.equal((await socket.start({ type: 'TTS3', tts: { speed_ratio: 1.2 } }))?.status, 'ok');
   socket.close();
+
+  // Left refused, the socket is closed at the Starter timeout, saying why in full.
+  const refusedOnly = await VoiceSocket.open(base, token);
+  const personal = `pv_${'0'.repeat(120)}`;
+  assert.equal((await refusedOnly.start({ type: 'TTS3', tts: { qid: personal } }))?.code, 7003);
+  const farewell = await refusedOnly.next(3000);
+  assert.match(
+    farewell?.message ?? '',
+    /no Starter accepted within 1 s \(it was refused: 7003 voice pv_0+ not found\)/,
+  );
+  assert.equal((await refusedOnly.closed).code, 1008);
 });
 
 test('volume as clients send it: 100 and 400 are percent, accepted', async () => {

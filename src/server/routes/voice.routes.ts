@@ -17,6 +17,16 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+/**
+ * A close frame's reason holds at most 123 bytes (ws throws beyond): cut on a character boundary.
+ * The whole reason has gone to the client in the error message before the close.
+ */
+function closeReason(reason: string): string {
+  let cut = reason;
+  while (Buffer.byteLength(cut) > 123) cut = cut.slice(0, -1);
+  return cut;
+}
+
 /** Errors of a live socket that are the client's doing: protocol faults and dropped connections. */
 function isClientFault(error: Error): boolean {
   const code = (error as NodeJS.ErrnoException).code ?? '';
@@ -85,7 +95,7 @@ export function registerVoiceRoutes(app: Server, speech: SpeechServices, config:
         const session = new VoiceStreamSession(
           {
             send: (message) => socket.send(JSON.stringify(message)),
-            close: (code, reason) => socket.close(code, reason),
+            close: (code, reason) => socket.close(code, closeReason(reason)),
             bufferedAmount: () => socket.bufferedAmount,
             warn: (message, fields) =>
               request.log.warn({ ...fields, appId: request.appId }, message),
