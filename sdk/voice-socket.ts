@@ -7,6 +7,9 @@ import WebSocket from 'ws';
 
 export interface VoiceMessage {
   readonly status: string;
+  /** The Starter's answer on a TTS socket: the voice that speaks, and why when it is not the one asked for. */
+  readonly voice?: string;
+  readonly warning?: string;
   readonly code?: number;
   readonly message?: string;
   readonly fix?: string;

@@ -51,6 +51,8 @@ export interface Config {
   readonly recordingMaxSeconds: number;
   readonly avatarMaxSeconds: number;
   readonly diskReserveBytes: number;
+  readonly voiceAliases: string;
+  readonly voiceStrict: boolean;
 }
 
 /** Every bad setting, reported together so the operator fixes them in one go. */

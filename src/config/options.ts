@@ -246,12 +246,24 @@ export const optionDefs = {
     min: 1,
     doc: 'Seconds a streaming voice socket may stay silent (no message, no ping) before it is closed.',
   },
+  voiceAliases: {
+    env: 'ANIMA_VOICE_ALIASES',
+    kind: 'string',
+    default: '',
+    doc: 'A JSON file of voice aliases, {"<hosted voice id or any name>": "<local voice id>"}, so clients keep the voice ids they already send; read at start-up.',
+  },
+  voiceStrict: {
+    env: 'ANIMA_VOICE_STRICT',
+    kind: 'bool',
+    default: 'false',
+    doc: "Refuse an unknown voice id (7003) instead of speaking with the language's default voice and a warning.",
+  },
   asrMaxStreams: {
     env: 'ANIMA_ASR_MAX_STREAMS',
     kind: 'int',
     default: '4',
     min: 1,
-    doc: 'Speech recognitions running at once (each holds a decoder of about 90 MB); more are refused as busy.',
+    doc: 'Streaming sockets that may recognise speech at once (each holds a decoder of about 90 MB while it listens); a Starter beyond them is refused as busy. Recordings transcribed by tasks take turns outside this budget.',
   },
   asrMaxSeconds: {
     env: 'ANIMA_ASR_MAX_SECONDS',

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../util/paths.js';
 import { renderOpenApi } from './openapi.js';
 import { renderConfigTable, renderErrorDocs } from './render.js';
@@ -26,4 +27,5 @@ async function main(): Promise<void> {
   fs.writeFileSync(readme, replaceBetweenMarkers(fs.readFileSync(readme, 'utf8'), renderConfigTable()));
 }
 
-await main();
+// Only when run as a script: the docs test imports this module, and must compare, not rewrite.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -20,7 +20,7 @@ import { lingerOnUnreadBody } from './linger.js';
 import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerFileRoutes } from './routes/file.routes.js';
 import { registerTaskRoutes, type TaskArea } from './routes/task.routes.js';
-import { registerVoiceRoutes } from './routes/voice.routes.js';
+import { handleSocketError, registerVoiceRoutes } from './routes/voice.routes.js';
 import type { Server } from './types.js';
 
 /** The task areas every deployment serves, in the shape of spec/api.md's video routes. */
@@ -116,7 +116,10 @@ export async function buildServer<P extends Record<string, object>>(
   await app.register(fastifyMultipart, {
     limits: { fileSize: config.uploadLimitBytes + 1, files: 1, fields: 10, parts: 20 },
   });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 4 * 1024 * 1024 } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 4 * 1024 * 1024 },
+    errorHandler: handleSocketError,
+  });
 
   // Every route needs a live access token unless it says it is public. This hook comes after the
   // WebSocket plugin's own, so a refused upgrade is answered and its socket closed by the plugin.

@@ -205,6 +205,8 @@ async function renderTask(services: TaskServices, context: RenderContext) {
     duration: Math.round(speech.durationMs) / 1000,
     frames,
     size: video.size,
+    ...(speech.voice ? { voice: speech.voice } : {}),
+    ...(speech.warnings.length > 0 ? { warnings: speech.warnings } : {}),
   };
 }
 
@@ -215,6 +217,9 @@ interface PreparedSpeech {
   readonly durationMs: number;
   readonly cues: readonly Cue[];
   mouths(frames: number): MouthFrame[];
+  /** The TTS voice that spoke, and a warning when it stands in for an unknown one. */
+  readonly voice?: string;
+  readonly warnings: readonly string[];
 }
 
 /** Text through TTS, written to a WAV file as it is made, its loudness measured on the way. */
@@ -236,6 +241,8 @@ async function speakText(
     audio,
     durationMs: said.durationMs,
     cues: said.cues,
+    voice: plan.voice.id,
+    warnings: plan.warning ? [plan.warning] : [],
     mouths: (frames) =>
       visemeTrack(said.phonemes, alphabet, frames, job.fps, levels.loudness(frames)),
   };
@@ -283,6 +290,7 @@ async function useRecording(
     audio,
     durationMs,
     cues: aligned ? buildCues(aligned.words) : [],
+    warnings: [],
     mouths: (frames) =>
       aligned
         ? visemeTrack(aligned.phonemes, 'arpabet', frames, fps, levels.loudness(frames))

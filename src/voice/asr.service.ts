@@ -5,11 +5,29 @@ import { normalizeLanguage } from './voices.js';
 /** A recognition in progress, as callers see it. */
 export type Recognition = RecognitionStream;
 
-/** Speech to text for the socket and for recordings, over whichever engine serves a language. */
+/**
+ * A socket's hold on one live recognition slot, from its accepted Starter to its close, so a
+ * client is told "busy" when it starts rather than at its first audio.
+ */
+export interface AsrSlot {
+  /** One recognition on this slot (one at a time: a socket recognises utterance by utterance). */
+  start(language: string): Recognition;
+  release(): void;
+}
+
+/**
+ * Speech to text for the socket and for recordings, over whichever engine serves a language.
+ *
+ * Two budgets: sockets hold at most `maxStreams` slots (each may hold a loaded decoder, about
+ * 90 MB), refused as busy beyond; recordings transcribed by tasks (videos from recordings, voice
+ * training) take turns one at a time outside that budget, so idle sockets holding every slot
+ * never fail a task, and tasks add at most one decoder.
+ */
 export class AsrService {
   private active = 0;
+  /** The end of the last task transcription queued: the next one waits for it. */
+  private taskTurn: Promise<unknown> = Promise.resolve();
 
-  /** `maxStreams` bounds live recognitions: each holds a loaded decoder (about 90 MB). */
   constructor(
     private readonly engine: AsrEngine,
     private readonly maxStreams: number,
@@ -32,25 +50,34 @@ export class AsrService {
     return canonical;
   }
 
-  start(language: string): Recognition {
-    const canonical = this.checkLanguage(language);
+  /** A live slot for `language`, or "busy" (7009) when sockets hold every one. */
+  reserve(language: string): AsrSlot {
+    this.checkLanguage(language);
     if (this.active >= this.maxStreams) throw new AppError('asrBusy', { max: this.maxStreams });
-    const stream = this.engine.start(canonical);
     this.active++;
-    let ended = false;
-    const end = () => {
-      if (!ended) this.active--;
-      ended = true;
+    let held = true;
+    return {
+      start: (asked) => this.engine.start(this.checkLanguage(asked)),
+      release: () => {
+        if (held) this.active--;
+        held = false;
+      },
     };
+  }
+
+  /** One recognition on a slot of its own, given back when it finishes or is aborted. */
+  start(language: string): Recognition {
+    const slot = this.reserve(language);
+    const stream = slot.start(language);
     return {
       write: (pcm) => stream.write(pcm),
       partial: () => stream.partial(),
       finish: () => {
-        end();
+        slot.release();
         return stream.finish();
       },
       abort: () => {
-        end();
+        slot.release();
         stream.abort();
       },
     };
@@ -58,10 +85,17 @@ export class AsrService {
 
   /**
    * What a recording says, with word and phoneme times: recognised, then aligned to what was
-   * heard. Undefined when no word is heard. Throws "busy" (7009) when live streams use every slot.
+   * heard. Undefined when no word is heard. Task transcriptions run one after another.
    */
-  async transcribe(pcm: Buffer, language = 'en-US'): Promise<AlignmentResult | undefined> {
-    const recognition = this.start(language);
+  transcribe(pcm: Buffer, language = 'en-US'): Promise<AlignmentResult | undefined> {
+    const canonical = this.checkLanguage(language);
+    const turn = this.taskTurn.then(() => this.transcribeNow(pcm, canonical));
+    this.taskTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async transcribeNow(pcm: Buffer, language: string) {
+    const recognition = this.engine.start(language);
     try {
       recognition.write(pcm);
     } catch (error) {

@@ -3,7 +3,7 @@ import { unexpectedError } from '../errors/unexpected.js';
 import { isAbortError } from '../media/process.runner.js';
 import { durationMs, toWav } from '../media/pcm.js';
 import type { WordTiming } from '../engines/tts/tts.types.js';
-import type { AsrService, Recognition } from './asr.service.js';
+import type { AsrService, AsrSlot, Recognition } from './asr.service.js';
 import { buildCues, renderSrt, renderWebVtt } from './subtitles.js';
 import {
   wordsWithSentenceEnds,
@@ -18,6 +18,8 @@ export interface StreamTransport {
   close(code: number, reason: string): void;
   /** Bytes queued and not yet written: audio waits while the client reads slowly. */
   bufferedAmount(): number;
+  /** Where the session's warnings go (the server log). */
+  warn?(message: string, fields: object): void;
 }
 
 export interface StreamLimits {
@@ -75,6 +77,12 @@ function protocolError(reason: string): AppError {
   return new AppError('voiceStreamProtocol', { reason });
 }
 
+/** A refusal in a few words: its code, and its fields' problems or its message. */
+function describeRefusal(error: AppError): string {
+  const problems = error.detail?.map((problem) => `${problem.field} ${problem.problem}`);
+  return `${error.code} ${problems?.length ? problems.join('; ') : error.message}`;
+}
+
 function optionalString(section: Json, field: string, problems: FieldProblem[], prefix: string) {
   const value = section[field];
   if (value === undefined || value === null) return undefined;
@@ -108,6 +116,10 @@ export class VoiceStreamSession {
   private tts: TtsSettings | undefined;
   private asr: AsrSettings | undefined;
   private started = false;
+  /** Why the last Starter was refused, while none has been accepted. */
+  private refusal: AppError | undefined;
+  /** The live recognition slot an ASR socket holds from its Starter to its close. */
+  private slot: AsrSlot | undefined;
   private closed = false;
   private readonly abort = new AbortController();
   /** TTS requests run one after another, in the order they came. */
@@ -127,10 +139,14 @@ export class VoiceStreamSession {
     /** The app on the socket: its personal voices can be named by qid. */
     private readonly appId?: string,
   ) {
-    this.starterTimer = setTimeout(
-      () => this.shut(1008, `no Starter message within ${limits.starterTimeoutMs / 1000} s`),
-      limits.starterTimeoutMs,
-    );
+    this.starterTimer = setTimeout(() => {
+      const within = `within ${limits.starterTimeoutMs / 1000} s`;
+      const refused = this.refusal && ` (it was refused: ${describeRefusal(this.refusal)})`;
+      this.shut(
+        1008,
+        refused ? `no Starter accepted ${within}${refused}` : `no Starter message ${within}`,
+      );
+    }, limits.starterTimeoutMs);
     this.touch();
   }
 
@@ -155,7 +171,10 @@ export class VoiceStreamSession {
     if (!isObject(message))
       return this.reply(streamError(protocolError('a message must be a JSON object')));
     try {
-      if (!this.started) return this.start(message);
+      if (!this.started) {
+        if ('type' in message) return this.tryStart(message);
+        throw protocolError(this.noStarter('this message'));
+      }
       if (message.signal === 'eof') return this.finishRecognition();
       if ('query' in message || 'text' in message) return this.speak(message);
       if (typeof message.type === 'string' && starterTypes.has(message.type)) {
@@ -172,7 +191,7 @@ export class VoiceStreamSession {
   onBinary(data: Buffer): void {
     this.touch();
     try {
-      if (!this.started) throw protocolError('audio arrived before the Starter message');
+      if (!this.started) throw protocolError(this.noStarter('audio'));
       if (!this.asr)
         throw protocolError('this socket was started without ASR: send a Starter with type ASR5');
       if (data.length > this.limits.maxFrameBytes) {
@@ -191,7 +210,7 @@ export class VoiceStreamSession {
           `one utterance may hold at most ${this.limits.asrMaxSeconds} s of audio: send {signal: "eof"}`,
         );
       }
-      this.recognition ??= this.services.asr.start(this.asr.language);
+      this.recognition ??= this.startRecognition(this.asr.language);
       this.recognizedBytes += data.length;
       this.recognition.write(data);
       if (this.asr.partial) this.sendPartial(this.recognition);
@@ -208,6 +227,26 @@ export class VoiceStreamSession {
     this.abort.abort();
     this.recognition?.abort();
     this.recognition = undefined;
+    this.slot?.release();
+    this.slot = undefined;
+  }
+
+  /** Why a message other than a Starter cannot be answered yet. */
+  private noStarter(what: string): string {
+    const reason = this.refusal
+      ? `the Starter was refused (${describeRefusal(this.refusal)}); send a corrected Starter first`
+      : 'send the Starter {type: "TTS3" | "ASR5" | "TTS3+ASR5", ...} first';
+    return `${what} arrived, but this socket has no accepted Starter: ${reason}`;
+  }
+
+  private tryStart(message: Json): void {
+    try {
+      this.start(message);
+      this.refusal = undefined;
+    } catch (error) {
+      this.refusal = asAppError(error);
+      throw error;
+    }
   }
 
   private start(message: Json): void {
@@ -226,13 +265,25 @@ export class VoiceStreamSession {
       : undefined;
     if (problems.length > 0) throw badParams(problems);
     // Refuse an unknown voice or language, or a bad rate, now rather than at the first sentence.
-    if (tts) this.services.tts.plan({ ...tts.request, text: 'ok' });
+    const plan = tts ? this.services.tts.plan({ ...tts.request, text: 'ok' }) : undefined;
     if (asr) this.services.asr.checkLanguage(asr.language);
-    this.tts = tts;
+    // Last, so that nothing refused after it leaves a slot held.
+    this.slot = asr ? this.services.asr.reserve(asr.language) : undefined;
+    this.tts = tts && plan ? { ...tts, request: { ...tts.request, voice: plan.voice.id } } : tts;
     this.asr = asr;
     this.started = true;
     clearTimeout(this.starterTimer);
-    this.reply({ status: 'ok' });
+    if (plan?.warning) this.transport.warn?.(plan.warning, { asked: tts?.request.voice });
+    this.reply({
+      status: 'ok',
+      ...(plan ? { voice: plan.voice.id } : {}),
+      ...(plan?.warning ? { warning: plan.warning } : {}),
+    });
+  }
+
+  private startRecognition(language: string): Recognition {
+    if (!this.slot) throw protocolError('this socket was started without ASR');
+    return this.slot.start(language);
   }
 
   private ttsSettings(section: Json, problems: FieldProblem[]): TtsSettings {
@@ -388,7 +439,7 @@ export class VoiceStreamSession {
     const settings = this.asr;
     if (!settings)
       throw protocolError('this socket was started without ASR: send a Starter with type ASR5');
-    const recognition = this.recognition ?? this.services.asr.start(settings.language);
+    const recognition = this.recognition ?? this.startRecognition(settings.language);
     this.recognition = undefined;
     this.recognizedBytes = 0;
     this.lastPartial = '';

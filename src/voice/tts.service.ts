@@ -4,13 +4,20 @@ import { shapeSpeech } from './voice-shaping.js';
 import type { VoiceShape } from './voice-profile.js';
 import { AppError, badParams } from '../errors/app-error.js';
 import { abortError } from '../media/process.runner.js';
-import { applyGain, resample, sampleCount, silence, wavHeader } from '../media/pcm.js';
+import { resample, sampleCount, silence, wavHeader } from '../media/pcm.js';
 import type { PhonemeTiming, TtsEngine, WordTiming } from '../engines/tts/tts.types.js';
 import { normalizeEnglish } from './english.js';
 import { parseSsml, type SpeechSegment } from './ssml.js';
 import { buildCues, type Cue } from './subtitles.js';
 import { splitFirstPhrase, splitSentences, validateTtsText } from './text.js';
-import { resolveVoice, type TtsEngineName, type VoiceDef } from './voices.js';
+import { applyVolume, volumeGain } from './loudness.js';
+import {
+  lenientVoices,
+  resolveVoice,
+  type TtsEngineName,
+  type VoiceDef,
+  type VoicePolicy,
+} from './voices.js';
 
 /** What a caller asks for, in the terms of `tts_config` and the streaming Starter. */
 export interface TtsRequest {
@@ -22,7 +29,7 @@ export interface TtsRequest {
   readonly speedRatio?: number;
   /** Semitones, −12 to 12. */
   readonly pitchOffset?: number;
-  /** Gain, 0–3, 1 = unchanged. */
+  /** A gain of 0–3 (1 = unchanged), or a percentage above that (100 = unchanged): loudness.ts. */
   readonly volume?: number;
   readonly sampleRate?: number;
   /** The app asking: its personal voices can be named. */
@@ -32,7 +39,6 @@ export interface TtsRequest {
 export const ttsLimits = {
   speedRatio: { min: 0.5, max: 2 },
   pitchOffset: { min: -12, max: 12 },
-  volume: { min: 0, max: 3 },
   sampleRates: [8000, 16000, 22050, 24000, 44100, 48000],
 } as const;
 
@@ -50,6 +56,8 @@ interface Unit {
 /** A validated request: its voice and the pieces it will be spoken in. */
 export interface SpeechPlan {
   readonly voice: VoiceDef;
+  /** Set when the voice asked for is unknown here and another speaks instead. */
+  readonly warning?: string;
   readonly sampleRate: number;
   readonly volume: number;
   readonly units: readonly Unit[];
@@ -95,7 +103,6 @@ function checkRange(field: keyof typeof rangeFields, value: number | undefined):
 const rangeFields = {
   speed_ratio: { ...ttsLimits.speedRatio, normal: 1 },
   pitch_offset: { ...ttsLimits.pitchOffset, normal: 0 },
-  volume: { ...ttsLimits.volume, normal: 1 },
 } as const;
 
 const synthesisAhead = 2;
@@ -126,6 +133,7 @@ export class TtsService {
     private readonly engines: Readonly<Record<TtsEngineName, TtsEngine>>,
     private readonly voices: () => readonly VoiceDef[],
     private readonly config: Pick<Config, 'ttsMaxChars'>,
+    private readonly policy: VoicePolicy = lenientVoices,
   ) {}
 
   /** The built-in voices, and the personal voices of `appId`. */
@@ -137,13 +145,13 @@ export class TtsService {
   plan(request: TtsRequest): SpeechPlan {
     const speed = checkRange('speed_ratio', request.speedRatio);
     const pitch = checkRange('pitch_offset', request.pitchOffset);
-    const volume = checkRange('volume', request.volume);
+    const volume = volumeGain(request.volume);
     const sampleRate = request.sampleRate ?? 16000;
     if (!(ttsLimits.sampleRates as readonly number[]).includes(sampleRate)) {
       const problem = `must be one of ${ttsLimits.sampleRates.join(', ')}`;
       throw badParams([{ field: 'sample_rate', problem }]);
     }
-    const voice = resolveVoice(this.voices(), request.voice, request.language, request.appId);
+    const { voice, warning } = resolveVoice(this.voices(), request, this.policy);
     // A personal voice speaks at its speaker's rate; the request's speed_ratio comes on top.
     const voiceRate = voice.shape?.rateFactor ?? 1;
     const segments: SpeechSegment[] = request.ssml
@@ -181,7 +189,7 @@ export class TtsService {
         });
       }
     }
-    return { voice, sampleRate, volume, units };
+    return { voice, ...(warning ? { warning } : {}), sampleRate, volume, units };
   }
 
   /** The same plan spoken by `voice` shaped by `shape` (a voice being trained, tried out). */
@@ -343,13 +351,12 @@ export class TtsService {
         reason: error instanceof Error ? error.message : String(error),
       });
     }
-    const spoken = applyGain(
-      resample(result.pcm, result.sampleRate * factor, plan.sampleRate),
-      plan.volume,
-    );
-    const pcm = plan.voice.shape
+    const spoken = resample(result.pcm, result.sampleRate * factor, plan.sampleRate);
+    const shaped = plan.voice.shape
       ? await shapeSpeech(spoken, plan.sampleRate, plan.voice.shape, signal)
       : spoken;
+    // Volume comes last: its limiter is what keeps the final samples under full scale.
+    const pcm = applyVolume(shaped, plan.volume, plan.sampleRate);
     const scale = 1 / factor;
     return {
       pcm,

@@ -28,7 +28,7 @@ import {
   rateRatio,
   type VoiceShape,
 } from './voice-profile.js';
-import { builtInVoices, normalizeLanguage, type VoiceDef } from './voices.js';
+import { builtInVoices, normalizeLanguage, personalVoicePrefix, type VoiceDef } from './voices.js';
 
 export interface VoiceBuildPayload {
   readonly name: string;
@@ -196,7 +196,7 @@ export function voiceBuildHandler(services: TaskServices): TaskHandler<VoiceBuil
     progress('train', 85);
 
     progress('publish', 90);
-    const voiceId = `pv_${randomUUID().replace(/-/g, '')}`;
+    const voiceId = `${personalVoicePrefix}${randomUUID().replace(/-/g, '')}`;
     const sampleNames = checked.map(
       (_, k) => `assets/samples/${String(k + 1).padStart(2, '0')}.wav`,
     );

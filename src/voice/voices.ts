@@ -84,23 +84,24 @@ export function normalizeLanguage(language: string): string | undefined {
 
 export const supportedTtsLanguages = ['en-US', 'en-GB', 'zh-CN'] as const;
 
-/**
- * The voice a request means: the one it names, or the default voice of its language (en-US when
- * it names neither). Unknown voices and languages are refused with their own errors.
- */
-export function resolveVoice(
-  voices: readonly VoiceDef[],
-  id: string | undefined,
-  language: string | undefined,
-  appId?: string,
-): VoiceDef {
-  if (id !== undefined && id.trim() !== '') {
-    const named = voices.find(
-      (voice) => voice.id === id.trim() && (!voice.ownerAppId || voice.ownerAppId === appId),
-    );
-    if (!named) throw new AppError('voiceNotFound', { voice: id });
-    return named;
-  }
+/** How unknown voice ids are treated: the operator's alias table, and whether to refuse them. */
+export interface VoicePolicy {
+  /** Any name (a hosted service's voice id, say) to the id of a local voice. */
+  readonly aliases: ReadonlyMap<string, string>;
+  /** Refuse an unknown id (7003) instead of speaking with the language's default voice. */
+  readonly strict: boolean;
+}
+
+export const lenientVoices: VoicePolicy = { aliases: new Map(), strict: false };
+
+/** The voice a request is spoken with, and a warning when it is not the one asked for. */
+export interface ResolvedVoice {
+  readonly voice: VoiceDef;
+  readonly warning?: string;
+}
+
+/** The default voice of a language (en-US when none is given), or "language not supported". */
+export function defaultVoice(voices: readonly VoiceDef[], language: string | undefined): VoiceDef {
   const canonical =
     language === undefined || language.trim() === '' ? 'en-US' : normalizeLanguage(language);
   const voice = voices.find((candidate) => candidate.language === canonical && candidate.isDefault);
@@ -113,3 +114,36 @@ export function resolveVoice(
   }
   return voice;
 }
+
+/**
+ * The voice a request means: the one it names (or the operator's alias of that name), or the
+ * default voice of its language (en-US when it names neither). An id known nowhere (a hosted
+ * service's, say) falls back to the language's default with a warning, unless the policy is
+ * strict. A personal voice id (pv_...) that is not the app's own is always refused: speaking
+ * another voice in its place would hide that the voice is gone or belongs to someone else.
+ */
+export function resolveVoice(
+  voices: readonly VoiceDef[],
+  request: { readonly voice?: string; readonly language?: string; readonly appId?: string },
+  policy: VoicePolicy = lenientVoices,
+): ResolvedVoice {
+  const id = request.voice?.trim() ?? '';
+  if (id === '') return { voice: defaultVoice(voices, request.language) };
+  const usable = (voice: VoiceDef) => !voice.ownerAppId || voice.ownerAppId === request.appId;
+  const named = voices.find((voice) => voice.id === id && usable(voice));
+  if (named) return { voice: named };
+  const alias = policy.aliases.get(id);
+  const aliased = alias === undefined ? undefined : voices.find((voice) => voice.id === alias);
+  if (aliased && usable(aliased)) return { voice: aliased };
+  if (policy.strict || id.startsWith(personalVoicePrefix)) {
+    throw new AppError('voiceNotFound', { voice: id });
+  }
+  const voice = defaultVoice(voices, request.language);
+  return {
+    voice,
+    warning: `voice ${id} is not known here, so ${voice.id} (the ${voice.language} default voice) speaks instead; the operator can map ${id} to a local voice in the ANIMA_VOICE_ALIASES file`,
+  };
+}
+
+/** Personal voices, trained from an app's samples, have ids that start with this. */
+export const personalVoicePrefix = 'pv_';

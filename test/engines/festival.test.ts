@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, test } from 'node:test';
 import { EnginePool } from '../../src/engines/tts/engine-pool.js';
 import { FestivalEngine, schemeString } from '../../src/engines/tts/festival.engine.js';
+import { openSpeech } from '../../src/voice/speech.js';
 
 const engine = new FestivalEngine();
 after(() => engine.close());
@@ -134,5 +137,26 @@ test('concurrent first requests start one process, not one each', async () => {
     assert.ok(siblings.length <= 2, `festival children: ${siblings.length}`);
   } finally {
     await fresh.close();
+  }
+});
+
+test('the server’s Festival writes under the data directory, not the system /tmp', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-festival-data-'));
+  const ours = () =>
+    fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith('anima-festival-'));
+  const before = new Set(ours());
+  const speech = openSpeech({ ttsMaxChars: 1000, asrMaxStreams: 1, festivalProcesses: 1, dataDir });
+  try {
+    const spoken = await speech.tts.synthesize(speech.tts.plan({ text: 'Kept at home.' }));
+    assert.ok(spoken.pcm.length > 8000);
+    const work = fs.readdirSync(path.join(dataDir, 'tmp'));
+    assert.equal(work.filter((name) => name.startsWith('anima-festival-')).length, 1, work.join());
+    assert.deepEqual(
+      ours().filter((name) => !before.has(name) && !name.startsWith('anima-festival-data-')),
+      [],
+    );
+  } finally {
+    await speech.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });

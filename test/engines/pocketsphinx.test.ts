@@ -59,3 +59,32 @@ test('recognition streams chunk by chunk and times its words; an aborted stream 
   assert.equal(result.words.map((word) => word.text).join(' '), result.text);
   await assert.rejects(stream.finish(), /cancelled/);
 });
+
+/** Streams a clip in 40 ms chunks, as the socket does, and returns what was heard. */
+function recognise(pcm: Buffer) {
+  const stream = engine.start();
+  for (let at = 0; at < pcm.length; at += 1280) stream.write(pcm.subarray(at, at + 1280));
+  return stream.finish();
+}
+
+test('the same clip gives the same words and times on either pooled decoder, whatever it heard before', async () => {
+  const other = pcmOfWav(
+    fs.readFileSync(path.join(samplesDir, 'audio', 'librivox_en_sense_and_sensibility_0920.wav')),
+  );
+  // Loud noise drags a running cepstral mean far from speech.
+  const noise = Buffer.alloc(3 * 32000);
+  let seed = 7;
+  for (let i = 0; i < noise.length; i += 2) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    noise.writeInt16LE((seed % 40000) - 20000, i);
+  }
+  // Two streams at once hold both decoders of the pool; the next two swap them.
+  const [first, firstOther] = await Promise.all([recognise(clip), recognise(other)]);
+  const [swapped, swappedOther] = await Promise.all([recognise(clip), recognise(other)]);
+  await recognise(noise);
+  const afterNoise = await recognise(clip);
+  assert.match(first.text, /leisure to consider/);
+  assert.deepEqual(swapped, first);
+  assert.deepEqual(afterNoise, first);
+  assert.deepEqual(swappedOther, firstOther);
+});

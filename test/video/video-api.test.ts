@@ -107,6 +107,27 @@ test('English text becomes an MP4 of the avatar speaking: sound, length, subtitl
   assert.ok(synced > moved + 0.1, `in sync, not just moving: ${synced} vs ${moved}`);
 });
 
+test('a voice id of the hosted service renders with the language default, said in the answer and the result', async () => {
+  const { taskId, warnings } = await client.call<{ taskId: string; warnings?: string[] }>(
+    'POST',
+    `${videoArea}/create`,
+    {
+      videoName: 'hosted-voice',
+      param: {
+        digital_role: { face_feature_id: faceFeatureId },
+        tts_config: { id: '8wfZav:AEA_Z10M', language: 'en-US' },
+        tts_query: { content: 'Hello there.' },
+      },
+    },
+  );
+  assert.match(warnings?.[0] ?? '', /8wfZav:AEA_Z10M is not known here, so en-US-slt/);
+  const done = await client.waitForTask(videoArea, taskId);
+  assert.equal(done.status, 'succeeded', JSON.stringify(done));
+  const result = done.result as { voice?: string; warnings?: string[] };
+  assert.equal(result.voice, 'en-US-slt');
+  assert.deepEqual(result.warnings, warnings);
+});
+
 test('Mandarin text as WebM: background, foreground, watermark, burned subtitles, size and place', async () => {
   const picture = await client.upload(path.join(samplesDir, 'image', 'astronaut.png'));
   const badge = path.join(dir, 'badge.png');

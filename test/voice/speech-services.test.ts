@@ -19,7 +19,7 @@ function rms(pcm: Buffer): number {
 test('bad requests are refused before any audio is made, each with its own error', () => {
   const long = 'word '.repeat(20).replace(/ /g, '');
   assert.equal(refusal(() => speech.tts.plan({ text: `${long} ${long}` })).code, 6003);
-  assert.equal(refusal(() => speech.tts.plan({ text: 'Hi.', voice: 'nobody' })).code, 7003);
+  assert.equal(refusal(() => speech.tts.plan({ text: 'Hi.', voice: 'pv_nobody' })).code, 7003);
   assert.equal(refusal(() => speech.tts.plan({ text: 'Hi.', language: 'xx-YY' })).code, 7004);
   assert.equal(refusal(() => speech.tts.plan({ text: '<speak>Hi', ssml: true })).code, 7002);
   const range = refusal(() => speech.tts.plan({ text: 'Hi.', speedRatio: 5 }));
@@ -126,6 +126,73 @@ test('speech written to a WAV file as it is made equals the speech in memory', a
     assert.equal(seen, inMemory.pcm.length);
     assert.equal(written.durationMs, inMemory.durationMs);
     assert.deepEqual(written.cues, inMemory.cues);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('volume as a percentage: 100 is normal, 400 four times louder where it fits, and never clipped', async (t) => {
+  const text = 'The weather is lovely today, and the sea is calm.';
+  const base = await speech.tts.synthesize(speech.tts.plan({ text }));
+  const hundred = await speech.tts.synthesize(speech.tts.plan({ text, volume: 100 }));
+  const loud = await speech.tts.synthesize(speech.tts.plan({ text, volume: 400 }));
+  assert.deepEqual(hundred.pcm, base.pcm);
+  assert.equal(loud.pcm.length, base.pcm.length);
+  let peak = 0;
+  let scaled = 0;
+  let quiet = 0;
+  for (let i = 0; i < base.pcm.length; i += 2) {
+    const before = base.pcm.readInt16LE(i);
+    const after = loud.pcm.readInt16LE(i);
+    peak = Math.max(peak, Math.abs(after));
+    // Samples far below full scale even at four times are four times as loud (unless a peak
+    // nearby holds the gain down): most of them.
+    if (Math.abs(before) > 200 && Math.abs(before) < 2000) {
+      quiet++;
+      if (Math.abs(after - 4 * before) <= 4) scaled++;
+    }
+  }
+  assert.ok(peak < 32767, `peak ${peak}: nothing reaches full scale`);
+  assert.ok(scaled > quiet * 0.5, `${scaled} of ${quiet} quiet samples exactly four times`);
+  const ratio = rms(loud.pcm) / rms(base.pcm);
+  t.diagnostic(
+    `peak ${peak}, ${scaled} of ${quiet} quiet samples x4, RMS ratio ${ratio.toFixed(2)}`,
+  );
+  assert.ok(ratio > 2 && ratio <= 4, `loudness ratio ${ratio.toFixed(2)}`);
+  const range = refusal(() => speech.tts.plan({ text, volume: 5000 }));
+  assert.equal(range.detail?.[0]?.field, 'volume');
+});
+
+test('operator aliases name local voices; unknown ids fall back with a warning unless strict', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-aliases-'));
+  const file = path.join(dir, 'aliases.json');
+  try {
+    fs.writeFileSync(file, JSON.stringify({ '8wfZav:AEA_Z10M': 'en-US-kal' }));
+    const options = { ttsMaxChars: 100, asrMaxStreams: 1, festivalProcesses: 1 };
+    const aliased = openSpeech({ ...options, voiceAliases: file });
+    const mapped = aliased.tts.plan({ text: 'Hi.', voice: '8wfZav:AEA_Z10M' });
+    assert.equal(mapped.voice.id, 'en-US-kal');
+    assert.equal(mapped.warning, undefined);
+    const unknown = aliased.tts.plan({ text: 'Hi.', voice: 'hosted-xyz', language: 'zh-CN' });
+    assert.equal(unknown.voice.id, 'zh-CN-espeak');
+    assert.match(unknown.warning ?? '', /hosted-xyz is not known here/);
+    assert.equal(refusal(() => aliased.tts.plan({ text: 'Hi.', voice: 'pv_abc' })).code, 7003);
+    const strict = openSpeech({ ...options, voiceStrict: true });
+    assert.equal(refusal(() => strict.tts.plan({ text: 'Hi.', voice: 'hosted-xyz' })).code, 7003);
+    void aliased.close();
+    void strict.close();
+
+    fs.writeFileSync(file, JSON.stringify({ narrator: 'en-US-nobody' }));
+    assert.throws(
+      () => openSpeech({ ...options, voiceAliases: file }),
+      /ANIMA_VOICE_ALIASES .*"narrator" maps to "en-US-nobody", which is not a voice here/,
+    );
+    fs.writeFileSync(file, '{"narrator": ');
+    assert.throws(() => openSpeech({ ...options, voiceAliases: file }), /is not valid JSON/);
+    assert.throws(
+      () => openSpeech({ ...options, voiceAliases: path.join(dir, 'missing.json') }),
+      /cannot be read/,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -109,6 +109,7 @@ test('the personal voice speaks on the streaming socket by qid, and in a video b
   const socket = await VoiceSocket.open(base, token);
   assert.deepEqual(await socket.start({ type: 'TTS3', tts: { qid: voiceId, format: 'pcm' } }), {
     status: 'ok',
+    voice: voiceId,
   });
   const spoken = await socket.speak('p1', 'Thank you for watching, and see you next time.');
   socket.close();

@@ -6,7 +6,7 @@ import { VoiceSocket } from '../../sdk/voice-socket.js';
 import { pcmOfWav } from '../../src/media/pcm.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { wordErrorRate } from '../../src/voice/wer.js';
-import { startTestServer, type TestServer } from '../helpers/harness.js';
+import { startTestServer, waitFor, type TestServer } from '../helpers/harness.js';
 
 let server: TestServer;
 let base: string;
@@ -27,10 +27,16 @@ function fixturePcm(name: string): Buffer {
   return pcmOfWav(fs.readFileSync(path.join(samplesDir, 'audio', name)));
 }
 
-async function started(starter: object, options: { path?: string; tokenInUrl?: boolean } = {}) {
+async function started(
+  starter: { type: string; [field: string]: unknown },
+  options: { path?: string; tokenInUrl?: boolean } = {},
+) {
   const socket = await VoiceSocket.open(base, token, options);
   const answer = await socket.start(starter);
-  assert.deepEqual(answer, { status: 'ok' });
+  assert.equal(answer?.status, 'ok', JSON.stringify(answer));
+  assert.equal(answer.warning, undefined);
+  // A TTS socket is told which voice speaks; an ASR-only one just "ok".
+  assert.equal(typeof answer.voice, starter.type.startsWith('TTS') ? 'string' : 'undefined');
   return socket;
 }
 
@@ -248,7 +254,7 @@ test('one socket can both speak and listen; SSML and prosody settings are honour
     tts: { speed_ratio: 0.9, pitch_offset: -2, volume: 1.2 },
     asr: { language: 'en-US' },
   });
-  assert.deepEqual(ok, { status: 'ok' });
+  assert.deepEqual(ok, { status: 'ok', voice: 'en-US-slt' });
   const spoken = await socket.speak(
     's',
     '<speak>Please call me <break time="300ms"/> tomorrow morning.</speak>',
@@ -262,4 +268,94 @@ test('one socket can both speak and listen; SSML and prosody settings are honour
   );
   assert.match(answers[0]?.asr?.text ?? '', /call me|tomorrow/);
   socket.close();
+});
+
+test('a voice id of the hosted service speaks with the language default, and the Starter says so', async () => {
+  const hosted = '8wfZav:AEA_Z10Mqp9GCwDG';
+  const socket = await VoiceSocket.open(base, token);
+  const answer = await socket.start({ type: 'TTS3', tts: { qid: hosted, format: 'wav' } });
+  assert.equal(answer?.status, 'ok');
+  assert.equal(answer.voice, 'en-US-slt');
+  assert.match(answer.warning ?? '', new RegExp(`voice ${hosted} is not known here`));
+  assert.match(answer.warning ?? '', /en-US-slt .*speaks instead.*ANIMA_VOICE_ALIASES/);
+  const spoken = await socket.speak('h', 'Still spoken.');
+  assert.ok(spoken.audio.length > 44 + 16000, 'speech, not an empty WAV');
+  socket.close();
+
+  const british = await VoiceSocket.open(base, token);
+  const gb = await british.start({ type: 'TTS3', tts: { qid: hosted, language: 'en-GB' } });
+  assert.equal(gb?.voice, 'en-GB-slt');
+  british.close();
+
+  // A personal voice that is not this app's is refused, never replaced.
+  const personal = await VoiceSocket.open(base, token);
+  const refused = await personal.start({ type: 'TTS3', tts: { qid: 'pv_0123456789abcdef' } });
+  assert.equal(refused?.code, 7003);
+  personal.close();
+});
+
+test('after a refused Starter, other messages are told there is no accepted Starter and why', async () => {
+  const socket = await VoiceSocket.open(base, token);
+  const refused = await socket.start({ type: 'TTS3', tts: { speed_ratio: 9 } });
+  assert.equal(refused?.code, 3333);
+  socket.send({ id: 'q', query: 'Hello.' });
+  const next = await socket.next();
+  assert.equal(next?.code, 7007);
+  assert.match(next?.message ?? '', /no accepted Starter/);
+  assert.match(next?.message ?? '', /refused \(3333 speed_ratio must be 0\.5 to 2\)/);
+  assert.doesNotMatch(next?.message ?? '', /type must be/);
+  socket.sendAudio(Buffer.alloc(1280));
+  assert.match((await socket.next())?.message ?? '', /audio arrived, but .*no accepted Starter/);
+  // A corrected Starter is still taken.
+  assert.equal((await socket.start({ type: 'TTS3', tts: { speed_ratio: 1.2 } }))?.status, 'ok');
+  socket.close();
+
+  // Left refused, the socket is closed at the Starter timeout, saying why in full.
+  const refusedOnly = await VoiceSocket.open(base, token);
+  const personal = `pv_${'0'.repeat(120)}`;
+  assert.equal((await refusedOnly.start({ type: 'TTS3', tts: { qid: personal } }))?.code, 7003);
+  const farewell = await refusedOnly.next(3000);
+  assert.match(
+    farewell?.message ?? '',
+    /no Starter accepted within 1 s \(it was refused: 7003 voice pv_0+ not found\)/,
+  );
+  assert.equal((await refusedOnly.closed).code, 1008);
+});
+
+test('volume as clients send it: 100 and 400 are percent, accepted', async () => {
+  for (const volume of [100, 400]) {
+    const socket = await started({ type: 'TTS3', tts: { volume } });
+    const spoken = await socket.speak('v', 'Loud and clear.');
+    assert.equal(spoken.messages.at(-1)?.tts?.type, 'eof');
+    socket.close();
+  }
+});
+
+test('a recognition beyond the limit is refused at its Starter; tasks still transcribe meanwhile', async () => {
+  const max = server.config.asrMaxStreams;
+  const holders: VoiceSocket[] = [];
+  for (let i = 0; i < max; i++) holders.push(await started({ type: 'ASR5' }));
+  const late = await VoiceSocket.open(base, token);
+  const busy = await late.start({ type: 'ASR5', asr: { language: 'en-US' } });
+  assert.equal(busy?.code, 7009);
+  late.close();
+  // Pings keep the holders open past this server's 2-second idle timeout.
+  const pinger = setInterval(() => holders.forEach((socket) => socket.socket.ping()), 500);
+  // Idle sockets hold every slot: a recording transcribed by a task is not refused.
+  const heard = await server.platform.speech.asr.transcribe(
+    fixturePcm('librivox_en_sense_and_sensibility_0920.wav'),
+  );
+  assert.match(heard?.text ?? '', /married/);
+  clearInterval(pinger);
+  const first = holders.shift();
+  first?.close();
+  await first?.closed;
+  const next = await waitFor(async () => {
+    const socket = await VoiceSocket.open(base, token);
+    const answer = await socket.start({ type: 'ASR5' });
+    if (answer?.status === 'ok') return socket;
+    socket.close();
+    return undefined;
+  });
+  for (const socket of [next, ...holders]) socket.close();
 });

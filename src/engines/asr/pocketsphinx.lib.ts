@@ -13,7 +13,8 @@ export const cmuPhones =
     ' ',
   );
 
-type Handle = bigint;
+/** A C pointer as koffi hands it over. */
+export type Handle = bigint;
 
 interface Api {
   errSetLogfp(stream: null): void;
@@ -41,6 +42,9 @@ interface Api {
   psLookupWord(decoder: Handle, word: string): Handle | null;
   psSetJsgfString(decoder: Handle, name: string, grammar: string): number;
   psSetSearch(decoder: Handle, name: string): number;
+  psGetFeat(decoder: Handle): Handle;
+  cmnLiveGet(cmn: Handle, mean: Float32Array): void;
+  cmnLiveSet(cmn: Handle, mean: Float32Array): void;
   free(pointer: Handle): void;
 }
 
@@ -83,6 +87,9 @@ function load(): Api {
       'int ps_set_jsgf_string(ps_decoder_t *ps, const char *name, const char *jsgf_string)',
     ),
     psSetSearch: ps.func('int ps_set_search(ps_decoder_t *ps, const char *name)'),
+    psGetFeat: ps.func('void *ps_get_feat(ps_decoder_t *ps)'),
+    cmnLiveGet: sphinxbase.func('void cmn_live_get(void *cmn, float *vec)'),
+    cmnLiveSet: sphinxbase.func('void cmn_live_set(void *cmn, const float *vec)'),
     free: libc.func('void free(void *ptr)'),
   };
   const typed = bound as unknown as Api;

@@ -4,7 +4,8 @@
  * stream's calls are serialised; decoders are pooled because loading one takes about 0.45 s.
  */
 import { parentPort } from 'node:worker_threads';
-import { recognizerArgs, SphinxAligner, SphinxDecoder } from './pocketsphinx.lib.js';
+import { SphinxAligner } from './pocketsphinx.lib.js';
+import { SphinxRecognizer } from './pocketsphinx.recognizer.js';
 
 export type SphinxRequest =
   | { readonly op: 'start'; readonly stream: number }
@@ -20,9 +21,9 @@ export type SphinxRequest =
     };
 
 const keptIdle = 2;
-const idle: SphinxDecoder[] = [new SphinxDecoder(recognizerArgs)];
+const idle: SphinxRecognizer[] = [new SphinxRecognizer()];
 interface Stream {
-  readonly decoder?: SphinxDecoder;
+  readonly decoder?: SphinxRecognizer;
   error?: string;
 }
 const streams = new Map<number, Stream>();
@@ -45,9 +46,9 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 parentPort?.on('message', (request: SphinxRequest) => {
   switch (request.op) {
     case 'start': {
-      let decoder: SphinxDecoder | undefined;
+      let decoder: SphinxRecognizer | undefined;
       try {
-        decoder = idle.pop() ?? new SphinxDecoder(recognizerArgs);
+        decoder = idle.pop() ?? new SphinxRecognizer();
         decoder.start();
         streams.set(request.stream, { decoder });
       } catch (error) {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,11 +47,14 @@ export class FestivalEngine implements TtsEngine {
   private nextId = 1;
   private workDir: string | undefined;
 
+  /** `tmpRoot`: where its work directory goes (the server gives its data directory's tmp/). */
+  constructor(private readonly tmpRoot = os.tmpdir()) {}
+
   async synthesize(text: string, options: SynthesisOptions): Promise<SynthesisResult> {
     if (options.signal?.aborted) throw abortError(options.signal);
     const child = this.ensureStarted();
     const id = this.nextId++;
-    const file = path.join(this.workDir ?? os.tmpdir(), `${id}.raw`);
+    const file = path.join(this.workDir ?? this.tmpRoot, `${id}.raw`);
     const voice = options.engineVoice;
     const rate = options.rate.toFixed(4);
     const script = [
@@ -93,10 +96,14 @@ export class FestivalEngine implements TtsEngine {
   /** Synchronous up to the spawn, so concurrent first requests share one process. */
   private ensureStarted(): ChildProcessWithoutNullStreams {
     if (this.child && this.child.exitCode === null) return this.child;
-    this.workDir ??= mkdtempSync(path.join(os.tmpdir(), 'anima-festival-'));
+    if (!this.workDir) {
+      mkdirSync(this.tmpRoot, { recursive: true });
+      this.workDir = mkdtempSync(path.join(this.tmpRoot, 'anima-festival-'));
+    }
+    // Anything Festival itself puts in a temporary directory goes to its work directory too.
     const child = spawn('festival', ['--pipe'], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' },
+      env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', TMPDIR: this.workDir },
     });
     this.child = child;
     this.currentVoice = '';

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Platform } from '../../platform.js';
 import type { ProductPayloads } from '../../tasks/handlers.js';
@@ -18,12 +19,24 @@ async function checkNow(
   platform: Platform<ProductPayloads>,
   job: VideoJob,
   appId: string,
-): Promise<void> {
-  if (job.speech.kind === 'tts') platform.speech.tts.plan({ ...ttsRequest(job), appId });
-  else await checkRecordingAtDoor(platform.files, job.speech.source, appId, platform.config);
+): Promise<string[]> {
+  const warnings: string[] = [];
+  if (job.speech.kind === 'tts') {
+    const plan = platform.speech.tts.plan({ ...ttsRequest(job), appId });
+    if (plan.warning) warnings.push(plan.warning);
+  } else {
+    await checkRecordingAtDoor(platform.files, job.speech.source, appId, platform.config);
+  }
   for (const layer of [job.background, ...job.foregrounds]) {
     if (layer?.source.fileId) platform.files.get(layer.source.fileId, appId);
   }
+  return warnings;
+}
+
+/** The create answer: the task, and what the client should know (a voice spoken in another's place). */
+function created(request: FastifyRequest, taskId: string, warnings: readonly string[]) {
+  for (const warning of warnings) request.log.warn({ appId: request.appId, taskId }, warning);
+  return ok({ taskId, ...(warnings.length > 0 ? { warnings } : {}) });
 }
 
 const createBody = Type.Object({
@@ -51,14 +64,14 @@ export function registerVideoRoutes(app: Server, platform: Platform<ProductPaylo
     async (request) => {
       const { videoName, param, callbackUrl, userData } = request.body;
       const job = parseVideoParam(param);
-      await checkNow(platform, job, request.appId);
+      const warnings = await checkNow(platform, job, request.appId);
       const task = await platform.queue.submit(
         'video.render',
         request.appId,
         { videoName, job },
         { callbackUrl: callbackUrl ?? null, userData: userData ?? null },
       );
-      return ok({ taskId: task.id });
+      return created(request, task.id, warnings);
     },
   );
   app.post(
@@ -74,14 +87,14 @@ export function registerVideoRoutes(app: Server, platform: Platform<ProductPaylo
     async (request) => {
       const { videoName, param, callbackUrl, userData } = request.body;
       const { imageUrl, ...job } = parseVideoParam(param, true);
-      await checkNow(platform, job, request.appId);
+      const warnings = await checkNow(platform, job, request.appId);
       const task = await platform.queue.submit(
         'video.photo',
         request.appId,
         { videoName, job, image: { url: imageUrl } },
         { callbackUrl: callbackUrl ?? null, userData: userData ?? null },
       );
-      return ok({ taskId: task.id });
+      return created(request, task.id, warnings);
     },
   );
 }

@@ -1,4 +1,5 @@
-import type { RawData } from 'ws';
+import type { FastifyRequest } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
 import type { Config } from '../../config/config.js';
 import type { SpeechServices } from '../../voice/speech.js';
 import { VoiceStreamSession } from '../../voice/stream.session.js';
@@ -14,6 +15,39 @@ function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
+}
+
+/**
+ * A close frame's reason holds at most 123 bytes (ws throws beyond): cut on a character boundary.
+ * The whole reason has gone to the client in the error message before the close.
+ */
+function closeReason(reason: string): string {
+  let cut = reason;
+  while (Buffer.byteLength(cut) > 123) cut = cut.slice(0, -1);
+  return cut;
+}
+
+/** Errors of a live socket that are the client's doing: protocol faults and dropped connections. */
+function isClientFault(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  return code.startsWith('WS_ERR_') || ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code);
+}
+
+/**
+ * The WebSocket plugin's error handler: a client's fault (a frame over the size limit, bad
+ * UTF-8, a dropped connection) is a warning with its code, not a server error with a stack trace;
+ * anything else is still logged as an error. Either way the socket is closed.
+ */
+export function handleSocketError(error: Error, socket: WebSocket, request: FastifyRequest): void {
+  if (isClientFault(error)) {
+    request.log.warn(
+      { code: (error as NodeJS.ErrnoException).code, reason: error.message, url: request.url },
+      'socket closed: the client broke the WebSocket protocol or went away',
+    );
+  } else {
+    request.log.error({ err: error }, 'socket failed');
+  }
+  socket.terminate();
 }
 
 export function registerVoiceRoutes(app: Server, speech: SpeechServices, config: Config): void {
@@ -61,8 +95,10 @@ export function registerVoiceRoutes(app: Server, speech: SpeechServices, config:
         const session = new VoiceStreamSession(
           {
             send: (message) => socket.send(JSON.stringify(message)),
-            close: (code, reason) => socket.close(code, reason),
+            close: (code, reason) => socket.close(code, closeReason(reason)),
             bufferedAmount: () => socket.bufferedAmount,
+            warn: (message, fields) =>
+              request.log.warn({ ...fields, appId: request.appId }, message),
           },
           speech,
           limits,
