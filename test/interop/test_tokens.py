@@ -28,20 +28,20 @@ class SocketTokenTest(AsyncClientCase):
 
     async def test_token_in_the_header(self) -> None:
         answer = await self.handshake_and_start(header=f"Bearer {self.fresh_token()}")
-        self.assertEqual(answer, {"status": "ok"})
+        self.assertEqual(answer.get("status"), "ok", answer)
 
     async def test_token_in_the_url(self) -> None:
         answer = await self.handshake_and_start(url_token=self.fresh_token())
-        self.assertEqual(answer, {"status": "ok"})
+        self.assertEqual(answer.get("status"), "ok", answer)
 
     async def test_token_in_the_header_with_a_trailing_ampersand(self) -> None:
         # Word for word the FAQ's handshake example: "Authorization: Bearer M2U...&".
         answer = await self.handshake_and_start(header=f"Bearer {self.fresh_token()}&")
-        self.assertEqual(answer, {"status": "ok"})
+        self.assertEqual(answer.get("status"), "ok", answer)
 
     async def test_token_in_the_url_with_a_trailing_ampersand(self) -> None:
         answer = await self.handshake_and_start(url_token=f"{self.fresh_token()}&")
-        self.assertEqual(answer, {"status": "ok"})
+        self.assertEqual(answer.get("status"), "ok", answer)
 
     async def test_no_token_is_refused_at_the_handshake(self) -> None:
         with self.assertRaises(Exception) as refused:
@@ -88,7 +88,7 @@ class SharedAppTest(ClientCase):
 
         held = last_report(holder, stdin="go\n")
         self.assertEqual(held["http"], 200, "the kept token still works on HTTP")
-        self.assertEqual(held["socket"], {"status": "ok"}, "and on a socket handshake")
+        self.assertEqual(held["socket"].get("status"), "ok", "and on a socket handshake")
 
 
 if __name__ == "__main__":
