@@ -1,6 +1,10 @@
+import type { FastifyBaseLogger } from 'fastify';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { computeSign } from '../../src/auth/sign.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { openPlatform, type Platform, type PlatformOptions } from '../../src/platform.js';
@@ -39,11 +43,49 @@ export function startTestServer(env: Record<string, string> = {}): Promise<TestS
   );
 }
 
-/** The same with the product's own task handlers and routes (avatar builds, ...). */
+/**
+ * The same with the product's own task handlers and routes (avatar builds, ...); with a logger
+ * (see memoryLog) where a test checks what the server logs.
+ */
 export function startProductServer(
   env: Record<string, string> = {},
+  logger?: FastifyBaseLogger,
 ): Promise<TestServer<ProductPayloads>> {
-  return startServerWith(productHandlers, { routes: productRoutes }, env);
+  return startServerWith(
+    productHandlers,
+    { routes: productRoutes, ...(logger ? { logger } : {}) },
+    env,
+  );
+}
+
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+/** A real pino logger whose lines land, parsed, in `lines`: what a test reads of the log. */
+export function memoryLog(lines: LogLine[], level = 'info'): FastifyBaseLogger {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+        lines.push(JSON.parse(line) as LogLine);
+      }
+      done();
+    },
+  });
+  return pino({ level }, sink);
+}
+
+/** A plain HTTP server on a loopback port, standing in for a remote host; resolves with its URL. */
+export async function startOrigin(
+  handler: http.RequestListener,
+): Promise<{ readonly url: string; readonly server: http.Server }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}`, server };
 }
 
 async function startServerWith<P extends Record<string, object>>(

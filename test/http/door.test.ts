@@ -3,76 +3,47 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { pino } from 'pino';
-import { computeSign } from '../../src/auth/sign.js';
-import { loadConfig } from '../../src/config/config.js';
-import { openPlatform, type Platform } from '../../src/platform.js';
-import { buildServer } from '../../src/server/app.js';
-import { productRoutes } from '../../src/server/product.js';
 import type { Server } from '../../src/server/types.js';
-import { productHandlers, type ProductPayloads } from '../../src/tasks/handlers.js';
+import type { ProductPayloads } from '../../src/tasks/handlers.js';
 import { samplesDir } from '../../src/util/paths.js';
-import { bearer, startTestServer, tempDir, waitFor } from '../helpers/harness.js';
+import {
+  bearer,
+  memoryLog,
+  startProductServer,
+  startTestServer,
+  waitFor,
+  type LogLine,
+  type TestServer,
+} from '../helpers/harness.js';
 
 /**
  * Client input refused at the door with a 4xx, never a 500: the real product server with its log
  * captured, since "no server error logged" is part of what is checked.
  */
-const dataDir = tempDir('anima-door-');
-const logged: Array<{ level: number; msg: string }> = [];
-let platform: Platform<ProductPayloads>;
+const logged: LogLine[] = [];
+let server: TestServer<ProductPayloads>;
 let app: Server;
+let dataDir: string;
 let token: string;
 let port: number;
 const uploadPath = '/api/2dvh/v1/material/file/upload';
 const videoArea = '/api/2dvh/v1/material/video';
-const tmpDir = path.join(dataDir, 'tmp');
-const partials = (): string[] => (fs.existsSync(tmpDir) ? fs.readdirSync(tmpDir) : []);
+const tmpDir = () => path.join(dataDir, 'tmp');
+const partials = (): string[] => (fs.existsSync(tmpDir()) ? fs.readdirSync(tmpDir()) : []);
 const serverErrors = () => logged.filter((line) => line.level >= 50);
 
 before(async () => {
-  const config = loadConfig({
-    env: {
-      ANIMA_DATA: dataDir,
-      ANIMA_PORT: '0',
-      ANIMA_LOG_LEVEL: 'info',
-      ANIMA_UPLOAD_LIMIT: String(64 * 1024 * 1024),
-    },
-  });
-  platform = openPlatform(config, { handlers: productHandlers, lock: true });
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        logged.push(JSON.parse(line) as { level: number; msg: string });
-      }
-      callback();
-    },
-  });
-  app = await buildServer(platform, {
-    routes: productRoutes,
-    logger: pino({ level: 'info' }, sink),
-  });
-  await platform.recover();
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  port = typeof address === 'object' && address ? address.port : 0;
-  platform.setListeningPort(port);
-  await platform.start();
-  const created = platform.auth.createApp({ name: 'door' });
-  const timestamp = String(Date.now());
-  token = platform.auth.exchangeSign(
-    created.appId,
-    timestamp,
-    computeSign(created.appId, timestamp, created.appKey),
-  ).accessToken;
+  server = await startProductServer(
+    { ANIMA_UPLOAD_LIMIT: String(64 * 1024 * 1024) },
+    memoryLog(logged),
+  );
+  app = server.app;
+  dataDir = server.config.dataDir;
+  port = Number(new URL(await server.listen()).port);
+  token = (await server.newApp('door')).token;
 });
-after(async () => {
-  await app.close();
-  await platform.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => server.close());
 
 function multipartHead(name: string): Buffer {
   return Buffer.from(
@@ -117,7 +88,7 @@ test('an upload cut short by the client leaves no file and logs no server error'
   socket.write(Buffer.concat([head, png.subarray(0, png.length / 2)]));
   // The server is writing the upload when the client goes away.
   await waitFor(
-    () => partials().some((name) => fs.statSync(path.join(tmpDir, name)).size > 0) || undefined,
+    () => partials().some((name) => fs.statSync(path.join(tmpDir(), name)).size > 0) || undefined,
     20_000,
     'the upload to reach the disk',
   );

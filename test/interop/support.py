@@ -13,29 +13,27 @@ from anima_client import AnimaClient, Settings
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
-class ClientCase(unittest.TestCase):
-    """A test with its own HTTP client. Each test signs its own token: with at most two tokens
-    live per app, a token kept across tests could be retired by another test's sign-in."""
+class _WithClient:
+    """Each test has its own HTTP client and signs its own tokens, as separate integrations do."""
+
+    settings: Settings
+    client: AnimaClient
 
     def setUp(self) -> None:
         self.settings = Settings.from_env()
         self.client = AnimaClient(self.settings)
-        self.addCleanup(self.client.close)
+        self.addCleanup(self.client.close)  # type: ignore[attr-defined]
 
     def fresh_token(self) -> str:
         return self.client.sign_in().access_token
 
 
-class AsyncClientCase(unittest.IsolatedAsyncioTestCase):
+class ClientCase(_WithClient, unittest.TestCase):
+    """A test of the HTTP API."""
+
+
+class AsyncClientCase(_WithClient, unittest.IsolatedAsyncioTestCase):
     """The same for tests that use the voice socket (asyncio)."""
-
-    def setUp(self) -> None:
-        self.settings = Settings.from_env()
-        self.client = AnimaClient(self.settings)
-        self.addCleanup(self.client.close)
-
-    def fresh_token(self) -> str:
-        return self.client.sign_in().access_token
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import { unexpectedError } from '../../src/errors/unexpected.js';
 import { runFfmpeg } from '../../src/media/process.runner.js';
 import type { ProductPayloads } from '../../src/tasks/handlers.js';
 import { samplesDir } from '../../src/util/paths.js';
-import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
+import { startOrigin, startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
 
 const clip = path.join(samplesDir, 'video', 'grid_lrwp9a.mpg');
 
@@ -120,12 +120,9 @@ before(async () => {
   });
   const created = server.platform.auth.createApp({ name: 'disk' });
   client = new AnimaClient(await server.listen(), created.appId, created.appKey);
-  origin = http.createServer((_request, response) => {
+  ({ server: origin, url: originUrl } = await startOrigin((_request, response) => {
     response.writeHead(200, { 'content-type': 'video/mpeg' }).end(fs.readFileSync(clip));
-  });
-  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
-  const address = origin.address();
-  originUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  }));
 });
 after(async () => {
   await server.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +8,7 @@ import yazl from 'yazl';
 import { AnimaApiError, AnimaClient, type TaskAnswer } from '../../sdk/client.js';
 import type { ProductPayloads } from '../../src/tasks/handlers.js';
 import { samplesDir } from '../../src/util/paths.js';
-import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
+import { startOrigin, startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
 import { ffmpeg, withAac } from '../helpers/media.js';
 
 /**
@@ -30,15 +30,12 @@ before(async () => {
   const created = server.platform.auth.createApp({ name: 'bad media' });
   client = new AnimaClient(await server.listen(), created.appId, created.appKey);
   // A media host on loopback serving the files made here, as a client's CDN would.
-  origin = http.createServer((request, response) => {
+  ({ server: origin, url: originUrl } = await startOrigin((request, response) => {
     const file = path.join(dir, path.basename(request.url ?? ''));
     if (!fs.existsSync(file)) return void response.writeHead(404).end();
     response.writeHead(200, { 'content-type': 'application/octet-stream' });
     fs.createReadStream(file).pipe(response);
-  });
-  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
-  const address = origin.address();
-  originUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  }));
 });
 after(async () => {
   await server.close();

@@ -4,70 +4,27 @@
  * never a server error. The server runs with a real pino logger writing into memory.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { pino } from 'pino';
 import { VoiceSocket } from '../../sdk/voice-socket.js';
-import { computeSign } from '../../src/auth/sign.js';
-import { loadConfig } from '../../src/config/config.js';
-import { openPlatform, type Platform } from '../../src/platform.js';
-import { buildServer } from '../../src/server/app.js';
-import { productRoutes } from '../../src/server/product.js';
-import type { Server } from '../../src/server/types.js';
-import { productHandlers, type ProductPayloads } from '../../src/tasks/handlers.js';
-import { tempDir } from '../helpers/harness.js';
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
+import type { ProductPayloads } from '../../src/tasks/handlers.js';
+import {
+  memoryLog,
+  startProductServer,
+  type LogLine,
+  type TestServer,
+} from '../helpers/harness.js';
 
 const lines: LogLine[] = [];
-const dataDir = tempDir();
-let platform: Platform<ProductPayloads>;
-let app: Server;
+let server: TestServer<ProductPayloads>;
 let base: string;
 let token: string;
 
 before(async () => {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        lines.push(JSON.parse(line) as LogLine);
-      }
-      done();
-    },
-  });
-  const logger = pino({ level: 'info' }, sink);
-  const config = loadConfig({ env: { ANIMA_DATA: dataDir, ANIMA_PORT: '0' } });
-  platform = openPlatform(config, { handlers: productHandlers, lock: true });
-  app = await buildServer(platform, { routes: productRoutes, logger });
-  await app.ready();
-  await platform.start();
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const created = platform.auth.createApp({ name: 'log' });
-  const timestamp = String(Date.now());
-  const response = await app.inject({
-    method: 'POST',
-    url: '/api/uc/v1/access/api/token',
-    payload: {
-      appId: created.appId,
-      timestamp,
-      sign: computeSign(created.appId, timestamp, created.appKey),
-      grantType: 'sign',
-    },
-  });
-  token = response.json<{ data: { accessToken: string } }>().data.accessToken;
+  server = await startProductServer({}, memoryLog(lines));
+  base = await server.listen();
+  token = (await server.newApp('log')).token;
 });
-after(async () => {
-  await app.close();
-  await platform.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => server.close());
 
 const warnings = () => lines.filter((line) => line.level === 40);
 const errors = () => lines.filter((line) => line.level >= 50);
@@ -82,7 +39,7 @@ test('a hosted voice id spoken by the default voice is a warning in the log, on 
     JSON.stringify(lines),
   );
 
-  const response = await app.inject({
+  const response = await server.app.inject({
     method: 'POST',
     url: '/api/2dvh/v1/material/video/create',
     headers: { authorization: `Bearer ${token}` },
