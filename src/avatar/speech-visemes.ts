@@ -5,7 +5,6 @@
  * agree. Only English is recognised: other speech gives labels that the lip geometry then
  * outvotes, so they cannot pick a wrong mouth, only fail to help.
  */
-import { AppError } from '../errors/app-error.js';
 import type { PhonemeTiming } from '../engines/tts/tts.types.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import type { AsrService } from '../voice/asr.service.js';
@@ -59,13 +58,7 @@ export async function listenToClip(
     ],
     signal ? { signal } : {},
   );
-  let heard;
-  try {
-    heard = await asr.transcribe(pcm, 'en-US');
-  } catch (error) {
-    // Busy with live streams: the lips alone will do.
-    if (error instanceof AppError && error.key === 'asrBusy') return undefined;
-    throw error;
-  }
+  // Task transcriptions take turns outside the sockets' slots: never refused as busy.
+  const heard = await asr.transcribe(pcm, 'en-US');
   return heard ? { frames: labelFrames(heard.phonemes, fps), text: heard.text } : undefined;
 }

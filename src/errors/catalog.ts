@@ -277,8 +277,8 @@ export const errorCatalog = Object.freeze({
   asrBusy: entry(
     7009,
     503,
-    'speech recognition is busy: {max} recognitions are already running',
-    'Retry in a moment, or ask the operator to raise ANIMA_ASR_MAX_STREAMS if the machine has the memory.',
+    'speech recognition is busy: all {max} recognition slots are held by open sockets',
+    'Close voice sockets you no longer listen on (an ASR Starter holds a slot until its socket closes) and retry, or ask the operator to raise ANIMA_ASR_MAX_STREAMS if the machine has the memory.',
   ),
 
   // Avatar models (ours).

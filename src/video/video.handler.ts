@@ -279,13 +279,8 @@ async function useRecording(
   const recognisable =
     services.speech.asr.languages.includes(normalizeLanguage(language) ?? '') &&
     durationMs <= services.config.asrMaxSeconds * 1000;
-  if (recognisable) {
-    try {
-      aligned = await services.speech.asr.transcribe(pcmOfWav(await fs.readFile(audio)), language);
-    } catch (error) {
-      if (!(error instanceof AppError && error.key === 'asrBusy')) throw error;
-    }
-  }
+  if (recognisable)
+    aligned = await services.speech.asr.transcribe(pcmOfWav(await fs.readFile(audio)), language);
   return {
     audio,
     durationMs,
