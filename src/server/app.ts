@@ -23,7 +23,7 @@ import { registerTaskRoutes, type TaskArea } from './routes/task.routes.js';
 import { handleSocketError, registerVoiceRoutes } from './routes/voice.routes.js';
 import type { Server } from './types.js';
 
-/** The task areas every deployment serves, in the shape of spec/api.md's video routes. */
+/** The task areas every deployment serves, in the shape of the video routes (docs/contract.md). */
 export const taskAreas: readonly TaskArea[] = [
   { prefix: '/api/2dvh/v1/material/video', tag: 'video', types: ['video.render', 'video.photo'] },
   { prefix: '/api/2dvh/v1/material/avatar', tag: 'avatar', types: ['avatar.build'] },

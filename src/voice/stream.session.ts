@@ -108,7 +108,7 @@ function flag(section: Json, field: string): boolean {
 }
 
 /**
- * One streaming voice socket (spec/api.md, "Streaming voice WebSocket"): a Starter, then TTS
+ * One streaming voice socket (docs/contract.md, "Streaming voice WebSocket"): a Starter, then TTS
  * requests answered with audio, timestamps and eof, and/or ASR audio answered after the client's
  * eof with exactly one final result and one eof. Transport-free, so the rules are tested directly.
  */
