@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writePackage } from '../avatar/model-package.js';
 import type { MediaRef } from '../files/file.service.js';
 import { toWav } from '../media/pcm.js';
 import type { TaskServices } from '../platform.js';
+import { writeZip } from '../storage/zip-writer.js';
 import type { TaskHandler } from '../tasks/task.queue.js';
 import { checkSamples } from './sample-check.js';
 import { floatsOf, measureRate, measureSpeaker, type SpeakerMeasures } from './speaker-measure.js';
@@ -214,7 +214,7 @@ export function voiceBuildHandler(services: TaskServices): TaskHandler<VoiceBuil
       createdAt: new Date().toISOString(),
     };
     const zipPath = path.join(workDir, 'voice.zip');
-    await writePackage(zipPath, [
+    await writeZip(zipPath, [
       { name: 'models/voice-profile.json', data: Buffer.from(JSON.stringify(profile, null, 2)) },
       ...checked.map((sample, k) => ({
         name: sampleNames[k] ?? `assets/samples/${k}.wav`,
