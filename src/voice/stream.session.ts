@@ -57,7 +57,7 @@ export interface StreamLimits extends FrameLimits {
 const partialIntervalMs = 200;
 
 /**
- * One streaming voice socket (spec/api.md, "Streaming voice WebSocket"): a Starter, then TTS
+ * One streaming voice socket (docs/contract.md, "Streaming voice WebSocket"): a Starter, then TTS
  * requests answered with audio, timestamps and eof, and/or ASR audio answered after the client's
  * eof with exactly one final result and one eof. The messages themselves are stream.wire's; this
  * is the state between them (started or not, the slot held, the requests in flight, the clocks).

@@ -1,8 +1,8 @@
 /**
- * The streaming voice socket's wire protocol (spec/api.md, "Streaming voice WebSocket"): client
- * messages read into typed values, refused in the catalog's terms, and the answers the protocol
- * sends, built as plain objects. Pure: no socket, no timers, no engines, so every rule of the
- * format is tested directly; the session decides what happens when.
+ * The streaming voice socket's wire protocol (docs/contract.md, "Streaming voice WebSocket"):
+ * client messages read into typed values, refused in the catalog's terms, and the answers the
+ * protocol sends, built as plain objects. Pure: no socket, no timers, no engines, so every rule of
+ * the format is tested directly; the session decides what happens when.
  */
 import { AppError, badParams, type FieldProblem } from '../errors/app-error.js';
 import type { RecognitionResult } from '../engines/asr/asr.types.js';
