@@ -246,7 +246,7 @@ function wireWords(words: readonly WordTiming[]) {
   return words.map((word) => ({ text: word.text, begin_ms: word.beginMs, end_ms: word.endMs }));
 }
 
-/** The answer to an accepted Starter: the voice TTS will speak with, and why when not the one asked. */
+/** The answer to an accepted Starter: the voice that speaks, and why when not the one asked. */
 export function starterAccepted(voice?: string, warning?: string): Json {
   return {
     status: 'ok',
