@@ -4,6 +4,7 @@ import type { MediaClass } from '../files/sniff.js';
 import { AppError } from '../errors/app-error.js';
 import { requireFreeSpace } from '../media/disk-space.js';
 import { probeOr } from '../media/probe.js';
+import { isStillImage } from '../media/still-image.js';
 import type { TaskServices } from '../platform.js';
 import type { TaskHandler } from '../tasks/task.queue.js';
 import { newHexId } from '../util/ids.js';
@@ -11,7 +12,7 @@ import { AvatarRepository } from './avatar.repository.js';
 import { buildVideoModel } from './model-builder.js';
 import type { BuiltModel } from './model-writer.js';
 import { buildPhotoModel } from './photo-model.js';
-import { checkImageSource, checkVideoSource, isStillImage } from './source-check.js';
+import { checkImageSource, checkVideoSource } from './source-check.js';
 
 export interface AvatarBuildPayload {
   readonly name: string;

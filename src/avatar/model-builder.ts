@@ -19,12 +19,18 @@ import {
   type SpeakerRange,
 } from './mouth-atlas.js';
 import { cropPoints, cutMouth } from './mouth-crop.js';
-import { modelFps, mouthSize, writeModel, type BuiltModel } from './model-writer.js';
+import {
+  modelFps,
+  mouthSize,
+  writeModel,
+  type AtlasImage,
+  type BuiltModel,
+} from './model-writer.js';
 import { synthesiseMouth } from './mouth-shapes.js';
 import type { Viseme } from './visemes.js';
 import { listenSeconds, listenToClip, type SpeechLabels } from './speech-visemes.js';
 import type { SourceNames } from './source-check.js';
-import { chooseBaseSegment, smoothRange } from './track.js';
+import { chooseBaseSegment, smoothRange, type BaseSegment } from './track.js';
 
 /** The longest base segment: enough idle motion to loop without looking repetitive. */
 const maxBaseSeconds = 8;
@@ -43,6 +49,9 @@ export interface BuildInput {
   readonly signal?: AbortSignal;
   readonly progress: (stage: string, percent: number) => void;
 }
+
+/** What listening to the clip gave: its labelled frames, why it failed, or nothing (no sound). */
+type Listening = SpeechLabels | { failed: string } | undefined;
 
 function poseOf(landmarks: Float32Array): Float32Array {
   const at = (index: number, axis: number) => landmarks[index * 3 + axis] ?? 0;
@@ -99,7 +108,7 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
   const expected = Math.max(1, Math.round(info.durationSeconds * modelFps));
   progress('decode', 4);
   // Listening runs beside the face tracking (another thread); a failure only loses its help.
-  const listening: Promise<SpeechLabels | { failed: string } | undefined> =
+  const listening: Promise<Listening> =
     input.asr && info.audio
       ? listenToClip(file, input.asr, modelFps, signal).catch((error: unknown) => ({
           failed: error instanceof Error ? error.message : String(error),
@@ -127,44 +136,57 @@ export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {
   }
 }
 
-/**
- * After tracking: the base segment and the mouths chosen on smoothed landmarks (mouths are placed
- * on them, so they must not jitter), cut in a second pass, and the package written.
- */
-async function packageModel(
-  input: BuildInput,
-  track: FaceTrack,
-  listening: Promise<SpeechLabels | { failed: string } | undefined>,
-): Promise<BuiltModel> {
-  const { file, info, names, signal, progress } = input;
-  const count = track.frames.length;
+/** A stretch of the track's frames with their landmarks smoothed over time. */
+type SmoothedFrames = (from: number, to: number) => TrackedFrame[];
+
+function smoothedFrames(track: FaceTrack): SmoothedFrames {
   const read = (index: number) => track.landmarks.read(index);
-  const smoothed = (from: number, to: number): TrackedFrame[] =>
-    [...smoothRange(read, count, 1, from, to)].map((landmarks, k) => ({
+  return (from, to) =>
+    [...smoothRange(read, track.frames.length, 1, from, to)].map((landmarks, k) => ({
       ...(track.frames[from + k] as FrameSummary),
       landmarks,
     }));
+}
+
+/** The stretch to loop, chosen on the smoothed head poses: little motion, a small seam. */
+function chooseBase(track: FaceTrack): BaseSegment {
+  const read = (index: number) => track.landmarks.read(index);
   const poses: Float32Array[] = [];
-  for (const landmarks of smoothRange(read, count, 1)) poses.push(poseOf(landmarks));
-  const base = chooseBaseSegment(poses, maxBaseSeconds * modelFps);
-  progress('mouth atlas', 78);
-  const speech = await listening;
-  signal?.throwIfAborted();
-  const heard = speech && 'frames' in speech ? speech : undefined;
-  const atlas: AtlasChoice[] = chooseAtlas(track.frames, heard?.frames);
-  const range = speakerRange(track.frames);
-  const atlasFrames = new Map<number, TrackedFrame>();
+  for (const landmarks of smoothRange(read, track.frames.length, 1)) poses.push(poseOf(landmarks));
+  return chooseBaseSegment(poses, maxBaseSeconds * modelFps);
+}
+
+/** Each chosen mouth's frame, smoothed: mouths are placed on these landmarks, so no jitter. */
+function atlasFramesOf(
+  atlas: readonly AtlasChoice[],
+  smoothed: SmoothedFrames,
+): Map<number, TrackedFrame> {
+  const frames = new Map<number, TrackedFrame>();
   for (const choice of atlas) {
     const [frame] = smoothed(choice.frame, choice.frame + 1);
-    if (frame) atlasFrames.set(choice.frame, frame);
+    if (frame) frames.set(choice.frame, frame);
   }
+  return frames;
+}
 
-  // Second pass: cut the chosen mouths and the preview, nothing else kept.
+interface Picture {
+  readonly rgb: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Second pass over the clip: the chosen mouths cut and the preview kept, nothing else. */
+async function cutMouthsAndPreview(
+  input: BuildInput,
+  atlasFrames: ReadonlyMap<number, TrackedFrame>,
+  previewFrame: number,
+): Promise<{ mouths: Map<number, Uint8Array>; preview: Picture | undefined }> {
+  const { signal } = input;
   const mouths = new Map<number, Uint8Array>();
-  let preview: { rgb: Uint8Array; width: number; height: number } | undefined;
-  for await (const frame of decodeFrames(file, info.video, {
+  let preview: Picture | undefined;
+  for await (const frame of decodeFrames(input.file, input.info.video, {
     fps: modelFps,
-    only: [...atlasFrames.keys(), base.start],
+    only: [...atlasFrames.keys(), previewFrame],
     reuse: true,
     ...(signal ? { signal } : {}),
   })) {
@@ -172,14 +194,21 @@ async function packageModel(
     if (tracked) {
       mouths.set(frame.index, cutMouth(frame.rgb, frame.width, frame.height, tracked, mouthSize));
     }
-    if (frame.index === base.start)
+    if (frame.index === previewFrame)
       preview = { rgb: Uint8Array.from(frame.rgb), width: frame.width, height: frame.height };
   }
+  return { mouths, preview };
+}
 
-  progress('packaging', 85);
+/** The base segment as the model's video, at the model's rate, cropped to even sides. */
+async function encodeBaseVideo(
+  input: BuildInput,
+  base: BaseSegment,
+  width: number,
+  height: number,
+): Promise<string> {
+  const { file, signal } = input;
   const baseVideo = path.join(input.workDir, 'base.mp4');
-  const width = evenSize(track.width);
-  const height = evenSize(track.height);
   await runFfmpeg(
     [
       '-i',
@@ -202,47 +231,95 @@ async function packageModel(
     ],
     signal ? { signal } : {},
   );
+  return baseVideo;
+}
+
+/** The source as the manifest describes it. */
+function sourceOf(input: BuildInput, frames: number): Record<string, unknown> {
+  const { info } = input;
+  return {
+    file: input.names.fileName,
+    container: info.container,
+    codec: info.video.codec,
+    width: info.video.width,
+    height: info.video.height,
+    rotation: info.video.rotation,
+    fps: info.video.fps,
+    variable_frame_rate: info.video.variableFrameRate,
+    duration: info.durationSeconds,
+    frames,
+    audio: info.audio ?? null,
+  };
+}
+
+/** What the manifest says of the clip's speech: what was heard, or why nothing was. */
+function speechOf(speech: Listening): Record<string, unknown> {
+  return speech && 'frames' in speech
+    ? { heard: speech.text, seconds: listenSeconds }
+    : { heard: null, ...(speech && 'failed' in speech ? { failed: speech.failed } : {}) };
+}
+
+/** The atlas's images, each with how it was made (cut, warped from another, widened). */
+function atlasImages(
+  atlas: readonly AtlasChoice[],
+  mouths: ReadonlyMap<number, Uint8Array>,
+  atlasFrames: ReadonlyMap<number, TrackedFrame>,
+  range: SpeakerRange,
+): AtlasImage[] {
+  return atlas.flatMap((choice) => {
+    const rgb = mouthImage(choice, mouths, atlasFrames, range);
+    return rgb
+      ? [
+          {
+            viseme: choice.viseme,
+            rgb,
+            sourceFrame: choice.frame,
+            distance: choice.distance,
+            ...(choice.heard ? { heard: true } : {}),
+            ...(choice.warpedFrom ? { warpedFrom: choice.warpedFrom } : {}),
+            ...(!choice.warpedFrom && isWarped(choice, range) ? { widened: true } : {}),
+          },
+        ]
+      : [];
+  });
+}
+
+/**
+ * After tracking: the base segment and the mouths chosen on smoothed landmarks, cut in a second
+ * pass, the base video encoded, and the package written.
+ */
+async function packageModel(
+  input: BuildInput,
+  track: FaceTrack,
+  listening: Promise<Listening>,
+): Promise<BuiltModel> {
+  const { signal, progress } = input;
+  const smoothed = smoothedFrames(track);
+  const base = chooseBase(track);
+  progress('mouth atlas', 78);
+  const speech = await listening;
+  signal?.throwIfAborted();
+  const heard = speech && 'frames' in speech ? speech : undefined;
+  const atlas = chooseAtlas(track.frames, heard?.frames);
+  const atlasFrames = atlasFramesOf(atlas, smoothed);
+  const { mouths, preview } = await cutMouthsAndPreview(input, atlasFrames, base.start);
+
+  progress('packaging', 85);
+  const width = evenSize(track.width);
+  const height = evenSize(track.height);
+  const baseVideo = await encodeBaseVideo(input, base, width, height);
   const built = await writeModel({
     kind: 'video',
-    faceFeatureId: names.modelId,
+    faceFeatureId: input.names.modelId,
     name: input.name,
-    source: {
-      file: names.fileName,
-      container: info.container,
-      codec: info.video.codec,
-      width: info.video.width,
-      height: info.video.height,
-      rotation: info.video.rotation,
-      fps: info.video.fps,
-      variable_frame_rate: info.video.variableFrameRate,
-      duration: info.durationSeconds,
-      frames: count,
-      audio: info.audio ?? null,
-    },
+    source: sourceOf(input, track.frames.length),
     baseVideo,
     width,
     height,
-    speech: heard
-      ? { heard: heard.text, seconds: listenSeconds }
-      : { heard: null, ...(speech && 'failed' in speech ? { failed: speech.failed } : {}) },
+    speech: speechOf(speech),
     base: { source_start_frame: base.start, head_motion: base.motion, loop_seam: base.seam },
     baseFrames: smoothed(base.start, base.end),
-    atlas: atlas.flatMap((choice) => {
-      const rgb = mouthImage(choice, mouths, atlasFrames, range);
-      return rgb
-        ? [
-            {
-              viseme: choice.viseme,
-              rgb,
-              sourceFrame: choice.frame,
-              distance: choice.distance,
-              ...(choice.heard ? { heard: true } : {}),
-              ...(choice.warpedFrom ? { warpedFrom: choice.warpedFrom } : {}),
-              ...(!choice.warpedFrom && isWarped(choice, range) ? { widened: true } : {}),
-            },
-          ]
-        : [];
-    }),
+    atlas: atlasImages(atlas, mouths, atlasFrames, speakerRange(track.frames)),
     ...(preview ? { preview } : {}),
     workDir: input.workDir,
   });

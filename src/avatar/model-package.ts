@@ -4,12 +4,9 @@
  * never extracts to disk and refuses what could hurt: paths that climb out (zip slip), symbolic
  * links, absurd entry counts and sizes (zip bombs: the directory's sizes are checked, per entry
  * and in total, before anything is inflated, and yauzl holds the inflated bytes to them), and a
- * manifest that lacks what the renderer reads.
+ * manifest that lacks what the renderer reads. (Writing is the shared zip writer's, in storage/.)
  */
-import fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import yazl from 'yazl';
 import { AppError } from '../errors/app-error.js';
 import { manifestProblems, type ModelManifest } from './model-manifest.js';
 
@@ -39,28 +36,6 @@ export const defaultPackageLimits: PackageLimits = {
   maxRatio: 200,
   maxTotalRatio: 20,
 };
-
-/** An entry from memory, or streamed from a file (a base video need not be read into memory). */
-export type PackageEntry =
-  | { readonly name: string; readonly data: Buffer }
-  | { readonly name: string; readonly file: string };
-
-/** Writes a package (entry names use forward slashes, relative). */
-export async function writePackage(
-  destination: string,
-  entries: readonly PackageEntry[],
-): Promise<void> {
-  const zip = new yazl.ZipFile();
-  for (const entry of entries) {
-    // Images and video are compressed already; storing them saves time and costs nothing.
-    const compress = !/\.(png|jpe?g|webp|mp4|webm)$/i.test(entry.name);
-    const options = { compress, mtime: new Date(0) };
-    if ('file' in entry) zip.addFile(entry.file, entry.name, options);
-    else zip.addBuffer(entry.data, entry.name, options);
-  }
-  zip.end();
-  await pipeline(zip.outputStream, fs.createWriteStream(destination));
-}
 
 const refuse = (reason: string) => new AppError('avatarModelUnsafe', { reason });
 const symlinkMode = 0o120000;

@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { encodePng } from '../media/png.js';
 import type { TrackedFrame } from './face-track.js';
-import { manifestPath, writePackage, type PackageEntry } from './model-package.js';
+import { writeZip, type ZipEntry } from '../storage/zip-writer.js';
+import { manifestPath } from './model-package.js';
 import { mouthRegion } from './mouth-crop.js';
 import { visemes, type Viseme } from './visemes.js';
 
@@ -120,7 +121,7 @@ export async function writeModel(parts: ModelParts): Promise<BuiltModel> {
     },
     preview: 'assets/preview.png',
   };
-  const entries: PackageEntry[] = [
+  const entries: ZipEntry[] = [
     { name: manifestPath, data: Buffer.from(JSON.stringify(manifest, null, 2)) },
     { name: 'models/landmarks.f32', data: landmarkBytes(frames) },
     { name: 'assets/base.mp4', file: parts.baseVideo },
@@ -138,6 +139,6 @@ export async function writeModel(parts: ModelParts): Promise<BuiltModel> {
     })),
   ];
   const zipPath = path.join(parts.workDir, 'model.zip');
-  await writePackage(zipPath, entries);
+  await writeZip(zipPath, entries);
   return { zipPath, manifest };
 }

@@ -64,11 +64,6 @@ export function checkVideoSource(
   return checkSize(video, names);
 }
 
-/** A still picture (PNG, JPEG, WebP, ...) rather than a clip, as ffprobe sees it. */
-export function isStillImage(info: MediaInfo): boolean {
-  return /_pipe$|^image2$/.test(info.container) && info.durationSeconds <= 0.05;
-}
-
 /** What a photo must be: a picture, big enough for the face in it to give a mouth atlas. */
 export function checkImageSource(info: MediaInfo, names: SourceNames): Picture {
   return checkSize(pictureOf(info, names, 'picture'), names);

@@ -8,7 +8,7 @@ import { buildAvatarModel } from '../avatar/avatar.handler.js';
 import { maxBaseFrames } from '../avatar/model-manifest.js';
 import { readPackage, type ModelPackage } from '../avatar/model-package.js';
 import { ModelStore } from '../avatar/model-store.js';
-import { isStillImage } from '../avatar/source-check.js';
+import { isStillImage } from '../media/still-image.js';
 import { AppError } from '../errors/app-error.js';
 import type { MediaRef } from '../files/file.service.js';
 import { requireFreeSpace } from '../media/disk-space.js';

@@ -5,8 +5,8 @@
  * file and the figure that failed.
  */
 import { AppError } from '../errors/app-error.js';
-import { probeMedia } from '../media/probe.js';
-import { runFfmpeg } from '../media/process.runner.js';
+import { probeOr } from '../media/probe.js';
+import { isAbortError, runFfmpeg } from '../media/process.runner.js';
 import {
   findSpeech,
   floatsOf,
@@ -45,12 +45,13 @@ const sampleLimits = {
 async function decode(sample: VoiceSample, signal?: AbortSignal): Promise<Buffer> {
   const unreadable = (reason: string) =>
     new AppError('voiceSampleUnreadable', { fileName: sample.name, reason });
-  let info;
-  try {
-    info = await probeMedia(sample.file, signal);
-  } catch {
-    throw unreadable('it is not a media file ffmpeg knows');
-  }
+  // Only ffprobe's refusal is the sample's fault: an abort (a cancel, a stop) must reach the queue
+  // as an abort, so that a stopped build is put back in the queue rather than failed for good.
+  const info = await probeOr(
+    sample.file,
+    () => unreadable('it is not a media file ffmpeg knows'),
+    signal,
+  );
   if (!info.audio) throw unreadable('it holds no sound');
   try {
     const { stdout } = await runFfmpeg(
@@ -71,7 +72,7 @@ async function decode(sample: VoiceSample, signal?: AbortSignal): Promise<Buffer
     );
     return stdout;
   } catch (error) {
-    if (signal?.aborted) throw error;
+    if (isAbortError(error) || signal?.aborted) throw error;
     throw unreadable('its sound cannot be decoded');
   }
 }

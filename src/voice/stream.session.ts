@@ -1,14 +1,41 @@
-import { AppError, badParams, type FieldProblem } from '../errors/app-error.js';
+import type { AppError } from '../errors/app-error.js';
 import { unexpectedError } from '../errors/unexpected.js';
 import { isAbortError } from '../media/process.runner.js';
 import { durationMs, toWav } from '../media/pcm.js';
-import type { WordTiming } from '../engines/tts/tts.types.js';
 import type { AsrService, AsrSlot, Recognition } from './asr.service.js';
+import {
+  asrEof,
+  asrFinal,
+  asrPartial,
+  checkAudioFrame,
+  describeRefusal,
+  isStarterAttempt,
+  messageKind,
+  parseMessage,
+  parseSpeak,
+  parseStarter,
+  pcmAudio,
+  protocolError,
+  refusalOf,
+  sentenceTimes,
+  starterAccepted,
+  streamError,
+  subtitleAnswer,
+  ttsEof,
+  wavAudio,
+  withoutAsr,
+  withoutTts,
+  type AsrSettings,
+  type FrameLimits,
+  type Json,
+  type SpeakRequest,
+  type TtsSettings,
+} from './stream.wire.js';
 import { buildCues, renderSrt, renderWebVtt } from './subtitles.js';
 import {
   wordsWithSentenceEnds,
+  type SpeechPlan,
   type TimedSentence,
-  type TtsRequest,
   type TtsService,
 } from './tts.service.js';
 
@@ -22,95 +49,19 @@ export interface StreamTransport {
   warn?(message: string, fields: object): void;
 }
 
-export interface StreamLimits {
+export interface StreamLimits extends FrameLimits {
   readonly starterTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  readonly asrMaxSeconds: number;
-  /** Largest binary frame accepted (audio is sent in 40 ms chunks of 1280 bytes). */
-  readonly maxFrameBytes: number;
 }
 
-interface TtsSettings {
-  readonly format: 'pcm' | 'wav';
-  /** Everything of a TTS request but its text, from the Starter. */
-  readonly request: Omit<TtsRequest, 'text' | 'ssml'>;
-  readonly sentenceTime: boolean;
-  readonly wordTime: boolean;
-  readonly subtitle: 'srt' | 'vtt' | undefined;
-}
-
-interface AsrSettings {
-  readonly language: string;
-  readonly wordTime: boolean;
-  readonly partial: boolean;
-}
-
-const starterTypes = new Set(['TTS', 'TTS3', 'ASR5', 'TTS3+ASR5']);
-/** PCM is sent in pieces of at most this many bytes (one second at 16 kHz). */
-const audioChunkBytes = 32000;
 const partialIntervalMs = 200;
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Word times as the protocol writes them. */
-function wireWords(words: readonly WordTiming[]) {
-  return words.map((word) => ({ text: word.text, begin_ms: word.beginMs, end_ms: word.endMs }));
-}
-
-/** The protocol's error shape: any status but "ok", with the catalog's code, message and fix. */
-export function streamError(error: AppError, extra: Json = {}): Json {
-  return {
-    status: 'failed',
-    code: error.code,
-    message: error.message,
-    fix: error.fix,
-    ...(error.detail ? { detail: error.detail } : {}),
-    ...extra,
-  };
-}
-
-function protocolError(reason: string): AppError {
-  return new AppError('voiceStreamProtocol', { reason });
-}
-
-/** A refusal in a few words: its code, and its fields' problems or its message. */
-function describeRefusal(error: AppError): string {
-  const problems = error.detail?.map((problem) => `${problem.field} ${problem.problem}`);
-  return `${error.code} ${problems?.length ? problems.join('; ') : error.message}`;
-}
-
-function optionalString(section: Json, field: string, problems: FieldProblem[], prefix: string) {
-  const value = section[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string')
-    problems.push({ field: `${prefix}.${field}`, problem: 'must be a string' });
-  return typeof value === 'string' ? value : undefined;
-}
-
-function optionalNumber(section: Json, field: string, problems: FieldProblem[], prefix: string) {
-  const value = section[field];
-  if (value === undefined || value === null || value === '') return undefined;
-  const number = typeof value === 'string' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isFinite(number)) {
-    problems.push({ field: `${prefix}.${field}`, problem: 'must be a number' });
-    return undefined;
-  }
-  return number;
-}
-
-function flag(section: Json, field: string): boolean {
-  const value = section[field];
-  return value === true || value === 'true' || value === 1;
-}
 
 /**
  * One streaming voice socket (docs/contract.md, "Streaming voice WebSocket"): a Starter, then TTS
  * requests answered with audio, timestamps and eof, and/or ASR audio answered after the client's
- * eof with exactly one final result and one eof. Transport-free, so the rules are tested directly.
+ * eof with exactly one final result and one eof. The messages themselves are stream.wire's; this
+ * is the state between them (started or not, the slot held, the requests in flight, the clocks).
+ * Transport-free, so the rules are tested directly.
  */
 export class VoiceStreamSession {
   private tts: TtsSettings | undefined;
@@ -162,27 +113,16 @@ export class VoiceStreamSession {
 
   onText(raw: string): void {
     this.touch();
-    let message: unknown;
     try {
-      message = JSON.parse(raw);
-    } catch {
-      return this.reply(streamError(protocolError('a text message must be JSON')));
-    }
-    if (!isObject(message))
-      return this.reply(streamError(protocolError('a message must be a JSON object')));
-    try {
+      const message = parseMessage(raw);
       if (!this.started) {
-        if ('type' in message) return this.tryStart(message);
+        if (isStarterAttempt(message)) return this.tryStart(message);
         throw protocolError(this.noStarter('this message'));
       }
-      if (message.signal === 'eof') return this.finishRecognition();
-      if ('query' in message || 'text' in message) return this.speak(message);
-      if (typeof message.type === 'string' && starterTypes.has(message.type)) {
-        throw protocolError('the Starter was already accepted on this socket');
-      }
-      throw protocolError(
-        'unknown message: expected {id, query} for TTS or {signal: "eof"} for ASR',
-      );
+      const kind = messageKind(message);
+      if (kind === 'eof') return this.finishRecognition();
+      if (kind === 'speak') return this.speak(message);
+      throw refusalOf(kind);
     } catch (error) {
       this.reply(streamError(asAppError(error)));
     }
@@ -192,24 +132,8 @@ export class VoiceStreamSession {
     this.touch();
     try {
       if (!this.started) throw protocolError(this.noStarter('audio'));
-      if (!this.asr)
-        throw protocolError('this socket was started without ASR: send a Starter with type ASR5');
-      if (data.length > this.limits.maxFrameBytes) {
-        throw protocolError(
-          `an audio frame of ${data.length} bytes is too large: send 16 kHz 16-bit mono PCM in 1280-byte (40 ms) chunks`,
-        );
-      }
-      if (this.recognizedBytes === 0 && data.subarray(0, 4).toString('latin1') === 'RIFF') {
-        throw new AppError('asrAudioFormat', { got: 'a WAV file' });
-      }
-      if (data.length % 2 !== 0)
-        throw new AppError('asrAudioFormat', { got: `${data.length} bytes, an odd count` });
-      const maxBytes = this.limits.asrMaxSeconds * 32000;
-      if (this.recognizedBytes + data.length > maxBytes) {
-        throw protocolError(
-          `one utterance may hold at most ${this.limits.asrMaxSeconds} s of audio: send {signal: "eof"}`,
-        );
-      }
+      if (!this.asr) throw protocolError(withoutAsr);
+      checkAudioFrame(data, this.recognizedBytes, this.limits);
       this.recognition ??= this.startRecognition(this.asr.language);
       this.recognizedBytes += data.length;
       this.recognition.write(data);
@@ -250,20 +174,7 @@ export class VoiceStreamSession {
   }
 
   private start(message: Json): void {
-    const type = typeof message.type === 'string' ? message.type : '';
-    if (!starterTypes.has(type)) {
-      throw badParams([{ field: 'type', problem: 'must be TTS3, ASR5, TTS3+ASR5 or TTS' }]);
-    }
-    const problems: FieldProblem[] = [];
-    const wantsTts = type.startsWith('TTS');
-    const wantsAsr = type.endsWith('ASR5');
-    const tts = wantsTts
-      ? this.ttsSettings(isObject(message.tts) ? message.tts : {}, problems)
-      : undefined;
-    const asr = wantsAsr
-      ? this.asrSettings(isObject(message.asr) ? message.asr : {}, problems)
-      : undefined;
-    if (problems.length > 0) throw badParams(problems);
+    const { tts, asr } = parseStarter(message, this.appId);
     // Refuse an unknown voice or language, or a bad rate, now rather than at the first sentence.
     const plan = tts ? this.services.tts.plan({ ...tts.request, text: 'ok' }) : undefined;
     if (asr) this.services.asr.checkLanguage(asr.language);
@@ -274,11 +185,7 @@ export class VoiceStreamSession {
     this.started = true;
     clearTimeout(this.starterTimer);
     if (plan?.warning) this.transport.warn?.(plan.warning, { asked: tts?.request.voice });
-    this.reply({
-      status: 'ok',
-      ...(plan ? { voice: plan.voice.id } : {}),
-      ...(plan?.warning ? { warning: plan.warning } : {}),
-    });
+    this.reply(starterAccepted(plan?.voice.id, plan?.warning));
   }
 
   private startRecognition(language: string): Recognition {
@@ -286,125 +193,16 @@ export class VoiceStreamSession {
     return this.slot.start(language);
   }
 
-  private ttsSettings(section: Json, problems: FieldProblem[]): TtsSettings {
-    const format = optionalString(section, 'format', problems, 'tts') ?? 'pcm';
-    if (format !== 'pcm' && format !== 'wav')
-      problems.push({ field: 'tts.format', problem: 'must be pcm or wav' });
-    const subtitle = optionalString(section, 'subtitle', problems, 'tts');
-    if (subtitle !== undefined && subtitle !== '' && subtitle !== 'srt' && subtitle !== 'vtt') {
-      problems.push({ field: 'tts.subtitle', problem: 'must be srt or vtt' });
-    }
-    const qid = optionalString(section, 'qid', problems, 'tts');
-    const language = optionalString(section, 'language', problems, 'tts');
-    const speedRatio = optionalNumber(section, 'speed_ratio', problems, 'tts');
-    const pitchOffset = optionalNumber(section, 'pitch_offset', problems, 'tts');
-    const volume = optionalNumber(section, 'volume', problems, 'tts');
-    const request: Omit<TtsRequest, 'text' | 'ssml'> = {
-      ...(qid ? { voice: qid } : {}),
-      ...(this.appId ? { appId: this.appId } : {}),
-      ...(language ? { language } : {}),
-      ...(speedRatio !== undefined ? { speedRatio } : {}),
-      ...(pitchOffset !== undefined ? { pitchOffset } : {}),
-      ...(volume !== undefined ? { volume } : {}),
-      sampleRate: optionalNumber(section, 'sample_rate', problems, 'tts') ?? 16000,
-    };
-    return {
-      format: format === 'wav' ? 'wav' : 'pcm',
-      request,
-      sentenceTime: flag(section, 'sentence_time'),
-      wordTime: flag(section, 'word_time'),
-      subtitle: subtitle === 'srt' || subtitle === 'vtt' ? subtitle : undefined,
-    };
-  }
-
-  private asrSettings(section: Json, problems: FieldProblem[]): AsrSettings {
-    const language = optionalString(section, 'language', problems, 'asr') ?? 'en-US';
-    const sampleRate = optionalNumber(section, 'sample_rate', problems, 'asr');
-    if (sampleRate !== undefined && sampleRate !== 16000) {
-      problems.push({
-        field: 'asr.sample_rate',
-        problem: 'must be 16000 (16 kHz 16-bit mono PCM)',
-      });
-    }
-    return { language, wordTime: flag(section, 'word_time'), partial: flag(section, 'partial') };
-  }
-
   private speak(message: Json): void {
     const settings = this.tts;
-    if (!settings)
-      throw protocolError('this socket was started without TTS: send a Starter with type TTS3');
-    const text =
-      typeof message.query === 'string'
-        ? message.query
-        : typeof message.text === 'string'
-          ? message.text
-          : undefined;
-    if (text === undefined) throw badParams([{ field: 'query', problem: 'must be a string' }]);
+    if (!settings) throw protocolError(withoutTts);
+    const { text, ssml, tag } = parseSpeak(message);
     // Validated now, answered in order: a refused request does not wait behind earlier ones.
-    const plan = this.services.tts.plan({ ...settings.request, text, ssml: flag(message, 'ssml') });
-    const tag = message.id === undefined ? {} : { id: message.id };
+    const plan = this.services.tts.plan({ ...settings.request, text, ssml });
     this.busy++;
     this.ttsQueue = this.ttsQueue.then(async () => {
       try {
-        const whole: Buffer[] = [];
-        const sentences: TimedSentence[] = [];
-        for await (const piece of this.services.tts.stream(plan, this.abort.signal)) {
-          if (settings.format === 'pcm') {
-            for (let at = 0; at < piece.pcm.length; at += audioChunkBytes) {
-              const chunk = piece.pcm.subarray(at, at + audioChunkBytes);
-              this.reply({
-                status: 'ok',
-                tts: { type: 'audio', audio_data: chunk.toString('base64'), ...tag },
-              });
-            }
-          } else {
-            whole.push(piece.pcm);
-          }
-          const sentence = piece.sentence;
-          if (!sentence) continue;
-          sentences.push(sentence);
-          if (settings.sentenceTime || settings.wordTime) {
-            this.reply({
-              status: 'ok',
-              tts: {
-                type: 'timestamp',
-                ...(settings.sentenceTime
-                  ? {
-                      sentence_time: {
-                        text: sentence.text,
-                        begin_ms: sentence.beginMs,
-                        end_ms: sentence.endMs,
-                      },
-                    }
-                  : {}),
-                ...(settings.wordTime ? { word_times: wireWords(sentence.words) } : {}),
-                ...tag,
-              },
-            });
-          }
-          await this.drain();
-        }
-        if (settings.format === 'wav') {
-          const pcm = Buffer.concat(whole);
-          this.reply({
-            status: 'ok',
-            tts: {
-              type: 'audio',
-              audio_data: toWav(pcm, plan.sampleRate).toString('base64'),
-              duration_ms: durationMs(pcm, plan.sampleRate),
-              ...tag,
-            },
-          });
-        }
-        if (settings.subtitle) {
-          const cues = buildCues(wordsWithSentenceEnds(sentences));
-          const data = settings.subtitle === 'srt' ? renderSrt(cues) : renderWebVtt(cues);
-          this.reply({
-            status: 'ok',
-            tts: { type: 'subtitle', format: settings.subtitle, data, ...tag },
-          });
-        }
-        this.reply({ status: 'ok', tts: { type: 'eof', ...tag } });
+        await this.answerSpeech(plan, settings, tag);
       } catch (error) {
         if (!isAbortError(error)) this.reply(streamError(asAppError(error), tag));
       } finally {
@@ -412,6 +210,36 @@ export class VoiceStreamSession {
         this.touch();
       }
     });
+  }
+
+  /** One TTS request's answers: audio and times sentence by sentence, then wav, subtitle, eof. */
+  private async answerSpeech(
+    plan: SpeechPlan,
+    settings: TtsSettings,
+    tag: SpeakRequest['tag'],
+  ): Promise<void> {
+    const whole: Buffer[] = [];
+    const sentences: TimedSentence[] = [];
+    for await (const piece of this.services.tts.stream(plan, this.abort.signal)) {
+      if (settings.format === 'pcm') pcmAudio(piece.pcm, tag).forEach((m) => this.reply(m));
+      else whole.push(piece.pcm);
+      const sentence = piece.sentence;
+      if (!sentence) continue;
+      sentences.push(sentence);
+      const times = sentenceTimes(sentence, settings, tag);
+      if (times) this.reply(times);
+      await this.drain();
+    }
+    if (settings.format === 'wav') {
+      const pcm = Buffer.concat(whole);
+      this.reply(wavAudio(toWav(pcm, plan.sampleRate), durationMs(pcm, plan.sampleRate), tag));
+    }
+    if (settings.subtitle) {
+      const cues = buildCues(wordsWithSentenceEnds(sentences));
+      const data = settings.subtitle === 'srt' ? renderSrt(cues) : renderWebVtt(cues);
+      this.reply(subtitleAnswer(settings.subtitle, data, tag));
+    }
+    this.reply(ttsEof(tag));
   }
 
   /** Waits while the client is far behind in reading, so audio does not pile up in memory. */
@@ -429,7 +257,7 @@ export class VoiceStreamSession {
       (text) => {
         if (text === this.lastPartial || this.recognition !== recognition || this.closed) return;
         this.lastPartial = text;
-        this.reply({ status: 'ok', asr: { type: 'partial', text } });
+        this.reply(asrPartial(text));
       },
       () => undefined,
     );
@@ -437,8 +265,7 @@ export class VoiceStreamSession {
 
   private finishRecognition(): void {
     const settings = this.asr;
-    if (!settings)
-      throw protocolError('this socket was started without ASR: send a Starter with type ASR5');
+    if (!settings) throw protocolError(withoutAsr);
     const recognition = this.recognition ?? this.startRecognition(settings.language);
     this.recognition = undefined;
     this.recognizedBytes = 0;
@@ -448,9 +275,8 @@ export class VoiceStreamSession {
       .finish()
       .then(
         (result) => {
-          const words = settings.wordTime ? { word_times: wireWords(result.words) } : {};
-          this.reply({ status: 'ok', asr: { type: 'final', text: result.text, ...words } });
-          this.reply({ status: 'ok', asr: { type: 'eof' } });
+          this.reply(asrFinal(result, settings.wordTime));
+          this.reply(asrEof());
         },
         (error: unknown) => {
           if (!isAbortError(error)) this.reply(streamError(asAppError(error)));

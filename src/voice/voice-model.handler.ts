@@ -8,12 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writePackage } from '../avatar/model-package.js';
-import type { MediaRef } from '../files/file.service.js';
+import type { FileService, MediaRef } from '../files/file.service.js';
 import { toWav } from '../media/pcm.js';
 import type { TaskServices } from '../platform.js';
+import { writeZip } from '../storage/zip-writer.js';
 import type { TaskHandler } from '../tasks/task.queue.js';
-import { checkSamples } from './sample-check.js';
+import { checkSamples, type CheckedSample, type VoiceSample } from './sample-check.js';
 import { floatsOf, measureRate, measureSpeaker, type SpeakerMeasures } from './speaker-measure.js';
 import type { SpeechServices } from './speech.js';
 import type { SpeechPlan } from './tts.service.js';
@@ -164,63 +164,121 @@ export async function trainShape(
   return { base, shape };
 }
 
+/** The trained voice: the speaker's measures, the base voice nearest them and the shape applied. */
+interface TrainedVoice {
+  readonly speaker: SpeakerMeasures;
+  readonly base: { readonly voice: VoiceDef; readonly measures: SpeakerMeasures };
+  readonly shape: VoiceShape;
+}
+
+type Progress = (stage: string, percent: number) => void;
+
+/** The upload stage: each sample found here (a fileId, an own link) or fetched, 0–20%. */
+async function fetchSamples(
+  files: FileService,
+  refs: readonly MediaRef[],
+  appId: string,
+  signal: AbortSignal,
+  progress: Progress,
+): Promise<VoiceSample[]> {
+  progress('upload', 0);
+  const samples: VoiceSample[] = [];
+  for (const [k, ref] of refs.entries()) {
+    const stored = await files.resolve(ref, appId, signal, ['audio', 'video']);
+    samples.push({ name: stored.name, file: files.pathOf(stored.id) });
+    progress('upload', (20 * (k + 1)) / refs.length);
+  }
+  return samples;
+}
+
+/** The train stage, 50–85%: the samples' speech measured together, then the shape trained. */
+async function trainVoice(
+  speech: SpeechServices,
+  checked: readonly CheckedSample[],
+  language: string,
+  signal: AbortSignal,
+  progress: Progress,
+): Promise<TrainedVoice> {
+  progress('train', 50);
+  const pcm = Buffer.concat(checked.map((sample) => sample.pcm));
+  const speaker = await measureSpeech(speech, pcm, language);
+  const { base, shape } = await trainShape(
+    speech,
+    speaker,
+    language,
+    (percent) => progress('train', 50 + percent * 0.35),
+    signal,
+  );
+  progress('train', 85);
+  return { speaker, base, shape };
+}
+
+/** The model file: its profile (versioned) and the checked samples as 16 kHz WAV, zipped. */
+async function writeVoiceModel(
+  zipPath: string,
+  voiceId: string,
+  name: string,
+  trained: TrainedVoice,
+  checked: readonly CheckedSample[],
+): Promise<void> {
+  const sampleNames = checked.map((_, k) => `assets/samples/${String(k + 1).padStart(2, '0')}.wav`);
+  const profile: VoiceProfile = {
+    format: profileFormat,
+    version: profileVersion,
+    voiceId,
+    name,
+    language: trained.base.voice.language,
+    base: trained.base.voice.id,
+    engine: 'profile',
+    shape: trained.shape,
+    measured: { speaker: trained.speaker, base: trained.base.measures },
+    samples: sampleNames,
+    createdAt: new Date().toISOString(),
+  };
+  await writeZip(zipPath, [
+    { name: 'models/voice-profile.json', data: Buffer.from(JSON.stringify(profile, null, 2)) },
+    ...checked.map((sample, k) => ({
+      name: sampleNames[k] ?? `assets/samples/${k}.wav`,
+      data: toWav(sample.pcm, measureRate),
+    })),
+  ]);
+}
+
+/** What the speaker measured as, in the task's result (rounded for people to read). */
+function measuredAnswer(speaker: SpeakerMeasures): Record<string, unknown> {
+  return {
+    pitchHz: Math.round(speaker.pitch.medianHz),
+    pitchRangeHz: [Math.round(speaker.pitch.lowHz), Math.round(speaker.pitch.highHz)],
+    syllablesPerSecond: Number(speaker.syllablesPerSecond.toFixed(2)),
+    syllabicRhythmHz: Number(speaker.modulationHz.toFixed(2)),
+    ...(speaker.phonesPerSecond !== undefined
+      ? { phonesPerSecond: Number(speaker.phonesPerSecond.toFixed(2)) }
+      : {}),
+    loudnessDb: Number(speaker.loudnessDb.toFixed(1)),
+  };
+}
+
 export function voiceBuildHandler(services: TaskServices): TaskHandler<VoiceBuildPayload> {
   const models = new VoiceModelRepository(services.db);
   return async ({ task, params, signal, workDir, progress }) => {
-    progress('upload', 0);
-    const samples: { name: string; file: string }[] = [];
-    for (const [k, ref] of params.samples.entries()) {
-      const stored = await services.files.resolve(ref, task.appId, signal, ['audio', 'video']);
-      samples.push({ name: stored.name, file: services.files.pathOf(stored.id) });
-      progress('upload', (20 * (k + 1)) / params.samples.length);
-    }
-
+    const samples = await fetchSamples(
+      services.files,
+      params.samples,
+      task.appId,
+      signal,
+      progress,
+    );
     progress('check', 20);
     const checked = await checkSamples(samples, services.config.voiceMinSpeechSeconds, signal);
     progress('label', 45);
     // Labelling is automatic: the measures need no transcript. (humanLabel is refused at the door.)
-
-    progress('train', 50);
-    const speaker = await measureSpeech(
-      services.speech,
-      Buffer.concat(checked.map((sample) => sample.pcm)),
-      params.language,
-    );
-    const { base, shape } = await trainShape(
-      services.speech,
-      speaker,
-      params.language,
-      (percent) => progress('train', 50 + percent * 0.35),
-      signal,
-    );
-    progress('train', 85);
+    const trained = await trainVoice(services.speech, checked, params.language, signal, progress);
 
     progress('publish', 90);
     const voiceId = `${personalVoicePrefix}${randomUUID().replace(/-/g, '')}`;
-    const sampleNames = checked.map(
-      (_, k) => `assets/samples/${String(k + 1).padStart(2, '0')}.wav`,
-    );
-    const profile: VoiceProfile = {
-      format: profileFormat,
-      version: profileVersion,
-      voiceId,
-      name: params.name,
-      language: base.voice.language,
-      base: base.voice.id,
-      engine: 'profile',
-      shape,
-      measured: { speaker, base: base.measures },
-      samples: sampleNames,
-      createdAt: new Date().toISOString(),
-    };
     const zipPath = path.join(workDir, 'voice.zip');
-    await writePackage(zipPath, [
-      { name: 'models/voice-profile.json', data: Buffer.from(JSON.stringify(profile, null, 2)) },
-      ...checked.map((sample, k) => ({
-        name: sampleNames[k] ?? `assets/samples/${k}.wav`,
-        data: toWav(sample.pcm, measureRate),
-      })),
-    ]);
+    await writeVoiceModel(zipPath, voiceId, params.name, trained, checked);
+    // Kept: the model is what its voice id stands for, past the results' retention.
     const zip = await services.files.saveResult(
       zipPath,
       `${params.name}.voice.zip`,
@@ -229,6 +287,7 @@ export function voiceBuildHandler(services: TaskServices): TaskHandler<VoiceBuil
       true,
     );
     await fs.rm(zipPath, { force: true });
+    const { speaker, base, shape } = trained;
     models.register({
       voiceId,
       appId: task.appId,
@@ -247,16 +306,7 @@ export function voiceBuildHandler(services: TaskServices): TaskHandler<VoiceBuil
       language: base.voice.language,
       baseVoice: base.voice.id,
       speechSeconds: Number(speaker.speechSeconds.toFixed(2)),
-      measured: {
-        pitchHz: Math.round(speaker.pitch.medianHz),
-        pitchRangeHz: [Math.round(speaker.pitch.lowHz), Math.round(speaker.pitch.highHz)],
-        syllablesPerSecond: Number(speaker.syllablesPerSecond.toFixed(2)),
-        syllabicRhythmHz: Number(speaker.modulationHz.toFixed(2)),
-        ...(speaker.phonesPerSecond !== undefined
-          ? { phonesPerSecond: Number(speaker.phonesPerSecond.toFixed(2)) }
-          : {}),
-        loudnessDb: Number(speaker.loudnessDb.toFixed(1)),
-      },
+      measured: measuredAnswer(speaker),
       shape,
       url: services.files.signedUrl(zip),
       fileId: zip.id,

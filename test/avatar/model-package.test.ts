@@ -4,7 +4,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
-import { manifestPath, readPackage, writePackage } from '../../src/avatar/model-package.js';
+import { manifestPath, readPackage } from '../../src/avatar/model-package.js';
+import { writeZip } from '../../src/storage/zip-writer.js';
 import { tempDir } from '../helpers/harness.js';
 import { rejection } from '../helpers/media.js';
 
@@ -34,7 +35,7 @@ async function rawZip(add: (zip: yazl.ZipFile) => void): Promise<string> {
 
 test('a package round-trips with its manifest', async () => {
   const target = file();
-  await writePackage(target, [
+  await writeZip(target, [
     { name: manifestPath, data: manifest },
     { name: 'assets/preview.png', data: Buffer.from('png bytes') },
     ...namedFiles.map((name) => ({ name, data: Buffer.from(name) })),

@@ -5,7 +5,7 @@ import {
   mandarinRuns,
   normalizeChineseNumbers,
   numberToChinese,
-} from '../../src/voice/mandarin.js';
+} from '../../src/engines/tts/mandarin.js';
 
 const spokenNumbers = (text: string) =>
   normalizeChineseNumbers(text)

@@ -3,7 +3,7 @@
  * as it is; Mandarin goes through the pinyin front-end, Latin words inside it through an
  * English voice, and the pieces are joined with their times.
  */
-import { mandarinRuns } from '../../voice/mandarin.js';
+import { mandarinRuns } from './mandarin.js';
 import {
   initEspeak,
   normalWordsPerMinute,
