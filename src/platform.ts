@@ -13,7 +13,8 @@ import { checkUrlTarget } from './net/safe-request.js';
 import { openDatabase, type Db } from './storage/database.js';
 import { CallbackService } from './tasks/callback.service.js';
 import { SqliteTaskStore } from './tasks/sqlite-task.store.js';
-import { TaskQueue, type TaskHandlers } from './tasks/task.queue.js';
+import type { TaskHandlers, TaskSubmitter } from './tasks/task.contract.js';
+import { TaskQueue } from './tasks/task.queue.js';
 import type { TaskStore } from './tasks/task.types.js';
 import { openSpeech, type SpeechServices } from './voice/speech.js';
 import { VoiceModelRepository } from './voice/voice-model.repository.js';
@@ -21,7 +22,7 @@ import { VoiceModelRepository } from './voice/voice-model.repository.js';
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
 
 /** Everything a running Anima holds: the database, the services and the workers. */
-export interface Platform<Payloads extends Record<string, object>> {
+export interface Platform<Payloads extends Record<string, object>, Services = unknown> {
   readonly config: Config;
   readonly db: Db;
   readonly auth: AuthService;
@@ -30,6 +31,8 @@ export interface Platform<Payloads extends Record<string, object>> {
   readonly queue: TaskQueue<Payloads>;
   readonly callbacks: CallbackService;
   readonly speech: SpeechServices;
+  /** What the product built once for its handlers and routes (repositories, engine pools). */
+  readonly services: Services;
   /** Sets the public base URL once the server knows its port. */
   setListeningPort(port: number): void;
   /** Settles what a crash left behind (tasks left running, partial uploads); claims no work. */
@@ -39,16 +42,32 @@ export interface Platform<Payloads extends Record<string, object>> {
   close(): Promise<void>;
 }
 
-/** What task handlers use: the platform's services, handed over once they exist. */
-export interface TaskServices {
+/** What an area's routes see of the platform: its services, a queue taking its own task types. */
+export type AreaPlatform<Payloads extends Record<string, object>, Services> = Omit<
+  Platform<Record<string, object>, Services>,
+  'queue'
+> & { readonly queue: TaskSubmitter<Payloads> };
+
+/** What the platform itself opens, from which a product builds its services. */
+export interface PlatformCore {
   readonly config: Config;
   readonly db: Db;
   readonly files: FileService;
   readonly speech: SpeechServices;
+  readonly voiceModels: VoiceModelRepository;
 }
 
-export interface PlatformOptions<Payloads extends Record<string, object>> {
-  readonly handlers: TaskHandlers<Payloads> | ((services: TaskServices) => TaskHandlers<Payloads>);
+/** A product's services, built once at start-up, and the handlers made from them. */
+export interface TaskWiring<Payloads extends Record<string, object>, Services> {
+  readonly services: Services;
+  readonly handlers: TaskHandlers<Payloads>;
+  /** Closes what the services hold (engine pools), once no handler runs. */
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions<Payloads extends Record<string, object>, Services = unknown> {
+  /** The handlers as they are, or the product's wiring, made once the core exists. */
+  readonly tasks: TaskHandlers<Payloads> | ((core: PlatformCore) => TaskWiring<Payloads, Services>);
   readonly log?: LogFn;
   /** Take the data directory's lock (the server does; CLI commands that only touch apps do not). */
   readonly lock?: boolean;
@@ -86,10 +105,20 @@ function takeLock(dataDir: string): () => void {
   return () => fs.rmSync(file, { force: true });
 }
 
-export function openPlatform<Payloads extends Record<string, object>>(
+/** The task handlers (and the product's services) once the core is open. */
+function wireTasks<Payloads extends Record<string, object>, Services>(
+  core: PlatformCore,
+  tasks: PlatformOptions<Payloads, Services>['tasks'],
+): TaskWiring<Payloads, Services> {
+  return typeof tasks === 'function'
+    ? tasks(core)
+    : { services: undefined as Services, handlers: tasks, close: () => Promise.resolve() };
+}
+
+export function openPlatform<Payloads extends Record<string, object>, Services = unknown>(
   config: Config,
-  options: PlatformOptions<Payloads>,
-): Platform<Payloads> {
+  options: PlatformOptions<Payloads, Services>,
+): Platform<Payloads, Services> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const unlock = options.lock ? takeLock(config.dataDir) : () => undefined;
   const db = openDatabase(path.join(config.dataDir, 'anima.db'));
@@ -124,11 +153,16 @@ export function openPlatform<Payloads extends Record<string, object>>(
   for (const problem of speech.voiceProblems) {
     options.log?.('warn', `ONNX voice left out: ${problem}`);
   }
-  const handlers =
-    typeof options.handlers === 'function'
-      ? options.handlers({ config, db, files, speech })
-      : options.handlers;
-  const queue = new TaskQueue(store, handlers, {
+  let wiring: TaskWiring<Payloads, Services>;
+  try {
+    wiring = wireTasks({ config, db, files, speech, voiceModels }, options.tasks);
+  } catch (error) {
+    void speech.close();
+    db.close();
+    unlock();
+    throw error;
+  }
+  const queue = new TaskQueue(store, wiring.handlers, {
     workRoot: path.join(config.dataDir, 'work'),
     concurrency: config.concurrency,
     maxAttempts: config.taskMaxAttempts,
@@ -169,6 +203,7 @@ export function openPlatform<Payloads extends Record<string, object>>(
     queue,
     callbacks,
     speech,
+    services: wiring.services,
     setListeningPort(port) {
       publicUrl = resolvePublicUrl(config, port);
     },
@@ -185,6 +220,7 @@ export function openPlatform<Payloads extends Record<string, object>>(
       if (sweeper) clearInterval(sweeper);
       await queue.stop();
       await callbacks.stop();
+      await wiring.close();
       await speech.close();
       db.close();
       unlock();

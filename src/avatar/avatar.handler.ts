@@ -1,18 +1,27 @@
-import { FacePool } from '../engines/face/face-pool.js';
-import type { MediaRef } from '../files/file.service.js';
+import type { Config } from '../config/config.js';
+import type { WarmFaces } from '../engines/face/warm-faces.js';
+import type { FileService, MediaRef } from '../files/file.service.js';
 import type { MediaClass } from '../files/sniff.js';
 import { AppError } from '../errors/app-error.js';
 import { requireFreeSpace } from '../media/disk-space.js';
 import { probeOr } from '../media/probe.js';
 import { isStillImage } from '../media/still-image.js';
-import type { TaskServices } from '../platform.js';
-import type { TaskHandler } from '../tasks/task.queue.js';
+import type { TaskHandler } from '../tasks/task.contract.js';
 import { newHexId } from '../util/ids.js';
-import { AvatarRepository } from './avatar.repository.js';
+import type { SpeechServices } from '../voice/speech.js';
+import type { AvatarRepository } from './avatar.repository.js';
 import { buildVideoModel } from './model-builder.js';
 import type { BuiltModel } from './model-writer.js';
 import { buildPhotoModel } from './photo-model.js';
 import { checkImageSource, checkVideoSource } from './source-check.js';
+
+/** What building a model uses: the files, warm face engines, the recogniser for the mouths. */
+export interface AvatarBuildDeps {
+  readonly config: Config;
+  readonly files: FileService;
+  readonly speech: SpeechServices;
+  readonly faces: WarmFaces;
+}
 
 export interface AvatarBuildPayload {
   readonly name: string;
@@ -37,7 +46,7 @@ export function buildSpaceNeeded(sourceBytes: number): number {
  * the one path from a source to a model, for avatar.build and for a photo's video.
  */
 export async function buildAvatarModel(
-  services: TaskServices,
+  services: AvatarBuildDeps,
   request: {
     readonly source: MediaRef;
     readonly appId: string;
@@ -73,9 +82,7 @@ export async function buildAvatarModel(
       ? checkImageSource(info, names)
       : checkVideoSource(info, names, services.config.avatarMaxSeconds);
   progress('probe', 3);
-  // A photo is looked at once: one face worker is enough.
-  const engine = new FacePool(kind === 'image' ? 1 : services.config.faceWorkers);
-  try {
+  return services.faces.use(async (engine) => {
     const input = {
       file,
       info: { ...info, video },
@@ -89,17 +96,17 @@ export async function buildAvatarModel(
     };
     const built = await (kind === 'image' ? buildPhotoModel(input) : buildVideoModel(input));
     return { built, faceFeatureId, kind };
-  } finally {
-    await engine.close();
-  }
+  });
 }
 
 /**
  * The avatar.build task: build the model from the clip or photo, store the zip as a downloadable
  * result and register it for the app.
  */
-export function avatarBuildHandler(services: TaskServices): TaskHandler<AvatarBuildPayload> {
-  const models = new AvatarRepository(services.db);
+export function avatarBuildHandler(
+  services: AvatarBuildDeps & { readonly avatars: AvatarRepository },
+): TaskHandler<AvatarBuildPayload> {
+  const models = services.avatars;
   return async ({ task, params, signal, workDir, progress }) => {
     const { built, faceFeatureId, kind } = await buildAvatarModel(
       services,

@@ -1,7 +1,6 @@
 import { AppError } from '../errors/app-error.js';
 import type { FileService } from '../files/file.service.js';
-import type { Db } from '../storage/database.js';
-import { AvatarRepository } from './avatar.repository.js';
+import type { AvatarRepository } from './avatar.repository.js';
 import { readPackage, type ModelPackage } from './model-package.js';
 
 /** How a request names an avatar model: the hosted service's digital_role {url, face_feature_id}. */
@@ -17,14 +16,10 @@ export interface ModelRef {
  * that is that face_feature_id's (else the FAQ's 6002, naming the task).
  */
 export class ModelStore {
-  private readonly models: AvatarRepository;
-
   constructor(
-    db: Db,
+    private readonly models: AvatarRepository,
     private readonly files: FileService,
-  ) {
-    this.models = new AvatarRepository(db);
-  }
+  ) {}
 
   async open(
     ref: ModelRef,

@@ -1,7 +1,7 @@
 import { isAppError } from '../errors/app-error.js';
 import { checkUrlTarget } from '../net/safe-request.js';
 import { openPlatform } from '../platform.js';
-import { productHandlers } from '../tasks/handlers.js';
+import { wireProduct } from '../server/product.js';
 import { parseCommand } from './args.js';
 
 const usage = `usage:
@@ -21,7 +21,7 @@ export async function runAppCommand(
     'app-key': { type: 'string' },
     'callback-url': { type: 'string' },
   });
-  const platform = openPlatform(config, { handlers: productHandlers });
+  const platform = openPlatform(config, { tasks: wireProduct });
   try {
     switch (sub) {
       case 'create': {

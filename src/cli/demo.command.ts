@@ -3,9 +3,8 @@ import path from 'node:path';
 import { AnimaClient } from '../../sdk/client.js';
 import { VoiceSocket } from '../../sdk/voice-socket.js';
 import { toWav } from '../media/pcm.js';
-import { productRoutes } from '../server/product.js';
+import { productServer, wireProduct } from '../server/product.js';
 import { startServer } from '../server/serve.js';
-import { productHandlers } from '../tasks/handlers.js';
 import { samplesDir } from '../util/paths.js';
 import { parseCommand } from './args.js';
 import { createAvatar, failureText, videoArea } from './client-tasks.js';
@@ -26,8 +25,8 @@ export async function runDemoCommand(
   });
   const server = await startServer(
     { ...config, logLevel: values.once ? 'warn' : config.logLevel },
-    productHandlers,
-    { routes: productRoutes },
+    wireProduct,
+    productServer,
   );
   try {
     const app =

@@ -1,6 +1,5 @@
-import { productRoutes } from '../server/product.js';
+import { productServer, wireProduct } from '../server/product.js';
 import { startServer } from '../server/serve.js';
-import { productHandlers } from '../tasks/handlers.js';
 import { capYoungGeneration } from '../util/memory-policy.js';
 import { parseCommand } from './args.js';
 
@@ -8,7 +7,7 @@ import { parseCommand } from './args.js';
 export async function runServeCommand(argv: readonly string[]): Promise<void> {
   const { config } = parseCommand(argv, ['port', 'host', 'dataDir', 'publicUrl', 'logLevel']);
   capYoungGeneration();
-  const server = await startServer(config, productHandlers, { routes: productRoutes });
+  const server = await startServer(config, wireProduct, productServer);
   const stop = (): void => {
     server.app.log.info('shutting down; running tasks go back to the queue');
     server.close().then(

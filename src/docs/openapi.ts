@@ -4,15 +4,14 @@ import path from 'node:path';
 import { loadConfig } from '../config/config.js';
 import { openPlatform } from '../platform.js';
 import { buildServer } from '../server/app.js';
-import { productRoutes } from '../server/product.js';
-import { productHandlers } from '../tasks/handlers.js';
+import { productServer, wireProduct } from '../server/product.js';
 
 /** The OpenAPI document of the product's routes, as served at /docs/json, stably formatted. */
 export async function renderOpenApi(): Promise<string> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-openapi-'));
-  const platform = openPlatform(loadConfig({ env: { ANIMA_DATA: dataDir } }), { handlers: productHandlers });
+  const platform = openPlatform(loadConfig({ env: { ANIMA_DATA: dataDir } }), { tasks: wireProduct });
   try {
-    const app = await buildServer(platform, { routes: productRoutes });
+    const app = await buildServer(platform, productServer);
     await app.ready();
     const document = app.swagger();
     await app.close();

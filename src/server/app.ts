@@ -19,22 +19,16 @@ import { errorBody, toAppError } from './envelope.js';
 import { lingerOnUnreadBody } from './linger.js';
 import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerFileRoutes } from './routes/file.routes.js';
-import { registerTaskRoutes, type TaskArea } from './routes/task.routes.js';
+import type { TaskArea } from '../tasks/task.contract.js';
+import { registerTaskRoutes } from './routes/task.routes.js';
 import { handleSocketError, registerVoiceRoutes } from './routes/voice.routes.js';
 import type { Server } from './types.js';
 
-/** The task areas every deployment serves, in the shape of the video routes (docs/contract.md). */
-export const taskAreas: readonly TaskArea[] = [
-  { prefix: '/api/2dvh/v1/material/video', tag: 'video', types: ['video.render', 'video.photo'] },
-  { prefix: '/api/2dvh/v1/material/avatar', tag: 'avatar', types: ['avatar.build'] },
-  { prefix: '/api/voice/v1/model', tag: 'voice', types: ['voice.build'] },
-];
-
-export interface ServerOptions<P extends Record<string, object>> {
-  /** More task areas (each feature adds its own; tests add theirs). */
+export interface ServerOptions<P extends Record<string, object>, S = unknown> {
+  /** Task areas, each served the shared task routes (the product's, see product.ts; tests'). */
   readonly areas?: readonly TaskArea[];
   /** Feature routes, registered after the shared plugins. */
-  readonly routes?: ReadonlyArray<(app: Server, platform: Platform<P>) => void>;
+  readonly routes?: ReadonlyArray<(app: Server, platform: Platform<P, S>) => void>;
   /** The process logger; none (silent) when absent, as in tests through inject(). */
   readonly logger?: FastifyBaseLogger;
 }
@@ -48,9 +42,9 @@ function answerBadUrl(_error: FastifyError, _request: FastifyRequest, reply: Fas
   void reply.code(error.entry.http).send(errorBody(error));
 }
 
-export async function buildServer<P extends Record<string, object>>(
-  platform: Platform<P>,
-  options: ServerOptions<P> = {},
+export async function buildServer<P extends Record<string, object>, S>(
+  platform: Platform<P, S>,
+  options: ServerOptions<P, S> = {},
 ): Promise<Server> {
   const { config, auth } = platform;
   const app = Fastify({
@@ -147,7 +141,7 @@ export async function buildServer<P extends Record<string, object>>(
   registerAuthRoutes(app, auth);
   registerFileRoutes(app, platform.files, config);
   registerVoiceRoutes(app, platform.speech, config);
-  for (const area of [...taskAreas, ...(options.areas ?? [])]) {
+  for (const area of options.areas ?? []) {
     registerTaskRoutes(app, platform.store, platform.queue, area);
   }
   for (const register of options.routes ?? []) register(app, platform);

@@ -4,22 +4,22 @@ import { openPlatform, type Platform, type PlatformOptions } from '../platform.j
 import { buildServer, type ServerOptions } from './app.js';
 import type { Server } from './types.js';
 
-export interface RunningServer<P extends Record<string, object>> {
+export interface RunningServer<P extends Record<string, object>, S = unknown> {
   readonly app: Server;
-  readonly platform: Platform<P>;
+  readonly platform: Platform<P, S>;
   readonly url: string;
   close(): Promise<void>;
 }
 
 /** Opens the platform, recovers interrupted tasks, listens, then starts work: `anima serve`. */
-export async function startServer<P extends Record<string, object>>(
+export async function startServer<P extends Record<string, object>, S>(
   config: Config,
-  handlers: PlatformOptions<P>['handlers'],
-  options: ServerOptions<P> = {},
-): Promise<RunningServer<P>> {
+  tasks: PlatformOptions<P, S>['tasks'],
+  options: ServerOptions<P, S> = {},
+): Promise<RunningServer<P, S>> {
   const logger = pino({ level: config.logLevel });
   const platform = openPlatform(config, {
-    handlers,
+    tasks,
     lock: true,
     log: (level, message, fields) => logger[level](fields ?? {}, message),
   });

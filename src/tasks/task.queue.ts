@@ -5,27 +5,8 @@ import { errorCatalog, formatMessage } from '../errors/catalog.js';
 import { unexpectedError } from '../errors/unexpected.js';
 import { isAbortError } from '../media/process.runner.js';
 import { newHexId } from '../util/ids.js';
+import type { SubmitOptions, TaskHandlers, TaskSubmitter } from './task.contract.js';
 import type { JsonObject, TaskFailure, TaskOutcome, TaskRecord, TaskStore } from './task.types.js';
-
-export interface TaskContext<P> {
-  readonly task: TaskRecord;
-  readonly params: P;
-  /** Aborted when the task is cancelled or the server shuts down; pass it to every child process. */
-  readonly signal: AbortSignal;
-  /** A scratch folder for this run, removed when the handler returns. */
-  readonly workDir: string;
-  /** Reports the stage and 0–100 progress; cheap to call often (writes are throttled). */
-  readonly progress: (stage: string, percent: number) => void;
-}
-
-export type TaskHandler<P, R extends JsonObject = JsonObject> = (
-  context: TaskContext<P>,
-) => Promise<R>;
-
-/** One handler per task type, keyed by the same names as the payload map, so none is forgotten. */
-export type TaskHandlers<Payloads extends Record<string, object>> = {
-  readonly [K in keyof Payloads & string]: TaskHandler<Payloads[K]>;
-};
 
 export interface TaskQueueOptions {
   readonly workRoot: string;
@@ -37,11 +18,6 @@ export interface TaskQueueOptions {
   readonly now?: () => number;
   /** Refuses a callback URL at submit that delivery would refuse (see checkUrlTarget). */
   readonly checkCallbackUrl?: (url: string) => Promise<void>;
-}
-
-export interface SubmitOptions {
-  readonly callbackUrl?: string | null;
-  readonly userData?: string | null;
 }
 
 type EndListener = (task: TaskRecord) => void;
@@ -70,7 +46,7 @@ const shutdownReason = 'shutdown';
  * per-type concurrency, reports progress, delivers cancellation through an AbortSignal, and
  * recovers tasks a crash left running.
  */
-export class TaskQueue<Payloads extends Record<string, object>> {
+export class TaskQueue<Payloads extends Record<string, object>> implements TaskSubmitter<Payloads> {
   private readonly running = new Map<string, number>();
   private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private readonly endListeners: EndListener[] = [];

@@ -4,18 +4,17 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { buildAvatarModel } from '../avatar/avatar.handler.js';
+import { buildAvatarModel, type AvatarBuildDeps } from '../avatar/avatar.handler.js';
 import { maxBaseFrames } from '../avatar/model-manifest.js';
 import { readPackage, type ModelPackage } from '../avatar/model-package.js';
-import { ModelStore } from '../avatar/model-store.js';
+import type { ModelStore } from '../avatar/model-store.js';
 import { isStillImage } from '../media/still-image.js';
 import { AppError } from '../errors/app-error.js';
 import type { MediaRef } from '../files/file.service.js';
 import { requireFreeSpace } from '../media/disk-space.js';
 import { probeOr } from '../media/probe.js';
 import { runFfmpeg } from '../media/process.runner.js';
-import type { TaskServices } from '../platform.js';
-import type { TaskHandler } from '../tasks/task.queue.js';
+import type { TaskHandler } from '../tasks/task.contract.js';
 import type { AlignmentResult } from '../engines/asr/asr.types.js';
 import { buildCues, renderSrt, renderWebVtt, type Cue } from '../voice/subtitles.js';
 import { normalizeLanguage } from '../voice/voices.js';
@@ -27,6 +26,9 @@ import { plainBackdrop } from './backdrop.js';
 import { renderVideo, type MediaLayer, type Placement } from './render.js';
 import type { LayerJob, VideoJob } from './video-param.js';
 import { FrameLevels, loudnessTrack, visemeTrack, type MouthFrame } from './viseme-track.js';
+
+/** What a render uses; a photo's video builds its avatar model too. */
+type TaskServices = AvatarBuildDeps;
 
 export interface VideoRenderPayload {
   readonly videoName: string;
@@ -325,8 +327,10 @@ function videoHandler<P extends VideoRenderPayload>(
     });
 }
 
-export function videoRenderHandler(services: TaskServices): TaskHandler<VideoRenderPayload> {
-  const models = new ModelStore(services.db, services.files);
+export function videoRenderHandler(
+  services: TaskServices & { readonly models: ModelStore },
+): TaskHandler<VideoRenderPayload> {
+  const models = services.models;
   return videoHandler(
     services,
     ({ task, params, signal }) =>

@@ -8,16 +8,16 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Config } from '../config/config.js';
 import type { FileService, MediaRef } from '../files/file.service.js';
 import { toWav } from '../media/pcm.js';
-import type { TaskServices } from '../platform.js';
 import { writeZip } from '../storage/zip-writer.js';
-import type { TaskHandler } from '../tasks/task.queue.js';
+import type { TaskHandler } from '../tasks/task.contract.js';
 import { checkSamples, type CheckedSample, type VoiceSample } from './sample-check.js';
 import { floatsOf, measureRate, measureSpeaker, type SpeakerMeasures } from './speaker-measure.js';
 import type { SpeechServices } from './speech.js';
 import type { SpeechPlan } from './tts.service.js';
-import { VoiceModelRepository } from './voice-model.repository.js';
+import type { VoiceModelRepository } from './voice-model.repository.js';
 import {
   clamp,
   deriveShape,
@@ -258,8 +258,16 @@ function measuredAnswer(speaker: SpeakerMeasures): Record<string, unknown> {
   };
 }
 
-export function voiceBuildHandler(services: TaskServices): TaskHandler<VoiceBuildPayload> {
-  const models = new VoiceModelRepository(services.db);
+/** What training a voice uses: the samples' files, the engines, the voices' registry. */
+export interface VoiceBuildDeps {
+  readonly config: Config;
+  readonly files: FileService;
+  readonly speech: SpeechServices;
+  readonly voiceModels: VoiceModelRepository;
+}
+
+export function voiceBuildHandler(services: VoiceBuildDeps): TaskHandler<VoiceBuildPayload> {
+  const models = services.voiceModels;
   return async ({ task, params, signal, workDir, progress }) => {
     const samples = await fetchSamples(
       services.files,

@@ -3,17 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AnimaClient } from '../../sdk/client.js';
-import { AvatarRepository } from '../../src/avatar/avatar.repository.js';
 import { readPackage } from '../../src/avatar/model-package.js';
-import { ModelStore } from '../../src/avatar/model-store.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { runAvatarCommand } from '../../src/cli/avatar.command.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
 import { fastH264, ffmpeg, rejection } from '../helpers/media.js';
-import type { ProductPayloads } from '../../src/tasks/handlers.js';
+import type { ProductPayloads, ProductServices } from '../../src/server/product.js';
 
-let server: TestServer<ProductPayloads>;
+let server: TestServer<ProductPayloads, ProductServices>;
 let client: AnimaClient;
 let base: string;
 let credentials: string[];
@@ -217,8 +215,8 @@ test('preview writes the mouth atlas sheet and the base loop of a model', async 
 test('a model is opened by face_feature_id, fileId or url, and a mismatch is the FAQ 6002', async () => {
   await client.authenticate();
   const appId = server.platform.auth.listApps().find((app) => app.name === 'avatar')?.appId ?? '';
-  const store = new ModelStore(server.platform.db, server.platform.files);
-  const registered = new AvatarRepository(server.platform.db).list(appId)[0];
+  const store = server.platform.services.models;
+  const registered = server.platform.services.avatars.list(appId)[0];
   assert.ok(registered, 'a model was built above');
   const byId = await store.open({ faceFeatureId: registered.faceFeatureId }, appId, 't1');
   assert.equal(byId.manifest.face_feature_id, registered.faceFeatureId);

@@ -9,9 +9,14 @@ import { computeSign } from '../../src/auth/sign.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { openPlatform, type Platform, type PlatformOptions } from '../../src/platform.js';
 import { buildServer, type ServerOptions } from '../../src/server/app.js';
-import { productRoutes } from '../../src/server/product.js';
+import {
+  productAreas,
+  productServer,
+  wireProduct,
+  type ProductPayloads,
+  type ProductServices,
+} from '../../src/server/product.js';
 import type { Server } from '../../src/server/types.js';
-import { productHandlers, type ProductPayloads } from '../../src/tasks/handlers.js';
 import {
   registerTestCreateRoute,
   testArea,
@@ -23,9 +28,9 @@ export function tempDir(prefix = 'anima-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export interface TestServer<P extends Record<string, object> = TestPayloads> {
+export interface TestServer<P extends Record<string, object> = TestPayloads, S = unknown> {
   readonly app: Server;
-  readonly platform: Platform<P>;
+  readonly platform: Platform<P, S>;
   readonly config: Config;
   /** A fresh app and a token for it. */
   newApp(name?: string): Promise<{ appId: string; appKey: string; token: string }>;
@@ -38,7 +43,7 @@ export interface TestServer<P extends Record<string, object> = TestPayloads> {
 export function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   return startServerWith(
     testHandlers,
-    { areas: [testArea], routes: [registerTestCreateRoute] },
+    { areas: [...productAreas, testArea], routes: [registerTestCreateRoute] },
     env,
   );
 }
@@ -50,12 +55,8 @@ export function startTestServer(env: Record<string, string> = {}): Promise<TestS
 export function startProductServer(
   env: Record<string, string> = {},
   logger?: FastifyBaseLogger,
-): Promise<TestServer<ProductPayloads>> {
-  return startServerWith(
-    productHandlers,
-    { routes: productRoutes, ...(logger ? { logger } : {}) },
-    env,
-  );
+): Promise<TestServer<ProductPayloads, ProductServices>> {
+  return startServerWith(wireProduct, { ...productServer, ...(logger ? { logger } : {}) }, env);
 }
 
 export interface LogLine {
@@ -88,16 +89,16 @@ export async function startOrigin(
   return { url: `http://127.0.0.1:${port}`, server };
 }
 
-async function startServerWith<P extends Record<string, object>>(
-  handlers: PlatformOptions<P>['handlers'],
-  serverOptions: ServerOptions<P>,
+async function startServerWith<P extends Record<string, object>, S>(
+  tasks: PlatformOptions<P, S>['tasks'],
+  serverOptions: ServerOptions<P, S>,
   env: Record<string, string>,
-): Promise<TestServer<P>> {
+): Promise<TestServer<P, S>> {
   const dataDir = tempDir();
   const config = loadConfig({
     env: { ANIMA_DATA: dataDir, ANIMA_PORT: '0', ANIMA_LOG_LEVEL: 'silent', ...env },
   });
-  const platform = openPlatform(config, { handlers, lock: true });
+  const platform = openPlatform(config, { tasks, lock: true });
   const app = await buildServer(platform, serverOptions);
   await app.ready();
   await platform.start();

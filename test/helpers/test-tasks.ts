@@ -3,9 +3,8 @@ import { AppError } from '../../src/errors/app-error.js';
 import { runProcess } from '../../src/media/process.runner.js';
 import type { Platform } from '../../src/platform.js';
 import { ok } from '../../src/server/envelope.js';
-import type { TaskArea } from '../../src/server/routes/task.routes.js';
 import type { Server } from '../../src/server/types.js';
-import type { TaskHandlers } from '../../src/tasks/task.queue.js';
+import type { TaskArea, TaskHandlers } from '../../src/tasks/task.contract.js';
 
 /**
  * Task types the tests run through the real queue: each does real work (a real ffmpeg child

@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Server } from '../../src/server/types.js';
-import type { ProductPayloads } from '../../src/tasks/handlers.js';
+import type { ProductPayloads } from '../../src/server/product.js';
 import { samplesDir } from '../../src/util/paths.js';
 import {
   bearer,

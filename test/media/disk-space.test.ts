@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { AnimaApiError, AnimaClient } from '../../sdk/client.js';
 import { unexpectedError } from '../../src/errors/unexpected.js';
 import { runFfmpeg } from '../../src/media/process.runner.js';
-import type { ProductPayloads } from '../../src/tasks/handlers.js';
+import type { ProductPayloads } from '../../src/server/product.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { startOrigin, startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
 

@@ -19,7 +19,7 @@ const dataDir = tempDir('anima data ');
 const platform = openPlatform<Payloads>(
   loadConfig({ env: { ANIMA_DATA: dataDir, ANIMA_LOG_LEVEL: 'silent' } }),
   {
-    handlers: {
+    tasks: {
       'probe.unplanned': async ({ params, workDir }) => {
         const file = path.join(workDir, params.name);
         fs.writeFileSync(file, 'not media');

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import { AnimaApiError, AnimaClient, type TaskAnswer } from '../../sdk/client.js';
-import type { ProductPayloads } from '../../src/tasks/handlers.js';
+import type { ProductPayloads } from '../../src/server/product.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { startOrigin, startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
 import { ffmpeg, withAac } from '../helpers/media.js';

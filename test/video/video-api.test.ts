@@ -7,7 +7,7 @@ import { HumanFaceEngine } from '../../src/engines/face/human.engine.js';
 import { decodeFrames } from '../../src/media/decode.js';
 import { lipSyncScore, loudnessPerFrame, mouthOpenings } from '../../src/video/lip-sync.js';
 import { probeMedia } from '../../src/media/probe.js';
-import type { ProductPayloads } from '../../src/tasks/handlers.js';
+import type { ProductPayloads } from '../../src/server/product.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { runVideoCommand } from '../../src/cli/video.command.js';
 import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';

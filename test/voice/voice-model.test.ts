@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { AnimaClient, AnimaApiError } from '../../sdk/client.js';
 import { VoiceSocket } from '../../sdk/voice-socket.js';
 import { runVoiceCommand } from '../../src/cli/voice.command.js';
-import type { ProductPayloads } from '../../src/tasks/handlers.js';
+import type { ProductPayloads } from '../../src/server/product.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { checkSamples } from '../../src/voice/sample-check.js';
 import { floatsOf, measureSpeaker } from '../../src/voice/speaker-measure.js';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AnimaClient } from '../../sdk/client.js';
-import type { ProductPayloads } from '../../src/tasks/handlers.js';
+import type { ProductPayloads } from '../../src/server/product.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { checkSamples } from '../../src/voice/sample-check.js';
 import { startProductServer, waitFor, type TestServer } from '../helpers/harness.js';

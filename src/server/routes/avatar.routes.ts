@@ -1,16 +1,22 @@
 import { Type } from 'typebox';
-import { AvatarRepository } from '../../avatar/avatar.repository.js';
+import type { AvatarBuildPayload } from '../../avatar/avatar.handler.js';
+import type { AvatarRepository } from '../../avatar/avatar.repository.js';
 import { badParams } from '../../errors/app-error.js';
-import type { Platform } from '../../platform.js';
-import type { ProductPayloads } from '../../tasks/handlers.js';
+import type { AreaPlatform } from '../../platform.js';
 import { ok } from '../envelope.js';
 import type { Server } from '../types.js';
 
 const prefix = '/api/2dvh/v1/material/avatar';
 
 /** Creating avatar models (the task routes of the area are shared) and listing the app's models. */
-export function registerAvatarRoutes(app: Server, platform: Platform<ProductPayloads>): void {
-  const models = new AvatarRepository(platform.db);
+export function registerAvatarRoutes(
+  app: Server,
+  platform: AreaPlatform<
+    { 'avatar.build': AvatarBuildPayload },
+    { readonly avatars: AvatarRepository }
+  >,
+): void {
+  const models = platform.services.avatars;
   app.post(
     `${prefix}/create`,
     {

@@ -1,17 +1,11 @@
 import { Type } from 'typebox';
 import { AppError } from '../../errors/app-error.js';
 import { toTaskAnswer } from '../../tasks/task.answer.js';
+import type { TaskArea } from '../../tasks/task.contract.js';
 import type { TaskRecord, TaskStore } from '../../tasks/task.types.js';
 import { taskStatuses } from '../../tasks/task.types.js';
 import { ok } from '../envelope.js';
 import type { Server } from '../types.js';
-
-/** A family of task types reached under one URL prefix (videos, avatars, voices...). */
-export interface TaskArea {
-  readonly prefix: string;
-  readonly tag: string;
-  readonly types: readonly string[];
-}
 
 export interface TaskCanceller {
   cancel(task: TaskRecord): Promise<void>;

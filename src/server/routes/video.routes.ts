@@ -1,25 +1,29 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Platform } from '../../platform.js';
-import type { ProductPayloads } from '../../tasks/handlers.js';
+import type { AreaPlatform } from '../../platform.js';
 import { parseVideoParam, type VideoJob } from '../../video/video-param.js';
 import { checkRecordingAtDoor } from '../../video/recording.js';
-import { ttsRequest } from '../../video/video.handler.js';
+import {
+  ttsRequest,
+  type VideoPhotoPayload,
+  type VideoRenderPayload,
+} from '../../video/video.handler.js';
 import { ok } from '../envelope.js';
 import type { Server } from '../types.js';
 
 const prefix = '/api/2dvh/v1/material/video';
+
+type VideoPlatform = AreaPlatform<
+  { 'video.render': VideoRenderPayload; 'video.photo': VideoPhotoPayload },
+  unknown
+>;
 
 /**
  * Everything that can be known before the task runs is checked at the door: the param's shape,
  * the speech (voice, language, ranges, the 80-character rule; a recording already here: readable
  * and not too long), a background file that must exist.
  */
-async function checkNow(
-  platform: Platform<ProductPayloads>,
-  job: VideoJob,
-  appId: string,
-): Promise<string[]> {
+async function checkNow(platform: VideoPlatform, job: VideoJob, appId: string): Promise<string[]> {
   const warnings: string[] = [];
   if (job.speech.kind === 'tts') {
     const plan = platform.speech.tts.plan({ ...ttsRequest(job), appId });
@@ -51,7 +55,7 @@ const createBody = Type.Object({
 });
 
 /** Creating videos (query, list, cancel and delete are the area's shared task routes). */
-export function registerVideoRoutes(app: Server, platform: Platform<ProductPayloads>): void {
+export function registerVideoRoutes(app: Server, platform: VideoPlatform): void {
   app.post(
     `${prefix}/create`,
     {

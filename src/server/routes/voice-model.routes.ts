@@ -1,9 +1,8 @@
 import { Type } from 'typebox';
 import { AppError, badParams } from '../../errors/app-error.js';
-import type { Platform } from '../../platform.js';
-import type { ProductPayloads } from '../../tasks/handlers.js';
-import { baseVoicesFor } from '../../voice/voice-model.handler.js';
-import { VoiceModelRepository } from '../../voice/voice-model.repository.js';
+import type { AreaPlatform } from '../../platform.js';
+import { baseVoicesFor, type VoiceBuildPayload } from '../../voice/voice-model.handler.js';
+import type { VoiceModelRepository } from '../../voice/voice-model.repository.js';
 import { supportedTtsLanguages } from '../../voice/voices.js';
 import { ok } from '../envelope.js';
 import type { Server } from '../types.js';
@@ -12,8 +11,14 @@ const prefix = '/api/voice/v1/model';
 const maxSamples = 20;
 
 /** Training personal voices (query, list and delete are the area's shared task routes). */
-export function registerVoiceModelRoutes(app: Server, platform: Platform<ProductPayloads>): void {
-  const models = new VoiceModelRepository(platform.db);
+export function registerVoiceModelRoutes(
+  app: Server,
+  platform: AreaPlatform<
+    { 'voice.build': VoiceBuildPayload },
+    { readonly voiceModels: VoiceModelRepository }
+  >,
+): void {
+  const models = platform.services.voiceModels;
   app.post(
     `${prefix}/create`,
     {
