@@ -5,7 +5,7 @@ import { AppRepository } from './auth/app.repository.js';
 import { AuthService } from './auth/auth.service.js';
 import { TokenSealer } from './auth/token-seal.js';
 import { TokenRepository } from './auth/token.repository.js';
-import { resolvePublicUrl, type Config } from './config/config.js';
+import { ConfigError, resolvePublicUrl, type Config } from './config/config.js';
 import { FileRepository } from './files/file.repository.js';
 import { FileService } from './files/file.service.js';
 import type { AddressPolicy } from './net/address-policy.js';
@@ -85,6 +85,14 @@ function loadSecret(dataDir: string): Buffer {
   }
 }
 
+/**
+ * Whether a lock's pid is a server still running. Our own pid is not: a lock naming it was left
+ * by an earlier run that had the same pid (a container's server is often pid 1 every time).
+ */
+function holdsLock(pid: number): boolean {
+  return pid !== process.pid && isAlive(pid);
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -94,25 +102,112 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The pid a lock file names; undefined while it is being written (or was left half-written). */
+function lockHolder(file: string): number | undefined {
+  const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
+  return Number.isFinite(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Creates the lock holding our pid; false when it exists. Atomic: of two starts, one wins. */
+function createLock(file: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx', 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    fs.writeSync(fd, String(process.pid));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
+}
+
+/** A lock with no pid yet is being written by a start under way, unless it has been for long. */
+const halfWrittenMs = 10_000;
+
+/**
+ * Moves a dead server's lock out of the way. It is moved (atomic) before it is removed, and what
+ * was moved is checked: a lock another start took meanwhile is put back, not removed.
+ */
+function clearStaleLock(file: string): void {
+  const moved = `${file}.${process.pid}.stale`;
+  try {
+    fs.renameSync(file, moved);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const holder = lockHolder(moved);
+  if (holder !== undefined && holdsLock(holder)) {
+    try {
+      fs.linkSync(moved, file);
+    } catch {
+      // Another start holds the lock now; either way the data directory is taken.
+    }
+  }
+  fs.rmSync(moved, { force: true });
+}
+
 /** One server per data directory: a second one would run the same tasks twice. */
 function takeLock(dataDir: string): () => void {
   const file = path.join(dataDir, 'server.pid');
-  const holder = Number.parseInt(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '', 10);
-  if (Number.isFinite(holder) && holder !== process.pid && isAlive(holder)) {
-    throw new Error(`another Anima server (pid ${holder}) is using the data directory ${dataDir}`);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (createLock(file)) {
+      return () => {
+        // Only our own lock is removed: a stale lock may have been cleared and retaken.
+        if (fs.existsSync(file) && lockHolder(file) === process.pid) fs.rmSync(file);
+      };
+    }
+    let holder: number | undefined;
+    let ageMs: number;
+    try {
+      holder = lockHolder(file);
+      ageMs = Date.now() - fs.statSync(file).mtimeMs;
+    } catch {
+      continue; // Removed between our try and our look: try again.
+    }
+    const held = holder === undefined ? ageMs < halfWrittenMs : holdsLock(holder);
+    if (held) {
+      const who =
+        holder === undefined ? 'another Anima server' : `another Anima server (pid ${holder})`;
+      throw new Error(`${who} is using the data directory ${dataDir}`);
+    }
+    clearStaleLock(file);
   }
-  fs.writeFileSync(file, String(process.pid));
-  return () => fs.rmSync(file, { force: true });
+  throw new Error(`could not take the lock of the data directory ${dataDir}; try again`);
 }
 
-/** The task handlers (and the product's services) once the core is open. */
+/** Each ANIMA_CONCURRENCY entry must name a task type this server runs: a typo would be ignored. */
+function checkConcurrency(config: Config, types: readonly string[]): void {
+  const unknown = Object.keys(config.concurrency).filter((type) => !types.includes(type));
+  if (unknown.length === 0) return;
+  throw new ConfigError(
+    unknown.map(
+      (type) =>
+        `ANIMA_CONCURRENCY (concurrency): there is no task type "${type}"; the task types are ${types.join(', ')}`,
+    ),
+  );
+}
+
+/** The task handlers (and the product's services) once the core is open; typos in config refused. */
 function wireTasks<Payloads extends Record<string, object>, Services>(
   core: PlatformCore,
   tasks: PlatformOptions<Payloads, Services>['tasks'],
 ): TaskWiring<Payloads, Services> {
-  return typeof tasks === 'function'
-    ? tasks(core)
-    : { services: undefined as Services, handlers: tasks, close: () => Promise.resolve() };
+  const wiring =
+    typeof tasks === 'function'
+      ? tasks(core)
+      : { services: undefined as Services, handlers: tasks, close: () => Promise.resolve() };
+  try {
+    checkConcurrency(core.config, Object.keys(wiring.handlers));
+  } catch (error) {
+    void wiring.close();
+    throw error;
+  }
+  return wiring;
 }
 
 export function openPlatform<Payloads extends Record<string, object>, Services = unknown>(
