@@ -10,7 +10,7 @@ import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-request.js';
 import { hmacHex, newHexId, safeEqual } from '../util/ids.js';
 import type { FileOrigin, FileRepository, StoredFile } from './file.repository.js';
-import { acceptedType, sniffFile, typeGate, type MediaClass } from './sniff.js';
+import { acceptedType, sniffFile, storedType, typeGate, type MediaClass } from './sniff.js';
 
 export interface FileServiceOptions {
   readonly dataDir: string;
@@ -278,8 +278,9 @@ export class FileService {
   }
 
   /**
-   * Turns what a request named (a fileId, one of our download links, or a remote URL) into a
-   * stored file of this app.
+   * Opens what a request named (a fileId, one of our download links, or a remote URL) as a stored
+   * file of this app, of a kind `accept` takes (any, when absent), however it was named: a fetch
+   * is refused as it arrives, a file already here by the type it was stored with.
    */
   async resolve(
     ref: MediaRef,
@@ -287,26 +288,27 @@ export class FileService {
     signal?: AbortSignal,
     accept?: readonly MediaClass[],
   ): Promise<StoredFile> {
-    if (ref.fileId) return this.get(ref.fileId, appId);
+    const local = this.local(ref, appId, accept);
+    if (local) return local;
     if (!ref.url)
       throw new AppError(
         'badParams',
         {},
         { detail: [{ field: 'url', problem: 'give a url or a fileId' }] },
       );
-    const own = this.ownLink(ref.url);
-    if (own) return this.get(own, appId);
     return this.fetchRemote(ref.url, appId, signal, accept);
   }
 
   /**
    * The stored file a reference names when it is already here (a fileId, or a link this server
-   * handed out); undefined for a remote URL, which only a task fetches.
+   * handed out), checked against `accept`; undefined for a remote URL, which only a task fetches.
    */
-  local(ref: MediaRef, appId: string): StoredFile | undefined {
-    if (ref.fileId) return this.get(ref.fileId, appId);
-    const own = ref.url ? this.ownLink(ref.url) : undefined;
-    return own ? this.get(own, appId) : undefined;
+  local(ref: MediaRef, appId: string, accept?: readonly MediaClass[]): StoredFile | undefined {
+    const own = ref.fileId ?? (ref.url ? this.ownLink(ref.url) : undefined);
+    if (own === undefined) return undefined;
+    const file = this.get(own, appId);
+    acceptedType(storedType(file.mimeType), accept);
+    return file;
   }
 
   /** A download link that works without a token until it expires. */

@@ -37,6 +37,18 @@ export async function sniffFile(file: string): Promise<SniffResult> {
   return classify(await fileTypeFromFile(file));
 }
 
+/** The kind of a file we hold, from the type recorded when it came in (or was made). */
+export function storedType(mimeType: string): SniffResult {
+  const ext = '';
+  const mime = mimeType.toLowerCase();
+  if (mime === 'application/zip') return { mimeType: mime, ext, mediaClass: 'zip' };
+  const top = mime.split('/')[0];
+  if (top === 'video' || top === 'audio' || top === 'image') {
+    return { mimeType: mime, ext, mediaClass: top };
+  }
+  return { unknown: mime };
+}
+
 /** The sniffed type when `accept` (any media class when absent) takes it; else a clear refusal. */
 export function acceptedType(sniffed: SniffResult, accept?: readonly MediaClass[]): Sniffed {
   if ('unknown' in sniffed || (accept && !accept.includes(sniffed.mediaClass))) {
