@@ -22,6 +22,15 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts (the layering check): linted as JavaScript, outside the TS project.
+    files: ['scripts/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false, project: false },
+      globals: { process: 'readonly', URL: 'readonly' },
+    },
+  },
+  {
     // Tests read JSON answers loosely (inject().json() is any); node:test's test() promises are
     // awaited by the runner.
     files: ['test/**/*.ts'],
