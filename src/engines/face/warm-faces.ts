@@ -1,11 +1,12 @@
 import { FacePool } from './face-pool.js';
 
 /**
- * Face pools kept warm between avatar builds: starting the workers and loading the face models
- * costs seconds, more than tracking a short clip. Each build borrows a pool for itself (tracking
- * follows one clip frame to frame, so two builds never share one); a pool comes back after a
- * build that went well, and is closed after one that failed (it may hold a dead or busy worker).
- * Pools start on first use, so a server that builds no avatar starts none.
+ * Face pools kept warm between avatar builds: starting the workers and loading the face models is
+ * paid once, not by every build (half a second on an idle 2-core machine, seconds on a busy one).
+ * Each build borrows a pool for itself (tracking follows one clip frame to frame, so two builds
+ * never share one); a pool comes back after a build that went well, and is closed after one that
+ * failed (it may hold a dead or busy worker). Pools start on first use, so a server that builds
+ * no avatar starts none.
  */
 export class WarmFaces {
   private readonly idle: FacePool[] = [];
