@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { after, test } from 'node:test';
-import { promisify } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { openPlatform } from '../src/platform.js';
 import { packageRoot } from '../src/util/paths.js';
 import { tempDir } from './helpers/harness.js';
 import { testHandlers } from './helpers/test-tasks.js';
 
-const run = promisify(execFile);
 const dirs: string[] = [];
 after(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
@@ -24,6 +23,18 @@ function dataDir(): string {
 
 function configFor(dir: string, env: Record<string, string> = {}) {
   return loadConfig({ env: { ANIMA_DATA: dir, ANIMA_LOG_LEVEL: 'silent', ...env } });
+}
+
+/** The first line a child prints (what a lock racer says it got). */
+function firstLine(child: ChildProcessByStdio<Writable, Readable, null>): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('\n')) resolve(text.split('\n')[0] ?? '');
+    });
+    child.once('exit', () => resolve(text));
+  });
 }
 
 /** The pid of a process that has exited: what a crashed server leaves in its lock. */
@@ -40,9 +51,14 @@ test('servers started together on one data directory: exactly one gets the lock'
     const dir = dataDir();
     // Each round starts four racers at one instant, far enough ahead for all to be spinning.
     const startAt = String(Date.now() + 1500);
-    const outputs = await Promise.all(
-      [0, 1, 2, 3].map(async () => (await run(process.execPath, [racer, dir, startAt])).stdout),
+    const racers = [0, 1, 2, 3].map(() =>
+      spawn(process.execPath, [racer, dir, startAt], { stdio: ['pipe', 'pipe', 'inherit'] }),
     );
+    const exited = racers.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+    const outputs = await Promise.all(racers.map(firstLine));
+    // Every racer has spoken: only now may the holder let go.
+    for (const child of racers) child.stdin.end();
+    await Promise.all(exited);
     const held = outputs.filter((out) => out.startsWith('HELD'));
     assert.equal(held.length, 1, `round ${round}: ${outputs.join(' | ')}`);
     for (const out of outputs.filter((o) => !o.startsWith('HELD'))) {

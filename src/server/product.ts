@@ -32,7 +32,7 @@ export interface ProductServices {
   readonly faces: WarmFaces;
 }
 
-/** The shape of spec/api.md's routes: one prefix per area, its task types under it. */
+/** The shape of docs/contract.md's routes: one prefix per area, its task types under it. */
 export const product = {
   video: {
     prefix: '/api/2dvh/v1/material/video',

@@ -1,7 +1,8 @@
 /**
  * One of several servers started together on one data directory: waits for the agreed instant,
- * opens the platform with its lock, prints "HELD" or "REFUSED <reason>", keeps the lock a moment
- * (so a racer that got in too cannot be mistaken for one that came after), and exits.
+ * opens the platform with its lock, prints "HELD" or "REFUSED <reason>", and keeps the lock until
+ * its standard input ends (the test ends it once every racer has spoken, so a racer slowed by a
+ * loaded machine cannot come after the holder let go and be mistaken for a second holder).
  *
  *   node lock-racer.js <dataDir> <startAtEpochMs>
  */
@@ -17,7 +18,8 @@ while (performance.timeOrigin + performance.now() < Number(startAt)) {
 try {
   const platform = openPlatform(config, { tasks: {}, lock: true });
   process.stdout.write('HELD\n');
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  process.stdin.resume();
+  await new Promise((resolve) => process.stdin.once('end', resolve));
   await platform.close();
 } catch (error) {
   process.stdout.write(`REFUSED ${(error as Error).message}\n`);
