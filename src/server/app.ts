@@ -11,7 +11,9 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import type { AuthService } from '../auth/auth.service.js';
 import { parseBearer, tokenFromHandshake } from '../auth/bearer.js';
+import type { Config } from '../config/config.js';
 import { AppError, badParams } from '../errors/app-error.js';
 import type { Platform } from '../platform.js';
 import { findIllFormed, notWellFormed } from '../util/well-formed.js';
@@ -56,9 +58,16 @@ export async function buildServer<P extends Record<string, object>, S>(
       disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),
   }).withTypeProvider<TypeBoxTypeProvider>();
-
   app.decorateRequest('appId', '');
+  setErrorAnswers(app, config);
+  await registerPlugins(app, config);
+  addDoorHooks(app, auth);
+  registerRoutes(app, platform, options);
+  return app;
+}
 
+/** Every error in the envelope; a 401 with an empty body; routes that do not exist as 1404. */
+function setErrorAnswers(app: Server, config: Config): void {
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error, config);
     if (appError.key === 'unauthorized') return reply.code(401).send('');
@@ -75,8 +84,10 @@ export async function buildServer<P extends Record<string, object>, S>(
     });
     return reply.code(404).send(errorBody(error));
   });
+}
 
-  // The API reference is public, like the hosted service's docs.
+/** The API reference (public, like the hosted service's docs), rate limit, uploads, sockets. */
+async function registerPlugins(app: Server, config: Config): Promise<void> {
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true };
   });
@@ -97,7 +108,6 @@ export async function buildServer<P extends Record<string, object>, S>(
     routePrefix: '/docs',
     uiConfig: { docExpansion: 'list' },
   });
-
   await app.register(fastifyRateLimit, {
     hook: 'preHandler',
     max: config.rateLimitPerMinute,
@@ -114,9 +124,12 @@ export async function buildServer<P extends Record<string, object>, S>(
     options: { maxPayload: 4 * 1024 * 1024 },
     errorHandler: handleSocketError,
   });
+}
 
-  // Every route needs a live access token unless it says it is public. This hook comes after the
-  // WebSocket plugin's own, so a refused upgrade is answered and its socket closed by the plugin.
+/** What every request passes before its route: a live token (unless public), well-formed text. */
+function addDoorHooks(app: Server, auth: AuthService): void {
+  // This hook comes after the WebSocket plugin's own, so a refused upgrade is answered and its
+  // socket closed by the plugin.
   app.addHook('onRequest', (request, _reply, done) => {
     if (request.routeOptions.config.public || request.is404) return done();
     // Sockets may carry the token in the URL too (the header wins): tokenFromHandshake.
@@ -129,7 +142,6 @@ export async function buildServer<P extends Record<string, object>, S>(
     request.appId = appId;
     done();
   });
-
   // Text that is not well-formed Unicode is refused before any route sees it, naming the field.
   app.addHook('preValidation', (request, _reply, done) => {
     const field =
@@ -137,10 +149,16 @@ export async function buildServer<P extends Record<string, object>, S>(
     if (field === undefined) return done();
     done(badParams([{ field, problem: notWellFormed }]));
   });
+}
 
-  registerAuthRoutes(app, auth);
-  registerFileRoutes(app, platform.files, config);
-  registerVoiceRoutes(app, platform.speech, config);
+function registerRoutes<P extends Record<string, object>, S>(
+  app: Server,
+  platform: Platform<P, S>,
+  options: ServerOptions<P, S>,
+): void {
+  registerAuthRoutes(app, platform.auth);
+  registerFileRoutes(app, platform.files, platform.config);
+  registerVoiceRoutes(app, platform.speech, platform.config);
   for (const area of options.areas ?? []) {
     registerTaskRoutes(app, platform.store, platform.queue, area);
   }
@@ -156,5 +174,4 @@ export async function buildServer<P extends Record<string, object>, S>(
       data: 'ok',
     }),
   );
-  return app;
 }
