@@ -23,7 +23,8 @@ import type { TtsRequest } from '../voice/tts.service.js';
 import { loadAvatar } from './avatar-frames.js';
 import { decodeRecording, probeRecording } from './recording.js';
 import { plainBackdrop } from './backdrop.js';
-import { renderVideo, type MediaLayer, type Placement } from './render.js';
+import { buildThumbnailArgs, type MediaLayer, type Placement } from './render.args.js';
+import { renderVideo } from './render.js';
 import type { LayerJob, VideoJob } from './video-param.js';
 import { FrameLevels, loudnessTrack, visemeTrack, type MouthFrame } from './viseme-track.js';
 
@@ -190,7 +191,7 @@ async function renderTask(services: TaskServices, context: RenderContext) {
 
   progress('publish', 96);
   const thumbnail = path.join(workDir, 'thumbnail.jpg');
-  await runFfmpeg(['-i', out, '-frames:v', '1', '-q:v', '3', thumbnail], { signal });
+  await runFfmpeg(buildThumbnailArgs(out, thumbnail), { signal });
   const save = (file: string, name: string, mime: string) =>
     services.files.saveResult(file, name, appId, mime);
   const video = await save(out, `${videoName}.${extension}`, `video/${extension}`);

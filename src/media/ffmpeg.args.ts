@@ -1,0 +1,71 @@
+/**
+ * ffmpeg commands as pure functions of what is asked (STYLE: pure builders, one runner): each
+ * returns the arguments after ffmpeg's common flags, which `runFfmpeg` and `startFfmpeg` add.
+ * Nothing here runs ffmpeg, so every command is tested as text.
+ */
+
+/** H.264 in 4:2:0 needs even sides: the last column or row of an odd-sized picture is cut. */
+export function evenSize(size: number): number {
+  return size - (size % 2);
+}
+
+/** Packed RGB frames of width × height read from stdin (input 0). */
+export function buildRgbInputArgs(width: number, height: number, fps: number): string[] {
+  return [
+    ...['-f', 'rawvideo', '-pix_fmt', 'rgb24'],
+    ...['-s', `${width}x${height}`, '-r', String(fps), '-i', '-'],
+  ];
+}
+
+export interface RgbEncodeSpec {
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  /** x264's preset and quality; the defaults suit a model's base video (kept, looked at closely). */
+  readonly preset?: string;
+  readonly crf?: number;
+}
+
+/** RGB frames on stdin to an H.264 MP4 (yuv420p, faststart), odd sides cut to even. */
+export function buildRgbEncodeArgs(out: string, spec: RgbEncodeSpec): string[] {
+  const { width, height, fps } = spec;
+  return [
+    ...buildRgbInputArgs(width, height, fps),
+    ...['-vf', `crop=${evenSize(width)}:${evenSize(height)}:0:0,format=yuv420p`],
+    ...['-c:v', 'libx264', '-preset', spec.preset ?? 'veryfast', '-crf', String(spec.crf ?? 18)],
+    ...['-movflags', '+faststart', out],
+  ];
+}
+
+export interface BaseVideoSpec {
+  /** The source clip, and the frames of it (at `fps`, end excluded) that become the base. */
+  readonly file: string;
+  readonly fps: number;
+  readonly startFrame: number;
+  readonly endFrame: number;
+  /** The size kept from the top left (even). */
+  readonly width: number;
+  readonly height: number;
+  readonly out: string;
+}
+
+/** An avatar's base video: a stretch of the source's first video stream, silent, H.264. */
+export function buildBaseVideoArgs(spec: BaseVideoSpec): string[] {
+  return [
+    ...['-i', spec.file, '-map', '0:v:0'],
+    '-vf',
+    `fps=${spec.fps},trim=start_frame=${spec.startFrame}:end_frame=${spec.endFrame},setpts=PTS-STARTPTS,` +
+      `crop=${spec.width}:${spec.height}:0:0,format=yuv420p`,
+    '-an',
+    ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-movflags', '+faststart'],
+    spec.out,
+  ];
+}
+
+/** A file's first sound stream as raw 16-bit mono PCM at `sampleRate` on stdout. */
+export function buildPcmDecodeArgs(file: string, sampleRate: number): string[] {
+  return [
+    ...['-i', file, '-map', '0:a:0', '-ac', '1', '-ar', String(sampleRate)],
+    ...['-f', 's16le', '-'],
+  ];
+}

@@ -1,0 +1,62 @@
+/** The media area's ffmpeg commands, read as text: no ffmpeg runs here. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  buildBaseVideoArgs,
+  buildPcmDecodeArgs,
+  buildRgbEncodeArgs,
+  buildRgbInputArgs,
+  evenSize,
+} from '../../src/media/ffmpeg.args.js';
+
+test('raw RGB frames come from stdin at their size and rate', () => {
+  assert.deepEqual(buildRgbInputArgs(361, 288, 30), [
+    ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '361x288', '-r', '30', '-i', '-'],
+  ]);
+});
+
+test('an RGB encode cuts odd sides to even and keeps its defaults unless asked', () => {
+  assert.equal(evenSize(361), 360);
+  assert.equal(evenSize(288), 288);
+  const args = buildRgbEncodeArgs('/w/base.mp4', { width: 361, height: 287, fps: 25 });
+  assert.deepEqual(args.slice(10), [
+    ...['-vf', 'crop=360:286:0:0,format=yuv420p'],
+    ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18'],
+    ...['-movflags', '+faststart', '/w/base.mp4'],
+  ]);
+  const asked = buildRgbEncodeArgs('/w/o.mp4', {
+    width: 2,
+    height: 2,
+    fps: 25,
+    preset: 'ultrafast',
+    crf: 30,
+  });
+  assert.deepEqual(asked.slice(14, 18), ['-preset', 'ultrafast', '-crf', '30']);
+});
+
+test("a model's base video is the chosen stretch of frames, silent, cropped from the top left", () => {
+  assert.deepEqual(
+    buildBaseVideoArgs({
+      file: '/w/clip.mov',
+      fps: 25,
+      startFrame: 12,
+      endFrame: 87,
+      width: 358,
+      height: 286,
+      out: '/w/base.mp4',
+    }),
+    [
+      ...['-i', '/w/clip.mov', '-map', '0:v:0', '-vf'],
+      'fps=25,trim=start_frame=12:end_frame=87,setpts=PTS-STARTPTS,crop=358:286:0:0,format=yuv420p',
+      '-an',
+      ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-movflags', '+faststart'],
+      '/w/base.mp4',
+    ],
+  );
+});
+
+test("a sample's sound is decoded to mono 16-bit PCM at the asked rate, on stdout", () => {
+  assert.deepEqual(buildPcmDecodeArgs('/w/sample.m4a', 16000), [
+    ...['-i', '/w/sample.m4a', '-map', '0:a:0', '-ac', '1', '-ar', '16000', '-f', 's16le', '-'],
+  ]);
+});
