@@ -122,6 +122,31 @@ export interface LayerJob {
   readonly timing: LayerTiming;
 }
 
+/** Text to speak, as asked in tts_query and tts_config. */
+export interface TtsSpeech {
+  readonly kind: 'tts';
+  readonly text: string;
+  readonly ssml: boolean;
+  readonly voice?: string;
+  readonly language?: string;
+  readonly speedRatio?: number;
+  readonly pitchOffset?: number;
+  readonly volume?: number;
+  /**
+   * Decided at the door: the voice that speaks (the one asked, an alias's, or a stand-in) and the
+   * warning a stand-in brings. Absent from tasks queued by versions before it was recorded.
+   */
+  readonly chosen?: { readonly voice: string; readonly warning?: string };
+}
+
+/** A recording to speak the video. */
+export interface RecordedSpeech {
+  readonly kind: 'audio';
+  readonly source: MediaRef;
+  /** The recording's language: English is aligned by the recogniser, others follow the sound. */
+  readonly language?: string;
+}
+
 /** What the renderer is asked to make, checked; stored as the task's payload. */
 export interface VideoJob {
   readonly format: 'mp4' | 'webm';
@@ -140,23 +165,7 @@ export interface VideoJob {
     readonly zPosition: number;
     readonly startFrame: number;
   };
-  readonly speech:
-    | {
-        readonly kind: 'tts';
-        readonly text: string;
-        readonly ssml: boolean;
-        readonly voice?: string;
-        readonly language?: string;
-        readonly speedRatio?: number;
-        readonly pitchOffset?: number;
-        readonly volume?: number;
-      }
-    | {
-        readonly kind: 'audio';
-        readonly source: MediaRef;
-        /** The recording's language: English is aligned by the recogniser, others follow the sound. */
-        readonly language?: string;
-      };
+  readonly speech: TtsSpeech | RecordedSpeech;
   readonly background?: LayerJob;
   readonly foregrounds: readonly LayerJob[];
   readonly watermark?: string;
