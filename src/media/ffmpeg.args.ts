@@ -62,10 +62,45 @@ export function buildBaseVideoArgs(spec: BaseVideoSpec): string[] {
   ];
 }
 
-/** A file's first sound stream as raw 16-bit mono PCM at `sampleRate` on stdout. */
-export function buildPcmDecodeArgs(file: string, sampleRate: number): string[] {
+/**
+ * A file's first sound stream as raw 16-bit mono PCM at `sampleRate` on stdout; no more than
+ * `maxSeconds` of it when given.
+ */
+export function buildPcmDecodeArgs(
+  file: string,
+  sampleRate: number,
+  maxSeconds?: number,
+): string[] {
   return [
     ...['-i', file, '-map', '0:a:0', '-ac', '1', '-ar', String(sampleRate)],
+    ...(maxSeconds !== undefined ? ['-t', String(maxSeconds)] : []),
     ...['-f', 's16le', '-'],
+  ];
+}
+
+export interface FrameDecodeSpec {
+  /** Constant output rate: variable-rate input has frames duplicated or dropped. */
+  readonly fps: number;
+  /** The size frames are scaled to (bicubic). */
+  readonly width: number;
+  readonly height: number;
+  /** Only these frames (0-based at `fps`, ascending, no repeats); all when absent. */
+  readonly only?: readonly number[];
+  readonly maxSeconds?: number;
+}
+
+/** A file's first video stream as packed RGB frames on stdout, upright, at a constant rate. */
+export function buildFrameDecodeArgs(file: string, spec: FrameDecodeSpec): string[] {
+  const filters = [`fps=${spec.fps}`];
+  if (spec.only) {
+    filters.push(`select='${spec.only.map((index) => `eq(n\\,${index})`).join('+')}'`);
+  }
+  filters.push(`scale=${spec.width}:${spec.height}:flags=bicubic`);
+  return [
+    ...['-i', file, '-map', '0:v:0', '-vf', filters.join(',')],
+    // Selected frames keep their own times: nothing is duplicated to fill the gaps.
+    ...(spec.only ? ['-vsync', 'passthrough'] : []),
+    ...(spec.maxSeconds !== undefined ? ['-t', spec.maxSeconds.toFixed(3)] : []),
+    ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
   ];
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   buildBaseVideoArgs,
+  buildFrameDecodeArgs,
   buildPcmDecodeArgs,
   buildRgbEncodeArgs,
   buildRgbInputArgs,
@@ -58,5 +59,32 @@ test("a model's base video is the chosen stretch of frames, silent, cropped from
 test("a sample's sound is decoded to mono 16-bit PCM at the asked rate, on stdout", () => {
   assert.deepEqual(buildPcmDecodeArgs('/w/sample.m4a', 16000), [
     ...['-i', '/w/sample.m4a', '-map', '0:a:0', '-ac', '1', '-ar', '16000', '-f', 's16le', '-'],
+  ]);
+});
+
+test('a recording is decoded no further than its cap', () => {
+  assert.deepEqual(buildPcmDecodeArgs('/w/r.mp3', 16000, 61), [
+    ...['-i', '/w/r.mp3', '-map', '0:a:0', '-ac', '1', '-ar', '16000'],
+    ...['-t', '61', '-f', 's16le', '-'],
+  ]);
+});
+
+test('frames decode at a constant rate and size; picked frames keep their own times', () => {
+  assert.deepEqual(buildFrameDecodeArgs('/w/c.mp4', { fps: 25, width: 320, height: 240 }), [
+    ...['-i', '/w/c.mp4', '-map', '0:v:0', '-vf', 'fps=25,scale=320:240:flags=bicubic'],
+    ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+  ]);
+  const picked = buildFrameDecodeArgs('/w/c.mp4', {
+    fps: 25,
+    width: 320,
+    height: 240,
+    only: [3, 40],
+    maxSeconds: 2.5,
+  });
+  assert.deepEqual(picked.slice(4), [
+    '-vf',
+    "fps=25,select='eq(n\\,3)+eq(n\\,40)',scale=320:240:flags=bicubic",
+    ...['-vsync', 'passthrough', '-t', '2.500'],
+    ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
   ]);
 });
