@@ -104,3 +104,32 @@ export function buildFrameDecodeArgs(file: string, spec: FrameDecodeSpec): strin
     ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
   ];
 }
+
+/** Raw 16-bit mono PCM at `sampleRate` through an audio filter, stdin to stdout. */
+export function buildPcmFilterArgs(sampleRate: number, filter: string): string[] {
+  const format = ['-f', 's16le', '-ar', String(sampleRate), '-ac', '1'];
+  return [...format, '-i', 'pipe:0', '-af', filter, ...format, 'pipe:1'];
+}
+
+/** Numbered pictures (`pattern`, from 0) tiled into one picture, on white. */
+export function buildTileArgs(
+  pattern: string,
+  columns: number,
+  rows: number,
+  out: string,
+): string[] {
+  return [
+    ...['-start_number', '0', '-i', pattern],
+    ...['-vf', `tile=${columns}x${rows}:padding=4:color=white`, '-frames:v', '1', out],
+  ];
+}
+
+/** A video played forward then backward, as the renderer loops an avatar's base. */
+export function buildForwardBackArgs(video: string, out: string): string[] {
+  return [
+    ...['-i', video, '-filter_complex'],
+    '[0:v]split[forward][back];[back]reverse[backward];[forward][backward]concat=n=2:v=1[v]',
+    ...['-map', '[v]', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20'],
+    ...['-pix_fmt', 'yuv420p', out],
+  ];
+}

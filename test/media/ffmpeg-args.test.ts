@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   buildBaseVideoArgs,
+  buildForwardBackArgs,
   buildFrameDecodeArgs,
   buildPcmDecodeArgs,
+  buildPcmFilterArgs,
   buildRgbEncodeArgs,
   buildRgbInputArgs,
+  buildTileArgs,
   evenSize,
 } from '../../src/media/ffmpeg.args.js';
 
@@ -86,5 +89,29 @@ test('frames decode at a constant rate and size; picked frames keep their own ti
     "fps=25,select='eq(n\\,3)+eq(n\\,40)',scale=320:240:flags=bicubic",
     ...['-vsync', 'passthrough', '-t', '2.500'],
     ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+  ]);
+});
+
+test('raw speech goes through an audio filter from stdin to stdout, in and out alike', () => {
+  assert.deepEqual(buildPcmFilterArgs(22050, 'anull'), [
+    ...['-f', 's16le', '-ar', '22050', '-ac', '1', '-i', 'pipe:0', '-af', 'anull'],
+    ...['-f', 's16le', '-ar', '22050', '-ac', '1', 'pipe:1'],
+  ]);
+});
+
+test("a model's preview: its mouths tiled on white, its base played forward then back", () => {
+  assert.deepEqual(buildTileArgs('/w/mouth_%d.png', 3, 3, '/o/sheet.png'), [
+    ...['-start_number', '0', '-i', '/w/mouth_%d.png'],
+    ...['-vf', 'tile=3x3:padding=4:color=white', '-frames:v', '1', '/o/sheet.png'],
+  ]);
+  const loop = buildForwardBackArgs('/w/base.mp4', '/o/loop.mp4');
+  assert.deepEqual(loop.slice(0, 3), ['-i', '/w/base.mp4', '-filter_complex']);
+  assert.equal(
+    loop[3],
+    '[0:v]split[forward][back];[back]reverse[backward];[forward][backward]concat=n=2:v=1[v]',
+  );
+  assert.deepEqual(loop.slice(4), [
+    ...['-map', '[v]', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20'],
+    ...['-pix_fmt', 'yuv420p', '/o/loop.mp4'],
   ]);
 });
