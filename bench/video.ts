@@ -26,7 +26,7 @@ import { runFfmpeg, runProcess } from '../src/media/process.runner.js';
 import { packageRoot, samplesDir } from '../src/util/paths.js';
 import { loudnessPerFrame, lipSyncScore, mouthOpenings } from '../src/video/lip-sync.js';
 import { loadConfig } from '../src/config/config.js';
-import { x264Crf } from '../src/video/render.js';
+import { buildRenderVideoCodecArgs } from '../src/video/render.args.js';
 import type { AsrService } from '../src/voice/asr.service.js';
 import { openSpeech } from '../src/voice/speech.js';
 
@@ -177,12 +177,8 @@ try {
         '25',
         '-i',
         raw,
-        '-c:v',
-        'libx264',
-        '-preset',
-        loadConfig({}).videoPreset,
-        '-crf',
-        String(x264Crf),
+        // The render's own video settings, from the same builder.
+        ...buildRenderVideoCodecArgs({ format: 'mp4', preset: loadConfig({}).videoPreset }),
         '-f',
         'mp4',
         path.join(dir, 'ceiling.mp4'),

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { FaceEngine } from '../engines/face/face.types.js';
 import { decodeFrames } from '../media/decode.js';
-import { evenSize } from '../media/encode.js';
+import { buildBaseVideoArgs, evenSize } from '../media/ffmpeg.args.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import type { MediaInfo } from '../media/probe.js';
 import type { AsrService } from '../voice/asr.service.js';
@@ -210,25 +210,15 @@ async function encodeBaseVideo(
   const { file, signal } = input;
   const baseVideo = path.join(input.workDir, 'base.mp4');
   await runFfmpeg(
-    [
-      '-i',
+    buildBaseVideoArgs({
       file,
-      '-map',
-      '0:v:0',
-      '-vf',
-      `fps=${modelFps},trim=start_frame=${base.start}:end_frame=${base.end},setpts=PTS-STARTPTS,` +
-        `crop=${width}:${height}:0:0,format=yuv420p`,
-      '-an',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-crf',
-      '18',
-      '-movflags',
-      '+faststart',
-      baseVideo,
-    ],
+      fps: modelFps,
+      startFrame: base.start,
+      endFrame: base.end,
+      width,
+      height,
+      out: baseVideo,
+    }),
     signal ? { signal } : {},
   );
   return baseVideo;

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import type { FaceEngine } from '../engines/face/face.types.js';
 import { decodeFrames } from '../media/decode.js';
-import { evenSize, startEncoder } from '../media/encode.js';
+import { startEncoder } from '../media/encode.js';
+import { evenSize } from '../media/ffmpeg.args.js';
 import type { MediaInfo } from '../media/probe.js';
 import { remap, warpMap } from '../media/warp.js';
 import { checkFrame, type TrackedFrame } from './face-track.js';

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { buildForwardBackArgs, buildTileArgs } from '../media/ffmpeg.args.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import { readPackage } from './model-package.js';
 import { visemes } from './visemes.js';
@@ -30,38 +31,12 @@ export async function writePreview(
     ),
   );
   const sheet = path.join(outDir, 'mouth-atlas.png');
-  await runFfmpeg([
-    '-start_number',
-    '0',
-    '-i',
-    path.join(workDir, 'mouth_%d.png'),
-    '-vf',
-    'tile=3x3:padding=4:color=white',
-    '-frames:v',
-    '1',
-    sheet,
-  ]);
+  await runFfmpeg(buildTileArgs(path.join(workDir, 'mouth_%d.png'), 3, 3, sheet));
   const baseVideo = model.entries.get(manifest.base?.video ?? '');
   if (!baseVideo) throw new Error('the model lacks its base video');
   const base = path.join(workDir, 'base.mp4');
   await fs.writeFile(base, baseVideo);
   const loop = path.join(outDir, 'base-loop.mp4');
-  await runFfmpeg([
-    '-i',
-    base,
-    '-filter_complex',
-    '[0:v]split[forward][back];[back]reverse[backward];[forward][backward]concat=n=2:v=1[v]',
-    '-map',
-    '[v]',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-crf',
-    '20',
-    '-pix_fmt',
-    'yuv420p',
-    loop,
-  ]);
+  await runFfmpeg(buildForwardBackArgs(base, loop));
   return { sheet, loop };
 }

@@ -6,6 +6,7 @@
  * outvotes, so they cannot pick a wrong mouth, only fail to help.
  */
 import type { PhonemeTiming } from '../engines/tts/tts.types.js';
+import { buildPcmDecodeArgs } from '../media/ffmpeg.args.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import type { AsrService } from '../voice/asr.service.js';
 import { visemeOf, type Viseme } from './visemes.js';
@@ -41,21 +42,7 @@ export async function listenToClip(
   signal?: AbortSignal,
 ): Promise<SpeechLabels | undefined> {
   const { stdout: pcm } = await runFfmpeg(
-    [
-      '-i',
-      file,
-      '-map',
-      '0:a:0',
-      '-t',
-      String(listenSeconds),
-      '-ac',
-      '1',
-      '-ar',
-      '16000',
-      '-f',
-      's16le',
-      '-',
-    ],
+    buildPcmDecodeArgs(file, 16000, listenSeconds),
     signal ? { signal } : {},
   );
   // Task transcriptions take turns outside the sockets' slots: never refused as busy.

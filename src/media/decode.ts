@@ -1,4 +1,5 @@
-import { startProcess } from './process.runner.js';
+import { buildFrameDecodeArgs } from './ffmpeg.args.js';
+import { startFfmpeg } from './process.runner.js';
 
 export interface DecodeOptions {
   /** Output frame rate: variable-rate input becomes constant (frames duplicated or dropped). */
@@ -48,32 +49,15 @@ export async function* decodeFrames(
     : size.height;
   const frameBytes = width * height * 3;
   const only = options.only ? [...new Set(options.only)].sort((a, b) => a - b) : undefined;
-  const filters = [`fps=${options.fps}`];
-  if (only) {
-    if (only.length === 0) return;
-    filters.push(`select='${only.map((index) => `eq(n\\,${index})`).join('+')}'`);
-  }
-  filters.push(`scale=${width}:${height}:flags=bicubic`);
-  const running = startProcess(
-    'ffmpeg',
-    [
-      '-nostdin',
-      '-v',
-      'error',
-      '-i',
-      file,
-      '-map',
-      '0:v:0',
-      '-vf',
-      filters.join(','),
-      ...(only ? ['-vsync', 'passthrough'] : []),
-      ...(options.maxSeconds !== undefined ? ['-t', options.maxSeconds.toFixed(3)] : []),
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      '-',
-    ],
+  if (only?.length === 0) return;
+  const running = startFfmpeg(
+    buildFrameDecodeArgs(file, {
+      fps: options.fps,
+      width,
+      height,
+      ...(only ? { only } : {}),
+      ...(options.maxSeconds !== undefined ? { maxSeconds: options.maxSeconds } : {}),
+    }),
     options.signal ? { signal: options.signal } : {},
   );
   // The exit is awaited at the end; a failure before that must not go unhandled meanwhile.

@@ -1,39 +1,9 @@
 import { once } from 'node:events';
-import { startProcess } from './process.runner.js';
+import { buildRgbEncodeArgs, type RgbEncodeSpec } from './ffmpeg.args.js';
+import { startFfmpeg } from './process.runner.js';
 
-export interface EncodeOptions {
-  readonly width: number;
-  readonly height: number;
-  readonly fps: number;
-  /** x264's preset and quality; the defaults suit a model's base video (kept, looked at closely). */
-  readonly preset?: string;
-  readonly crf?: number;
+export interface EncodeOptions extends RgbEncodeSpec {
   readonly signal?: AbortSignal;
-}
-
-/** H.264 in 4:2:0 needs even sides: the last column or row of an odd-sized picture is cut. */
-export function evenSize(size: number): number {
-  return size - (size % 2);
-}
-
-/** ffmpeg's arguments for packed RGB frames of width × height read from stdin (input 0). */
-export function rgbFramesInput(width: number, height: number, fps: number): string[] {
-  return [
-    '-nostdin',
-    '-v',
-    'error',
-    '-y',
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'rgb24',
-    '-s',
-    `${width}x${height}`,
-    '-r',
-    String(fps),
-    '-i',
-    '-',
-  ];
 }
 
 /** Frames in, an MP4 out: raw RGB frames written one by one with back-pressure. */
@@ -49,23 +19,9 @@ export interface FrameEncoder {
  * are cut to even. ffmpeg holds a few frames at most: memory does not grow with the length.
  */
 export function startEncoder(out: string, options: EncodeOptions): FrameEncoder {
-  const { width, height, fps } = options;
-  const running = startProcess(
-    'ffmpeg',
-    [
-      ...rgbFramesInput(width, height, fps),
-      '-vf',
-      `crop=${evenSize(width)}:${evenSize(height)}:0:0,format=yuv420p`,
-      '-c:v',
-      'libx264',
-      '-preset',
-      options.preset ?? 'veryfast',
-      '-crf',
-      String(options.crf ?? 18),
-      '-movflags',
-      '+faststart',
-      out,
-    ],
+  const { width, height } = options;
+  const running = startFfmpeg(
+    buildRgbEncodeArgs(out, options),
     options.signal ? { signal: options.signal } : {},
   );
   // A failure surfaces through write() or finish(), whichever comes first; never unhandled.

@@ -147,7 +147,15 @@ export async function runProcess(
   return { stdout: Buffer.concat(stdout), stderr };
 }
 
-/** ffmpeg as every pipeline runs it: no keyboard, errors only, outputs overwritten. */
+/** ffmpeg's flags for every pipeline: no keyboard, errors only, outputs overwritten. */
+const ffmpegCommon = ['-nostdin', '-v', 'error', '-y'] as const;
+
+/** ffmpeg as every pipeline runs it, to its end (args from a `buildXArgs`). */
 export function runFfmpeg(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return runProcess('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args], options);
+  return runProcess('ffmpeg', [...ffmpegCommon, ...args], options);
+}
+
+/** ffmpeg as every pipeline runs it, streaming (frames written to stdin, read from stdout). */
+export function startFfmpeg(args: readonly string[], options: RunOptions = {}): RunningProcess {
+  return startProcess('ffmpeg', [...ffmpegCommon, ...args], options);
 }

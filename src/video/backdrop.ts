@@ -5,7 +5,7 @@
  * whose chroma the teeth and the eyes share), held by nearly all of the border.
  */
 import type { AvatarFrames } from './avatar-frames.js';
-import type { ChromaKey } from './render.js';
+import type { ChromaKey } from './render.args.js';
 
 /** Chroma (BT.601, centred on 0) of an RGB pixel. */
 function chroma(r: number, g: number, b: number): [number, number] {

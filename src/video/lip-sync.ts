@@ -8,6 +8,7 @@
 import type { FaceEngine } from '../engines/face/face.types.js';
 import { decodeFrames } from '../media/decode.js';
 import { probeMedia } from '../media/probe.js';
+import { buildPcmDecodeArgs } from '../media/ffmpeg.args.js';
 import { runFfmpeg } from '../media/process.runner.js';
 
 /** Per frame at `fps`: the mouth's opening over the face's height (NaN where no face is found). */
@@ -26,19 +27,7 @@ export async function mouthOpenings(file: string, engine: FaceEngine, fps = 25):
 /** Per frame at `fps`: the RMS loudness of the sound over that frame. */
 export async function loudnessPerFrame(file: string, fps = 25): Promise<number[]> {
   const rate = 16000;
-  const { stdout } = await runFfmpeg([
-    '-i',
-    file,
-    '-map',
-    '0:a:0',
-    '-ac',
-    '1',
-    '-ar',
-    String(rate),
-    '-f',
-    's16le',
-    '-',
-  ]);
+  const { stdout } = await runFfmpeg(buildPcmDecodeArgs(file, rate));
   const perFrame = rate / fps;
   const out: number[] = [];
   for (let start = 0; (start + perFrame) * 2 <= stdout.length; start += perFrame) {

@@ -9,7 +9,8 @@ import { AppError } from '../errors/app-error.js';
 import type { FileService, MediaRef } from '../files/file.service.js';
 import { wavHeader } from '../media/pcm.js';
 import { probeOr, type MediaInfo } from '../media/probe.js';
-import { startProcess } from '../media/process.runner.js';
+import { buildPcmDecodeArgs } from '../media/ffmpeg.args.js';
+import { startFfmpeg } from '../media/process.runner.js';
 import { FrameLevels } from './viseme-track.js';
 
 /** The rate recordings are decoded at: what the recogniser and the loudness meter take. */
@@ -83,13 +84,8 @@ export async function decodeRecording(
   limits: RecordingLimits,
   signal?: AbortSignal,
 ): Promise<DecodedRecording> {
-  const running = startProcess(
-    'ffmpeg',
-    [
-      ...['-nostdin', '-v', 'error', '-i', file, '-map', '0:a:0', '-ac', '1'],
-      ...['-ar', String(recordingRate), '-t', String(limits.recordingMaxSeconds + 1)],
-      ...['-f', 's16le', '-'],
-    ],
+  const running = startFfmpeg(
+    buildPcmDecodeArgs(file, recordingRate, limits.recordingMaxSeconds + 1),
     signal ? { signal } : {},
   );
   running.done.catch(() => undefined);

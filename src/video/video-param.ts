@@ -122,6 +122,31 @@ export interface LayerJob {
   readonly timing: LayerTiming;
 }
 
+/** Text to speak, as asked in tts_query and tts_config. */
+export interface TtsSpeech {
+  readonly kind: 'tts';
+  readonly text: string;
+  readonly ssml: boolean;
+  readonly voice?: string;
+  readonly language?: string;
+  readonly speedRatio?: number;
+  readonly pitchOffset?: number;
+  readonly volume?: number;
+  /**
+   * Decided at the door: the voice that speaks (the one asked, an alias's, or a stand-in) and the
+   * warning a stand-in brings. Absent from tasks queued by versions before it was recorded.
+   */
+  readonly chosen?: { readonly voice: string; readonly warning?: string };
+}
+
+/** A recording to speak the video. */
+export interface RecordedSpeech {
+  readonly kind: 'audio';
+  readonly source: MediaRef;
+  /** The recording's language: English is aligned by the recogniser, others follow the sound. */
+  readonly language?: string;
+}
+
 /** What the renderer is asked to make, checked; stored as the task's payload. */
 export interface VideoJob {
   readonly format: 'mp4' | 'webm';
@@ -140,23 +165,7 @@ export interface VideoJob {
     readonly zPosition: number;
     readonly startFrame: number;
   };
-  readonly speech:
-    | {
-        readonly kind: 'tts';
-        readonly text: string;
-        readonly ssml: boolean;
-        readonly voice?: string;
-        readonly language?: string;
-        readonly speedRatio?: number;
-        readonly pitchOffset?: number;
-        readonly volume?: number;
-      }
-    | {
-        readonly kind: 'audio';
-        readonly source: MediaRef;
-        /** The recording's language: English is aligned by the recogniser, others follow the sound. */
-        readonly language?: string;
-      };
+  readonly speech: TtsSpeech | RecordedSpeech;
   readonly background?: LayerJob;
   readonly foregrounds: readonly LayerJob[];
   readonly watermark?: string;
@@ -189,11 +198,8 @@ function layerJob(layer: LayerParam): LayerJob {
   };
 }
 
-/**
- * `param` as sent (a JSON string or an object) → the checked job, or a 400 naming each fault.
- * `photo`: the single/image/video/create shape, where `imageUrl` stands for the avatar.
- */
-export function parseVideoParam(raw: unknown, photo = false): VideoJob & { imageUrl?: string } {
+/** `param` as sent → an object of the public shape, or a 400 naming each fault. */
+export function readVideoParam(raw: unknown): VideoParam {
   let value = raw;
   if (typeof raw === 'string') {
     try {
@@ -210,8 +216,12 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
   }
   const problems = schemaProblems(value);
   if (problems.length > 0) throw badParams(problems);
-  const param = value as VideoParam;
-  const refuse: FieldProblem[] = [];
+  // Every field is optional in the type: the schema check above is what makes this one.
+  return value;
+}
+
+/** The output's format, size and watermark; the faults go to `refuse`. */
+export function validateOutput(param: VideoParam, refuse: FieldProblem[]) {
   const format = (param.video_format ?? 'MP4').toLowerCase();
   if (format !== 'mp4' && format !== 'webm') {
     refuse.push({ field: 'param.video_format', problem: 'must be "MP4" or "WebM"' });
@@ -229,6 +239,15 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
   if (param.watermark?.show && !watermark) {
     refuse.push({ field: 'param.watermark.content', problem: 'give the text to show' });
   }
+  return {
+    format: format === 'webm' ? ('webm' as const) : ('mp4' as const),
+    ...(w !== undefined && h !== undefined ? { resolution: [w, h] as const } : {}),
+    ...(watermark ? { watermark } : {}),
+  };
+}
+
+/** Who speaks: a model (digital_role) or, for `photo`, the photo; faults go to `refuse`. */
+export function validateAvatarSource(param: VideoParam, photo: boolean, refuse: FieldProblem[]) {
   const role = param.digital_role ?? {};
   if (photo) {
     if (!param.imageUrl) {
@@ -252,6 +271,10 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
       problem: 'belongs to single/image/video/create; here use digital_role and audios',
     });
   }
+}
+
+/** The speech: text to say or a recording, exactly one of them; faults go to `refuse`. */
+export function validateSpeech(param: VideoParam, refuse: FieldProblem[]): VideoJob['speech'] {
   const tts = param.tts_query;
   const audio = param.audios?.[0] ?? (param.audioUrl ? { url: param.audioUrl } : undefined);
   if (Boolean(tts) === Boolean(audio)) {
@@ -260,6 +283,28 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
       problem: 'give the speech: tts_query (with tts_config) or audios, one of them',
     });
   }
+  const config = param.tts_config ?? {};
+  if (audio) {
+    return {
+      kind: 'audio',
+      source: { url: audio.url },
+      ...(config.language ? { language: config.language } : {}),
+    };
+  }
+  return {
+    kind: 'tts',
+    text: tts?.content ?? '',
+    ssml: tts?.ssml ?? false,
+    ...(config.id ? { voice: config.id } : {}),
+    ...(config.language ? { language: config.language } : {}),
+    ...(config.speed_ratio !== undefined ? { speedRatio: config.speed_ratio } : {}),
+    ...(config.pitch_offset !== undefined ? { pitchOffset: config.pitch_offset } : {}),
+    ...(config.volume !== undefined ? { volume: config.volume } : {}),
+  };
+}
+
+/** The background and foregrounds, and the avatar's place among them; faults go to `refuse`. */
+export function validateLayers(param: VideoParam, refuse: FieldProblem[]) {
   const background = param.backgrounds?.[0];
   const foregrounds = param.foregrounds ?? [];
   const layers = [
@@ -278,46 +323,52 @@ export function parseVideoParam(raw: unknown, photo = false): VideoJob & { image
       });
     }
   }
-  if ((role.z_position ?? 0) > foregrounds.length) {
+  if ((param.digital_role?.z_position ?? 0) > foregrounds.length) {
     refuse.push({
       field: 'param.digital_role.z_position',
       problem: `is how many foregrounds the avatar covers: 0 to ${foregrounds.length} here`,
     });
   }
-  if (refuse.length > 0) throw badParams(refuse);
-  const config = param.tts_config ?? {};
   return {
-    format: format === 'webm' ? 'webm' : 'mp4',
-    ...(w !== undefined && h !== undefined ? { resolution: [w, h] as const } : {}),
-    ...(param.bit_rate !== undefined ? { bitRateMbps: param.bit_rate } : {}),
-    fps: param.frame_rate ?? 25,
-    avatar: {
-      ...(role.url ? { url: role.url } : {}),
-      ...(role.face_feature_id ? { faceFeatureId: role.face_feature_id } : {}),
-      ...(role.position ? { position: role.position } : {}),
-      ...(role.scale !== undefined ? { scale: role.scale } : {}),
-      rotation: role.rotation ?? 0,
-      zPosition: role.z_position ?? 0,
-      startFrame: role.start_frame_index ?? 0,
-    },
-    speech: audio
-      ? {
-          kind: 'audio',
-          source: { url: audio.url },
-          ...(config.language ? { language: config.language } : {}),
-        }
-      : {
-          kind: 'tts',
-          text: tts?.content ?? '',
-          ssml: tts?.ssml ?? false,
-          ...(config.id ? { voice: config.id } : {}),
-          ...(config.language ? { language: config.language } : {}),
-          ...(config.speed_ratio !== undefined ? { speedRatio: config.speed_ratio } : {}),
-          ...(config.pitch_offset !== undefined ? { pitchOffset: config.pitch_offset } : {}),
-          ...(config.volume !== undefined ? { volume: config.volume } : {}),
-        },
     ...(background ? { background: layerJob(background) } : {}),
     foregrounds: foregrounds.map(layerJob),
+  };
+}
+
+/** digital_role as the renderer takes it, its defaults filled in. */
+function avatarJob(param: VideoParam): VideoJob['avatar'] {
+  const role = param.digital_role ?? {};
+  return {
+    ...(role.url ? { url: role.url } : {}),
+    ...(role.face_feature_id ? { faceFeatureId: role.face_feature_id } : {}),
+    ...(role.position ? { position: role.position } : {}),
+    ...(role.scale !== undefined ? { scale: role.scale } : {}),
+    rotation: role.rotation ?? 0,
+    zPosition: role.z_position ?? 0,
+    startFrame: role.start_frame_index ?? 0,
+  };
+}
+
+/**
+ * `param` as sent (a JSON string or an object) → the checked job, or a 400 naming each fault.
+ * `photo`: the single/image/video/create shape, where `imageUrl` stands for the avatar.
+ */
+export function parseVideoParam(raw: unknown, photo = false): VideoJob & { imageUrl?: string } {
+  const param = readVideoParam(raw);
+  const refuse: FieldProblem[] = [];
+  const { format, resolution, watermark } = validateOutput(param, refuse);
+  validateAvatarSource(param, photo, refuse);
+  const speech = validateSpeech(param, refuse);
+  const layers = validateLayers(param, refuse);
+  if (refuse.length > 0) throw badParams(refuse);
+  return {
+    format,
+    ...(resolution ? { resolution } : {}),
+    ...(param.bit_rate !== undefined ? { bitRateMbps: param.bit_rate } : {}),
+    fps: param.frame_rate ?? 25,
+    avatar: avatarJob(param),
+    speech,
+    ...layers,
     ...(watermark ? { watermark } : {}),
     burnSubtitles: param.subtitles?.burn ?? false,
     ...(photo && param.imageUrl ? { imageUrl: param.imageUrl } : {}),

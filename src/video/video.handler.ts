@@ -1,6 +1,7 @@
 /**
- * The video.render task: speak the text, open the avatar model, check the background, render the
- * frames through one ffmpeg, and publish the video, its subtitles and a thumbnail as results.
+ * The video tasks (video.render, video.photo) run the job the door checked (video.create.ts):
+ * the speech (video-speech.ts), the avatar model, its layers, the frames through one ffmpeg, and
+ * the video, its subtitles and a thumbnail published as results; each step is handed what it uses.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -10,35 +11,29 @@ import { readPackage, type ModelPackage } from '../avatar/model-package.js';
 import type { ModelStore } from '../avatar/model-store.js';
 import { isStillImage } from '../media/still-image.js';
 import { AppError } from '../errors/app-error.js';
-import type { MediaRef } from '../files/file.service.js';
+import type { FileService } from '../files/file.service.js';
 import { requireFreeSpace } from '../media/disk-space.js';
 import { probeOr } from '../media/probe.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import type { TaskHandler } from '../tasks/task.contract.js';
-import type { AlignmentResult } from '../engines/asr/asr.types.js';
-import { buildCues, renderSrt, renderWebVtt, type Cue } from '../voice/subtitles.js';
-import { normalizeLanguage } from '../voice/voices.js';
-import { pcmOfWav } from '../media/pcm.js';
-import type { TtsRequest } from '../voice/tts.service.js';
+import { renderSrt, renderWebVtt } from '../voice/subtitles.js';
 import { loadAvatar } from './avatar-frames.js';
-import { decodeRecording, probeRecording } from './recording.js';
 import { plainBackdrop } from './backdrop.js';
-import { renderVideo, type MediaLayer, type Placement } from './render.js';
+import {
+  buildThumbnailArgs,
+  renderFrameCount,
+  type MediaLayer,
+  type Placement,
+} from './render.args.js';
+import { renderVideo } from './render.js';
+import type { VideoPhotoPayload, VideoRenderPayload } from './video.create.js';
 import type { LayerJob, VideoJob } from './video-param.js';
-import { FrameLevels, loudnessTrack, visemeTrack, type MouthFrame } from './viseme-track.js';
+import { prepareSpeech, type PreparedSpeech } from './video-speech.js';
 
 /** What a render uses; a photo's video builds its avatar model too. */
 type TaskServices = AvatarBuildDeps;
 
-export interface VideoRenderPayload {
-  readonly videoName: string;
-  readonly job: VideoJob;
-}
-
-/** single/image/video/create: the photo becomes the avatar first. */
-export interface VideoPhotoPayload extends VideoRenderPayload {
-  readonly image: MediaRef;
-}
+export type { VideoPhotoPayload, VideoRenderPayload } from './video.create.js';
 
 /** The least frame rate a background video may have (the FAQ's rule), and at least the output's. */
 export const minBackgroundFps = 25;
@@ -63,15 +58,15 @@ export function defaultPlacement(
 
 /** A background or foreground file: a picture, or a video of 25 fps or more (the FAQ's rule). */
 async function layerOf(
-  services: TaskServices,
+  files: FileService,
   layer: LayerJob,
   field: string,
   appId: string,
   fps: number,
   signal: AbortSignal,
 ): Promise<MediaLayer> {
-  const stored = await services.files.resolve(layer.source, appId, signal, ['image', 'video']);
-  const file = services.files.pathOf(stored.id);
+  const stored = await files.resolve(layer.source, appId, signal, ['image', 'video']);
+  const file = files.pathOf(stored.id);
   const info = await probeOr(
     file,
     (reason) => new AppError('mediaUnreadable', { fileName: stored.name, reason }),
@@ -121,50 +116,56 @@ interface RenderContext {
   readonly model: () => Promise<ModelPackage>;
 }
 
-/** Speech, avatar, render, publish: the work both video task types share. */
-async function renderTask(services: TaskServices, context: RenderContext) {
-  const { job, videoName, workDir, signal, progress, appId } = context;
-  await requireFreeSpace(services.config, renderSpaceFloor);
-  progress('speech', 0);
-  const speech =
-    job.speech.kind === 'tts'
-      ? await speakText(services, job, appId, workDir, signal)
-      : await useRecording(services, job.speech, appId, workDir, job.fps, signal);
-  const srt = path.join(workDir, 'subtitles.srt');
-  const vtt = path.join(workDir, 'subtitles.vtt');
-  await fs.writeFile(srt, renderSrt(speech.cues));
-  await fs.writeFile(vtt, renderWebVtt(speech.cues));
-
-  progress('avatar', 8);
-  const model = await context.model();
+/** The background and foregrounds, each checked and found on disk. */
+async function openLayers(files: FileService, context: RenderContext) {
+  const { job, appId, signal } = context;
   const background = job.background
-    ? await layerOf(services, job.background, 'param.backgrounds[0]', appId, job.fps, signal)
+    ? await layerOf(files, job.background, 'param.backgrounds[0]', appId, job.fps, signal)
     : undefined;
   const foregrounds: MediaLayer[] = [];
   for (const [k, layer] of job.foregrounds.entries()) {
     foregrounds.push(
-      await layerOf(services, layer, `param.foregrounds[${k}]`, appId, job.fps, signal),
+      await layerOf(files, layer, `param.foregrounds[${k}]`, appId, job.fps, signal),
     );
   }
-  let watermark: { file: string } | undefined;
-  if (job.watermark) {
-    watermark = { file: path.join(workDir, 'watermark.txt') };
-    await fs.writeFile(watermark.file, job.watermark);
-  }
-  await requireFreeSpace(services.config, renderSpaceNeeded(model, job, speech.durationMs));
-  const avatar = await loadAvatar(model, workDir, signal);
-  const extension = job.format === 'webm' ? 'webm' : 'mp4';
-  const out = path.join(workDir, `video.${extension}`);
-  let frames: number;
+  return { ...(background ? { background } : {}), foregrounds };
+}
+
+/** The files the filter graph reads text from: the subtitles (both kinds) and the watermark. */
+async function writeTexts(job: VideoJob, speech: PreparedSpeech, workDir: string) {
+  const srt = path.join(workDir, 'subtitles.srt');
+  const vtt = path.join(workDir, 'subtitles.vtt');
+  await fs.writeFile(srt, renderSrt(speech.cues));
+  await fs.writeFile(vtt, renderWebVtt(speech.cues));
+  if (!job.watermark) return { srt, vtt };
+  const watermark = { file: path.join(workDir, 'watermark.txt') };
+  await fs.writeFile(watermark.file, job.watermark);
+  return { srt, vtt, watermark };
+}
+
+/** The frames rendered through one ffmpeg: the avatar over its layers, with the speech. */
+async function renderFrames(
+  context: RenderContext,
+  input: {
+    readonly model: ModelPackage;
+    readonly speech: PreparedSpeech;
+    readonly layers: Awaited<ReturnType<typeof openLayers>>;
+    readonly texts: Awaited<ReturnType<typeof writeTexts>>;
+    readonly preset: string;
+  },
+) {
+  const { job, workDir, signal, progress } = context;
+  const { speech, layers, texts } = input;
+  const avatar = await loadAvatar(input.model, workDir, signal);
+  const out = path.join(workDir, `video.${job.format}`);
   try {
     // Over a background, a plain coloured backdrop behind the avatar is keyed out.
-    const chromaKey = background ? plainBackdrop(avatar) : undefined;
+    const chromaKey = layers.background ? plainBackdrop(avatar) : undefined;
     const size = job.resolution ?? ([avatar.width, avatar.height] as const);
-    const total = Math.max(1, Math.ceil((speech.durationMs * job.fps) / 1000));
     progress('render', 12);
-    ({ frames } = await renderVideo({
+    const { frames } = await renderVideo({
       avatar,
-      mouths: speech.mouths(total),
+      mouths: speech.mouths(renderFrameCount(speech.durationMs, job.fps)),
       startFrame: job.avatar.startFrame,
       audio: speech.audio,
       durationMs: speech.durationMs,
@@ -172,142 +173,82 @@ async function renderTask(services: TaskServices, context: RenderContext) {
       height: size[1],
       fps: job.fps,
       format: job.format,
-      preset: services.config.videoPreset,
+      preset: input.preset,
       ...(job.bitRateMbps !== undefined ? { bitRateMbps: job.bitRateMbps } : {}),
       placement: defaultPlacement(avatar, size, job.avatar),
-      ...(background ? { background } : {}),
+      ...layers,
       ...(chromaKey ? { chromaKey } : {}),
-      foregrounds,
-      ...(watermark ? { watermark } : {}),
-      ...(job.burnSubtitles && speech.cues.length > 0 ? { burnSubtitles: srt } : {}),
+      ...(texts.watermark ? { watermark: texts.watermark } : {}),
+      ...(job.burnSubtitles && speech.cues.length > 0 ? { burnSubtitles: texts.srt } : {}),
       out,
       signal,
       onFrame: (n, count) => progress('render', 12 + (83 * n) / count),
-    }));
+    });
+    return { out, frames };
   } finally {
     avatar.close();
   }
+}
 
+/** The video, its subtitles and a thumbnail saved as results, and the task's answer. */
+async function publish(
+  files: FileService,
+  context: RenderContext,
+  rendered: { readonly out: string; readonly frames: number },
+  speech: PreparedSpeech,
+  texts: { readonly srt: string; readonly vtt: string },
+) {
+  const { appId, videoName, job, workDir, signal, progress } = context;
   progress('publish', 96);
   const thumbnail = path.join(workDir, 'thumbnail.jpg');
-  await runFfmpeg(['-i', out, '-frames:v', '1', '-q:v', '3', thumbnail], { signal });
+  await runFfmpeg(buildThumbnailArgs(rendered.out, thumbnail), { signal });
   const save = (file: string, name: string, mime: string) =>
-    services.files.saveResult(file, name, appId, mime);
-  const video = await save(out, `${videoName}.${extension}`, `video/${extension}`);
-  const subtitles = await save(srt, `${videoName}.srt`, 'application/x-subrip');
-  const webvtt = await save(vtt, `${videoName}.vtt`, 'text/vtt');
+    files.saveResult(file, name, appId, mime);
+  const video = await save(rendered.out, `${videoName}.${job.format}`, `video/${job.format}`);
+  const subtitles = await save(texts.srt, `${videoName}.srt`, 'application/x-subrip');
+  const webvtt = await save(texts.vtt, `${videoName}.vtt`, 'text/vtt');
   const thumb = await save(thumbnail, `${videoName}.jpg`, 'image/jpeg');
   progress('publish', 100);
   return {
-    videoUrl: services.files.signedUrl(video),
-    subtitleUrl: services.files.signedUrl(subtitles),
-    webvttUrl: services.files.signedUrl(webvtt),
-    thumbnailUrl: services.files.signedUrl(thumb),
+    videoUrl: files.signedUrl(video),
+    subtitleUrl: files.signedUrl(subtitles),
+    webvttUrl: files.signedUrl(webvtt),
+    thumbnailUrl: files.signedUrl(thumb),
     fileId: video.id,
     duration: Math.round(speech.durationMs) / 1000,
-    frames,
+    frames: rendered.frames,
     size: video.size,
     ...(speech.voice ? { voice: speech.voice } : {}),
     ...(speech.warnings.length > 0 ? { warnings: speech.warnings } : {}),
   };
 }
 
-/** The soundtrack of a video, its subtitles, and the mouths that go with it. */
-interface PreparedSpeech {
-  /** A WAV file. */
-  readonly audio: string;
-  readonly durationMs: number;
-  readonly cues: readonly Cue[];
-  mouths(frames: number): MouthFrame[];
-  /** The TTS voice that spoke, and a warning when it stands in for an unknown one. */
-  readonly voice?: string;
-  readonly warnings: readonly string[];
-}
-
-/** Text through TTS, written to a WAV file as it is made, its loudness measured on the way. */
-async function speakText(
-  services: TaskServices,
-  job: VideoJob,
-  appId: string,
-  workDir: string,
-  signal: AbortSignal,
-): Promise<PreparedSpeech> {
-  const plan = services.speech.tts.plan({ ...ttsRequest(job), appId });
-  const audio = path.join(workDir, 'speech.wav');
-  const levels = new FrameLevels(plan.sampleRate, job.fps);
-  const said = await services.speech.tts.synthesizeToFile(plan, audio, signal, (pcm) =>
-    levels.push(pcm),
-  );
-  const alphabet = plan.voice.engine === 'espeak' ? 'espeak' : 'arpabet';
-  return {
-    audio,
-    durationMs: said.durationMs,
-    cues: said.cues,
-    voice: plan.voice.id,
-    warnings: plan.warning ? [plan.warning] : [],
-    mouths: (frames) =>
-      visemeTrack(said.phonemes, alphabet, frames, job.fps, levels.loudness(frames)),
-  };
-}
-
 /**
- * A recording: English is recognised and aligned (phoneme times drive the mouths, the words
- * become subtitles); other languages, a recording longer than one recognition may take, or a
- * recogniser busy with live streams, drive the mouths from the loudness alone, without subtitles.
+ * Speech, avatar, layers, render, publish: the work both video task types share, each step
+ * handed what it uses.
  */
-async function useRecording(
-  services: TaskServices,
-  speech: Extract<VideoJob['speech'], { kind: 'audio' }>,
-  appId: string,
-  workDir: string,
-  fps: number,
-  signal: AbortSignal,
-): Promise<PreparedSpeech> {
-  const stored = await services.files.resolve(speech.source, appId, signal, ['audio', 'video']);
-  const file = services.files.pathOf(stored.id);
-  const limits = services.config;
-  await probeRecording(file, stored.name, limits, signal);
-  const audio = path.join(workDir, 'speech.wav');
-  const { durationMs, levels } = await decodeRecording(
-    file,
-    stored.name,
-    audio,
-    fps,
-    limits,
-    signal,
+async function renderTask(services: TaskServices, context: RenderContext) {
+  const { job, workDir, signal, progress, appId } = context;
+  await requireFreeSpace(services.config, renderSpaceFloor);
+  progress('speech', 0);
+  const speech = await prepareSpeech(
+    {
+      tts: services.speech.tts,
+      asr: services.speech.asr,
+      files: services.files,
+      limits: services.config,
+    },
+    job.speech,
+    { appId, workDir, fps: job.fps, signal },
   );
-  const language = speech.language ?? 'en-US';
-  let aligned: AlignmentResult | undefined;
-  const recognisable =
-    services.speech.asr.languages.includes(normalizeLanguage(language) ?? '') &&
-    durationMs <= services.config.asrMaxSeconds * 1000;
-  if (recognisable)
-    aligned = await services.speech.asr.transcribe(pcmOfWav(await fs.readFile(audio)), language);
-  return {
-    audio,
-    durationMs,
-    cues: aligned ? buildCues(aligned.words) : [],
-    warnings: [],
-    mouths: (frames) =>
-      aligned
-        ? visemeTrack(aligned.phonemes, 'arpabet', frames, fps, levels.loudness(frames))
-        : loudnessTrack(levels.loudness(frames)),
-  };
-}
-
-/** The TTS request a job's speech asks for (also checked at the door). */
-export function ttsRequest(job: VideoJob): TtsRequest {
-  if (job.speech.kind !== 'tts') throw new Error('not a TTS job');
-  const speech = job.speech;
-  return {
-    text: speech.text,
-    ssml: speech.ssml,
-    ...(speech.voice ? { voice: speech.voice } : {}),
-    ...(speech.language ? { language: speech.language } : {}),
-    ...(speech.speedRatio !== undefined ? { speedRatio: speech.speedRatio } : {}),
-    ...(speech.pitchOffset !== undefined ? { pitchOffset: speech.pitchOffset } : {}),
-    ...(speech.volume !== undefined ? { volume: speech.volume } : {}),
-  };
+  const texts = await writeTexts(job, speech, workDir);
+  progress('avatar', 8);
+  const model = await context.model();
+  const layers = await openLayers(services.files, context);
+  await requireFreeSpace(services.config, renderSpaceNeeded(model, job, speech.durationMs));
+  const preset = services.config.videoPreset;
+  const rendered = await renderFrames(context, { model, speech, layers, texts, preset });
+  return publish(services.files, context, rendered, speech, texts);
 }
 
 /** A video task: the shared render, with the avatar model the task type opens or builds. */

@@ -5,6 +5,7 @@
  * file and the figure that failed.
  */
 import { AppError } from '../errors/app-error.js';
+import { buildPcmDecodeArgs } from '../media/ffmpeg.args.js';
 import { probeOr } from '../media/probe.js';
 import { isAbortError, runFfmpeg } from '../media/process.runner.js';
 import {
@@ -55,19 +56,7 @@ async function decode(sample: VoiceSample, signal?: AbortSignal): Promise<Buffer
   if (!info.audio) throw unreadable('it holds no sound');
   try {
     const { stdout } = await runFfmpeg(
-      [
-        '-i',
-        sample.file,
-        '-map',
-        '0:a:0',
-        '-ac',
-        '1',
-        '-ar',
-        String(measureRate),
-        '-f',
-        's16le',
-        '-',
-      ],
+      buildPcmDecodeArgs(sample.file, measureRate),
       signal ? { signal } : {},
     );
     return stdout;

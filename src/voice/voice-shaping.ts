@@ -4,7 +4,8 @@
  * length restored, then the equaliser. The speech keeps its length, so every word and phoneme
  * timing of the engine still holds.
  */
-import { runProcess } from '../media/process.runner.js';
+import { buildPcmFilterArgs } from '../media/ffmpeg.args.js';
+import { runFfmpeg } from '../media/process.runner.js';
 import { eqCentres, type VoiceShape } from './voice-profile.js';
 
 /** The ffmpeg audio filter for a shape at `sampleRate`. */
@@ -39,21 +40,12 @@ export async function shapeSpeech(
   signal?: AbortSignal,
 ): Promise<Buffer> {
   if (pcm.length === 0) return pcm;
-  const format = ['-f', 's16le', '-ar', String(sampleRate), '-ac', '1'];
-  const { stdout } = await runProcess(
-    'ffmpeg',
-    [
-      '-v',
-      'error',
-      ...format,
-      '-i',
-      'pipe:0',
-      '-af',
-      shapeFilter(shape, sampleRate),
-      ...format,
-      'pipe:1',
-    ],
-    { input: pcm, ...(signal ? { signal } : {}) },
+  const { stdout } = await runFfmpeg(
+    buildPcmFilterArgs(sampleRate, shapeFilter(shape, sampleRate)),
+    {
+      input: pcm,
+      ...(signal ? { signal } : {}),
+    },
   );
   // Rubber Band's edges may leave a few ms more or less: the engine's length is the length.
   if (stdout.length === pcm.length) return stdout;

@@ -1,13 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AreaPlatform } from '../../platform.js';
-import { parseVideoParam, type VideoJob } from '../../video/video-param.js';
-import { checkRecordingAtDoor } from '../../video/recording.js';
 import {
-  ttsRequest,
+  acceptVideoPhoto,
+  acceptVideoRender,
+  type VideoDoor,
   type VideoPhotoPayload,
   type VideoRenderPayload,
-} from '../../video/video.handler.js';
+} from '../../video/video.create.js';
 import { ok } from '../envelope.js';
 import type { Server } from '../types.js';
 
@@ -18,23 +18,9 @@ type VideoPlatform = AreaPlatform<
   unknown
 >;
 
-/**
- * Everything that can be known before the task runs is checked at the door: the param's shape,
- * the speech (voice, language, ranges, the 80-character rule; a recording already here: readable
- * and not too long), a background file that must exist.
- */
-async function checkNow(platform: VideoPlatform, job: VideoJob, appId: string): Promise<string[]> {
-  const warnings: string[] = [];
-  if (job.speech.kind === 'tts') {
-    const plan = platform.speech.tts.plan({ ...ttsRequest(job), appId });
-    if (plan.warning) warnings.push(plan.warning);
-  } else {
-    await checkRecordingAtDoor(platform.files, job.speech.source, appId, platform.config);
-  }
-  for (const layer of [job.background, ...job.foregrounds]) {
-    if (layer?.source.fileId) platform.files.get(layer.source.fileId, appId);
-  }
-  return warnings;
+/** What the door checks a create with (video.create.ts: parsed and checked once, there). */
+function videoDoor(platform: VideoPlatform): VideoDoor {
+  return { tts: platform.speech.tts, files: platform.files, limits: platform.config };
 }
 
 /** The create answer: the task, and what the client should know (a voice spoken in another's place). */
@@ -56,6 +42,7 @@ const createBody = Type.Object({
 
 /** Creating videos (query, list, cancel and delete are the area's shared task routes). */
 export function registerVideoRoutes(app: Server, platform: VideoPlatform): void {
+  const door = videoDoor(platform);
   app.post(
     `${prefix}/create`,
     {
@@ -67,14 +54,15 @@ export function registerVideoRoutes(app: Server, platform: VideoPlatform): void 
     },
     async (request) => {
       const { videoName, param, callbackUrl, userData } = request.body;
-      const job = parseVideoParam(param);
-      const warnings = await checkNow(platform, job, request.appId);
-      const task = await platform.queue.submit(
-        'video.render',
-        request.appId,
-        { videoName, job },
-        { callbackUrl: callbackUrl ?? null, userData: userData ?? null },
-      );
+      const { payload, warnings } = await acceptVideoRender(door, {
+        videoName,
+        param,
+        appId: request.appId,
+      });
+      const task = await platform.queue.submit('video.render', request.appId, payload, {
+        callbackUrl: callbackUrl ?? null,
+        userData: userData ?? null,
+      });
       return created(request, task.id, warnings);
     },
   );
@@ -90,14 +78,15 @@ export function registerVideoRoutes(app: Server, platform: VideoPlatform): void 
     },
     async (request) => {
       const { videoName, param, callbackUrl, userData } = request.body;
-      const { imageUrl, ...job } = parseVideoParam(param, true);
-      const warnings = await checkNow(platform, job, request.appId);
-      const task = await platform.queue.submit(
-        'video.photo',
-        request.appId,
-        { videoName, job, image: { url: imageUrl } },
-        { callbackUrl: callbackUrl ?? null, userData: userData ?? null },
-      );
+      const { payload, warnings } = await acceptVideoPhoto(door, {
+        videoName,
+        param,
+        appId: request.appId,
+      });
+      const task = await platform.queue.submit('video.photo', request.appId, payload, {
+        callbackUrl: callbackUrl ?? null,
+        userData: userData ?? null,
+      });
       return created(request, task.id, warnings);
     },
   );
