@@ -73,6 +73,14 @@ test('output settings: format in any case, even sizes within bounds, rate and bi
   );
   assert.deepEqual(detail({ ...minimal, bit_rate: 0 }), one('param.bit_rate', 'must be > 0'));
   assert.deepEqual(detail({ ...minimal, bit_rate: 51 }), one('param.bit_rate', 'must be <= 50'));
+  assert.deepEqual(
+    detail({ ...minimal, subtitles: { burn: 'yes' } }),
+    one('param.subtitles.burn', 'must be boolean'),
+  );
+  assert.deepEqual(
+    detail({ ...minimal, version: 'x'.repeat(21) }),
+    one('param.version', 'must not have more than 20 characters'),
+  );
 });
 
 test('watermark: shown text is trimmed; hidden needs none; shown needs some', () => {
@@ -173,6 +181,10 @@ test('speech: TTS with its voice settings, or a recording in the voice language'
     'give the speech: tts_query (with tts_config) or audios, one of them',
   );
   assert.deepEqual(detail({ digital_role: avatar }), neither);
+  assert.deepEqual(
+    detail({ ...minimal, tts_config: { speed_ratio: 'fast' } }),
+    one('param.tts_config.speed_ratio', 'must be number'),
+  );
   assert.deepEqual(detail({ ...minimal, audios: [{ url: 'a' }] }), neither);
   assert.deepEqual(
     detail({ ...minimal, tts_query: { content: '' } }),
