@@ -8,6 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AnimaClient } from '../sdk/client.js';
@@ -150,7 +151,11 @@ async function main(dataDir: string, children: ChildProcess[]): Promise<void> {
     enService.wall,
     enService.cpu,
   );
+  // eSpeak NG runs in a worker thread: the server's event loop should barely notice it.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const zhEngine = await measured(() => engineSentences(espeak, 'cmn-latn-pinyin', mandarin));
+  loopDelay.disable();
   ttsRow(
     `Mandarin ${[...mandarin].length} chars, eSpeak NG alone (floor)`,
     zhEngine.value,
@@ -165,6 +170,9 @@ async function main(dataDir: string, children: ChildProcess[]): Promise<void> {
     zhService.value.durationMs / 1000,
     zhService.wall,
     zhService.cpu,
+  );
+  out(
+    `\nevent loop while eSpeak NG spoke the Mandarin paragraph: longest stall ${(loopDelay.max / 1e6).toFixed(1)} ms`,
   );
 
   // The socket: time from sending the text to the first audio message, on a real server process.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { isAbortError, ProcessError, runProcess } from '../../src/media/process.runner.js';
 
@@ -20,17 +21,30 @@ test('a failure carries the exit code and the tail of stderr', async () => {
   await assert.rejects(runProcess('/no/such/program', []), /could not start/);
 });
 
+/** The ids of this process's ffmpeg children that are still there. */
+function ffmpegChildren(): string[] {
+  return execFileSync('ps', ['-eo', 'pid,ppid,comm'])
+    .toString()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, ppid, comm]) => ppid === String(process.pid) && comm?.includes('ffmpeg'))
+    .map(([pid]) => pid ?? '');
+}
+
 test('aborting stops a long ffmpeg at once', async () => {
   const controller = new AbortController();
-  const started = Date.now();
+  // A minute of real-time work, aborted as soon as it reports its first progress.
   const run = runProcess(
     'ffmpeg',
     ['-nostdin', '-re', '-f', 'lavfi', '-i', 'sine=duration=60', '-f', 'null', '-'],
     {
       signal: controller.signal,
+      onStderr: (chunk) => {
+        if (chunk.includes('time=')) controller.abort();
+      },
     },
   );
-  setTimeout(() => controller.abort(), 300);
   await assert.rejects(run, (error: unknown) => isAbortError(error));
-  assert.ok(Date.now() - started < 3000);
+  assert.ok(controller.signal.aborted, 'it ended because it was aborted');
+  assert.deepEqual(ffmpegChildren(), [], 'the ffmpeg is gone by the time the run rejects');
 });
