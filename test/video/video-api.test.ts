@@ -10,6 +10,7 @@ import { probeMedia } from '../../src/media/probe.js';
 import type { ProductPayloads } from '../../src/server/product.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { runVideoCommand } from '../../src/cli/video.command.js';
+import { buildAvatarThroughApi } from '../helpers/avatar.js';
 import { startProductServer, tempDir, waitFor, type TestServer } from '../helpers/harness.js';
 import { fastH264, ffmpeg } from '../helpers/media.js';
 
@@ -18,7 +19,6 @@ let client: AnimaClient;
 let faceFeatureId: string;
 const dir = tempDir();
 const videoArea = '/api/2dvh/v1/material/video';
-const avatarArea = '/api/2dvh/v1/material/avatar';
 
 before(async () => {
   server = await startProductServer();
@@ -26,14 +26,11 @@ before(async () => {
   const created = server.platform.auth.createApp({ name: 'video' });
   client = new AnimaClient(base, created.appId, created.appKey);
   await client.authenticate();
-  const upload = await client.upload(path.join(samplesDir, 'video', 'grid_lrwp9a.mpg'));
-  const { taskId } = await client.call<{ taskId: string }>('POST', `${avatarArea}/create`, {
-    name: 'lrwp',
-    fileId: upload.fileId,
-  });
-  const done = await client.waitForTask(avatarArea, taskId);
-  assert.equal(done.status, 'succeeded', JSON.stringify(done));
-  faceFeatureId = (done.result as { face_feature_id: string }).face_feature_id;
+  faceFeatureId = await buildAvatarThroughApi(
+    client,
+    path.join(samplesDir, 'video', 'grid_lrwp9a.mpg'),
+    'lrwp',
+  );
 });
 after(async () => {
   await server.close();

@@ -11,6 +11,7 @@ import { AnimaClient } from '../../sdk/client.js';
 import type { ProductPayloads, ProductServices } from '../../src/server/product.js';
 import { samplesDir } from '../../src/util/paths.js';
 import type { VideoJob } from '../../src/video/video-param.js';
+import { buildAvatarThroughApi } from '../helpers/avatar.js';
 import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
 
 let server: TestServer<ProductPayloads, ProductServices>;
@@ -19,7 +20,6 @@ let appId: string;
 let faceFeatureId: string;
 const dir = tempDir();
 const videoArea = '/api/2dvh/v1/material/video';
-const avatarArea = '/api/2dvh/v1/material/avatar';
 
 before(async () => {
   server = await startProductServer();
@@ -28,14 +28,11 @@ before(async () => {
   appId = created.appId;
   client = new AnimaClient(base, created.appId, created.appKey);
   await client.authenticate();
-  const upload = await client.upload(path.join(samplesDir, 'video', 'grid_lrwp9a.mpg'));
-  const { taskId } = await client.call<{ taskId: string }>('POST', `${avatarArea}/create`, {
-    name: 'lrwp',
-    fileId: upload.fileId,
-  });
-  const done = await client.waitForTask(avatarArea, taskId);
-  assert.equal(done.status, 'succeeded', JSON.stringify(done));
-  faceFeatureId = (done.result as { face_feature_id: string }).face_feature_id;
+  faceFeatureId = await buildAvatarThroughApi(
+    client,
+    path.join(samplesDir, 'video', 'grid_lrwp9a.mpg'),
+    'lrwp',
+  );
 });
 after(async () => {
   await server.close();
