@@ -16,6 +16,7 @@ import {
   parseStarter,
   pcmAudio,
   protocolError,
+  requestTag,
   refusalOf,
   sentenceTimes,
   starterAccepted,
@@ -196,9 +197,21 @@ export class VoiceStreamSession {
   private speak(message: Json): void {
     const settings = this.tts;
     if (!settings) throw protocolError(withoutTts);
-    const { text, ssml, tag } = parseSpeak(message);
-    // Validated now, answered in order: a refused request does not wait behind earlier ones.
-    const plan = this.services.tts.plan({ ...settings.request, text, ssml });
+    // Validated now, answered in order: a refused request does not wait behind earlier ones, and
+    // its refusal carries its id.
+    let plan: SpeechPlan;
+    let tag: SpeakRequest['tag'];
+    try {
+      const request = parseSpeak(message);
+      tag = request.tag;
+      plan = this.services.tts.plan({
+        ...settings.request,
+        text: request.text,
+        ssml: request.ssml,
+      });
+    } catch (error) {
+      return this.reply(streamError(asAppError(error), requestTag(message)));
+    }
     this.busy++;
     this.ttsQueue = this.ttsQueue.then(async () => {
       try {

@@ -198,6 +198,11 @@ function asrSettings(section: Json, problems: FieldProblem[]): AsrSettings {
 }
 
 /** A TTS request's text ("query", or "text") and its id; 3333 when there is no text. */
+/** A request's `id`, as its answers carry it (refusals too, so a client can tell which failed). */
+export function requestTag(message: Json): SpeakRequest['tag'] {
+  return message.id === undefined ? {} : { id: message.id };
+}
+
 export function parseSpeak(message: Json): SpeakRequest {
   const text =
     typeof message.query === 'string'
@@ -209,7 +214,7 @@ export function parseSpeak(message: Json): SpeakRequest {
   return {
     text,
     ssml: flag(message, 'ssml'),
-    tag: message.id === undefined ? {} : { id: message.id },
+    tag: requestTag(message),
   };
 }
 

@@ -229,9 +229,9 @@ test('TTS answers in request order: audio, then each sentence time, subtitles, t
   text({ query: 'Untagged.' });
   text({ id: 'b', text: 'Last.' });
   const all = await transport.until(eofOf('b'));
-  // A refused request is answered at once, not behind the ones before it (without its id).
+  // A refused request is answered at once, not behind the ones before it, with its id.
   assert.equal(all[0]?.code, 7002);
-  assert.equal(all[0]?.id, undefined);
+  assert.equal(all[0]?.id, 'bad');
   const tags = all.slice(1).map((message) => message.tts?.id ?? '-');
   const untagged = tags.indexOf('-');
   assert.ok(
