@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import type { AnimaClient } from '../../sdk/client.js';
+import path from 'node:path';
+import { AnimaClient } from '../../sdk/client.js';
+import type { ProductPayloads, ProductServices } from '../../src/server/product.js';
+import { samplesDir } from '../../src/util/paths.js';
+import { startProductServer, type TestServer } from './harness.js';
 
 const avatarArea = '/api/2dvh/v1/material/avatar';
 
@@ -17,4 +21,23 @@ export async function buildAvatarThroughApi(
   const done = await client.waitForTask(avatarArea, taskId);
   assert.equal(done.status, 'succeeded', JSON.stringify(done));
   return (done.result as { face_feature_id: string }).face_feature_id;
+}
+
+/**
+ * A product server, a signed-in client of a new app, and an avatar built from the lrwp9a GRID
+ * clip through the API: what the video tests start from.
+ */
+export async function startWithAvatar(appName: string): Promise<{
+  server: TestServer<ProductPayloads, ProductServices>;
+  client: AnimaClient;
+  appId: string;
+  faceFeatureId: string;
+}> {
+  const server = await startProductServer();
+  const created = server.platform.auth.createApp({ name: appName });
+  const client = new AnimaClient(await server.listen(), created.appId, created.appKey);
+  await client.authenticate();
+  const clip = path.join(samplesDir, 'video', 'grid_lrwp9a.mpg');
+  const faceFeatureId = await buildAvatarThroughApi(client, clip, 'lrwp');
+  return { server, client, appId: created.appId, faceFeatureId };
 }

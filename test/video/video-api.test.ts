@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { AnimaClient, AnimaApiError } from '../../sdk/client.js';
+import type { AnimaClient } from '../../sdk/client.js';
+import { AnimaApiError } from '../../sdk/client.js';
 import { HumanFaceEngine } from '../../src/engines/face/human.engine.js';
 import { decodeFrames } from '../../src/media/decode.js';
 import { lipSyncScore, loudnessPerFrame, mouthOpenings } from '../../src/video/lip-sync.js';
@@ -10,8 +11,8 @@ import { probeMedia } from '../../src/media/probe.js';
 import type { ProductPayloads } from '../../src/server/product.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { runVideoCommand } from '../../src/cli/video.command.js';
-import { buildAvatarThroughApi } from '../helpers/avatar.js';
-import { startProductServer, tempDir, waitFor, type TestServer } from '../helpers/harness.js';
+import { startWithAvatar } from '../helpers/avatar.js';
+import { tempDir, waitFor, type TestServer } from '../helpers/harness.js';
 import { fastH264, ffmpeg } from '../helpers/media.js';
 
 let server: TestServer<ProductPayloads>;
@@ -21,16 +22,7 @@ const dir = tempDir();
 const videoArea = '/api/2dvh/v1/material/video';
 
 before(async () => {
-  server = await startProductServer();
-  const base = await server.listen();
-  const created = server.platform.auth.createApp({ name: 'video' });
-  client = new AnimaClient(base, created.appId, created.appKey);
-  await client.authenticate();
-  faceFeatureId = await buildAvatarThroughApi(
-    client,
-    path.join(samplesDir, 'video', 'grid_lrwp9a.mpg'),
-    'lrwp',
-  );
+  ({ server, client, faceFeatureId } = await startWithAvatar('video'));
 });
 after(async () => {
   await server.close();

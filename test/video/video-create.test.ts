@@ -5,14 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { AnimaClient } from '../../sdk/client.js';
+import type { AnimaClient } from '../../sdk/client.js';
 import type { ProductPayloads, ProductServices } from '../../src/server/product.js';
-import { samplesDir } from '../../src/util/paths.js';
 import type { VideoJob } from '../../src/video/video-param.js';
-import { buildAvatarThroughApi } from '../helpers/avatar.js';
-import { startProductServer, tempDir, type TestServer } from '../helpers/harness.js';
+import { startWithAvatar } from '../helpers/avatar.js';
+import { tempDir, type TestServer } from '../helpers/harness.js';
 
 let server: TestServer<ProductPayloads, ProductServices>;
 let client: AnimaClient;
@@ -22,17 +20,7 @@ const dir = tempDir();
 const videoArea = '/api/2dvh/v1/material/video';
 
 before(async () => {
-  server = await startProductServer();
-  const base = await server.listen();
-  const created = server.platform.auth.createApp({ name: 'video-create' });
-  appId = created.appId;
-  client = new AnimaClient(base, created.appId, created.appKey);
-  await client.authenticate();
-  faceFeatureId = await buildAvatarThroughApi(
-    client,
-    path.join(samplesDir, 'video', 'grid_lrwp9a.mpg'),
-    'lrwp',
-  );
+  ({ server, client, appId, faceFeatureId } = await startWithAvatar('video-create'));
 });
 after(async () => {
   await server.close();
