@@ -12,7 +12,7 @@ const layers = [
   ['util', 'errors', 'config', 'storage'],
   ['media', 'net', 'engines'],
   ['tasks', 'files', 'auth'],
-  ['avatar', 'video', 'voice'],
+  ['avatar', 'video', 'voice', 'live'],
   ['(root)'],
   ['server', 'cli', 'docs'],
 ];

@@ -14,6 +14,11 @@ export interface RunOptions {
   readonly killGraceMs?: number;
   /** How much stderr to keep for the error message. */
   readonly stderrTailBytes?: number;
+  /**
+   * Extra pipes the child reads, as file descriptors 3, 4, … (`pipe:3` to ffmpeg): a second
+   * stream of input beside stdin, such as a live session's sound beside its frames.
+   */
+  readonly extraInputs?: number;
 }
 
 export interface RunResult {
@@ -52,6 +57,8 @@ export interface RunningProcess {
   /** Read it (for await, or pipe) to consume the output with back-pressure. */
   readonly stdout: Readable;
   readonly stdin: Writable;
+  /** The extra input pipes asked for (`extraInputs`), fd 3 first. */
+  readonly inputs: readonly Writable[];
   /** Resolves with the stderr tail on exit 0; rejects with a ProcessError or an AbortError. */
   readonly done: Promise<{ stderr: string }>;
 }
@@ -75,7 +82,17 @@ export function startProcess(
       LANG: 'C.UTF-8',
       ...options.env,
     },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: [
+      'pipe',
+      'pipe',
+      'pipe',
+      ...Array.from({ length: options.extraInputs ?? 0 }, () => 'pipe' as const),
+    ],
+  });
+  const inputs = Array.from({ length: options.extraInputs ?? 0 }, (_, k) => {
+    const pipe = child.stdio[3 + k] as Writable;
+    pipe.on('error', () => undefined); // as stdin: the child may exit before reading it all
+    return pipe;
   });
   let stderr = '';
   let killTimer: NodeJS.Timeout | undefined;
@@ -130,7 +147,7 @@ export function startProcess(
       }
     });
   });
-  return { stdout: child.stdout, stdin: child.stdin, done };
+  return { stdout: child.stdout, stdin: child.stdin, inputs, done };
 }
 
 /** Runs a program to its end and collects its output (see `startProcess`). */

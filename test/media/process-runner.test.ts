@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { isAbortError, ProcessError, runProcess } from '../../src/media/process.runner.js';
+import {
+  isAbortError,
+  ProcessError,
+  runProcess,
+  startProcess,
+} from '../../src/media/process.runner.js';
 
 test('a program runs with arguments as an array, never through a shell', async () => {
   const { stdout } = await runProcess('printf', ['%s|', 'a b', '$(echo nope)', ';ls']);
@@ -47,4 +52,16 @@ test('aborting stops a long ffmpeg at once', async () => {
   await assert.rejects(run, (error: unknown) => isAbortError(error));
   assert.ok(controller.signal.aborted, 'it ended because it was aborted');
   assert.deepEqual(ffmpegChildren(), [], 'the ffmpeg is gone by the time the run rejects');
+});
+
+test('an extra input pipe reaches the child as file descriptor 3, beside stdin', async () => {
+  const running = startProcess('sh', ['-c', 'cat <&3; cat']);
+  const [extra] = running.inputs;
+  assert.ok(extra);
+  extra.end('from fd 3;');
+  running.stdin.end('from stdin');
+  const out: Buffer[] = [];
+  running.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  await running.done;
+  assert.equal(Buffer.concat(out).toString(), 'from fd 3;from stdin');
 });
