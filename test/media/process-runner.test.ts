@@ -55,7 +55,7 @@ test('aborting stops a long ffmpeg at once', async () => {
 });
 
 test('an extra input pipe reaches the child as file descriptor 3, beside stdin', async () => {
-  const running = startProcess('sh', ['-c', 'cat <&3; cat']);
+  const running = startProcess('sh', ['-c', 'cat <&3; cat'], { extraInputs: 1 });
   const [extra] = running.inputs;
   assert.ok(extra);
   extra.end('from fd 3;');
