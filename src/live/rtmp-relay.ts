@@ -60,10 +60,18 @@ export class RtmpRelay {
   private readonly counts = { connects: 0, attempts: 0, bytes: 0, droppedBytes: 0 };
   private stateNow: RelayState = 'connecting';
   private failure: string | undefined;
-  private readonly settings: Required<Omit<RtmpRelayOptions, 'onState'>>;
+  private readonly settings: { -readonly [K in keyof typeof rtmpRelayDefaults]: number };
 
+  /** Starts the first attempt at once (state `connecting`; onState reports changes from there). */
   constructor(private readonly options: RtmpRelayOptions) {
-    this.settings = { ...rtmpRelayDefaults, ...options };
+    const d = rtmpRelayDefaults;
+    this.settings = {
+      maxBufferedBytes: options.maxBufferedBytes ?? d.maxBufferedBytes,
+      retryFirstMs: options.retryFirstMs ?? d.retryFirstMs,
+      retryLongestMs: options.retryLongestMs ?? d.retryLongestMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? d.connectTimeoutMs,
+      stallMs: options.stallMs ?? d.stallMs,
+    };
     this.connect();
   }
 
@@ -119,13 +127,13 @@ export class RtmpRelay {
     if (this.stateNow === 'closed') return;
     this.setState('connecting');
     const stop = new AbortController();
-    const process = startFfmpeg(buildRtmpPushArgs(this.options.url), {
+    const child = startFfmpeg(buildRtmpPushArgs(this.options.url), {
       signal: stop.signal,
       killGraceMs: 1000,
     });
     const now = Date.now();
     const attempt: Attempt = {
-      process,
+      process: child,
       stop,
       startedAt: now,
       started: false,
@@ -134,9 +142,9 @@ export class RtmpRelay {
     };
     this.current = attempt;
     this.counts.attempts += 1;
-    process.stdout.setEncoding('utf8');
-    process.stdout.on('data', (text: string) => this.onProgress(attempt, text));
-    process.done.then(
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => this.onProgress(attempt, text));
+    child.done.then(
       () => this.onEnd(attempt, 'the ingest ended the stream'),
       (error: unknown) => this.onEnd(attempt, describe(error, attempt)),
     );

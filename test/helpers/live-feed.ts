@@ -57,7 +57,10 @@ async function writeAll(stream: NodeJS.WritableStream, bytes: Buffer): Promise<n
 }
 
 /** Feeds the encoder in real time, then ends both pipes (the encoder finishes its outputs). */
-export async function feedLive(encoder: RunningProcess, spec: LiveFeedSpec): Promise<LiveFeedResult> {
+export async function feedLive(
+  encoder: RunningProcess,
+  spec: LiveFeedSpec,
+): Promise<LiveFeedResult> {
   const sound = encoder.inputs[0];
   if (!sound) throw new Error('the encoder was started without its sound pipe (extraInputs: 1)');
   const total = Math.round(spec.seconds * spec.fps);

@@ -27,21 +27,35 @@ export async function probeCodecs(input: string, timeoutMs = 15_000): Promise<st
 /** The ids of this process's children that are ffmpeg (pgrep -P, as the brief of issue 14 asks). */
 export function ffmpegChildren(): string[] {
   try {
-    return execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg']).toString().trim().split('\n');
+    return execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg'])
+      .toString()
+      .trim()
+      .split('\n');
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
 }
 
 /** A UDP socket on a free loopback port that keeps every datagram it receives. */
-export async function udpCollector(): Promise<{ port: number; packets: Buffer[]; close(): Promise<void> }> {
+export async function udpCollector(): Promise<{
+  port: number;
+  packets: Buffer[];
+  /** performance.now() at each packet's arrival, in step with `packets`. */
+  arrivals: number[];
+  close(): Promise<void>;
+}> {
   const socket = dgram.createSocket('udp4');
   const packets: Buffer[] = [];
-  socket.on('message', (message) => packets.push(message));
+  const arrivals: number[] = [];
+  socket.on('message', (message) => {
+    packets.push(message);
+    arrivals.push(performance.now());
+  });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   return {
     port: socket.address().port,
     packets,
+    arrivals,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }
@@ -62,7 +76,7 @@ export function parseRtp(packet: Buffer): RtpPacket {
   const nalTypes: number[] = [];
   const type = (packet[offset] ?? 0) & 0x1f;
   if (type === 24) {
-    for (let at = offset + 1; at + 2 < packet.length; ) {
+    for (let at = offset + 1; at + 2 < packet.length;) {
       const size = packet.readUInt16BE(at);
       nalTypes.push((packet[at + 2] ?? 0) & 0x1f);
       at += 2 + size;

@@ -73,7 +73,10 @@ test('frames and sound in real time come out as HLS, RTP and MPEG-TS, and nothin
   assert.ok(idrs.length >= 4, `one IDR a second, got ${idrs.length}`);
   for (const types of idrs) {
     const sps = types.indexOf(7);
-    assert.ok(sps >= 0 && sps < types.indexOf(8) && types.indexOf(8) < types.indexOf(5), `${types}`);
+    assert.ok(
+      sps >= 0 && sps < types.indexOf(8) && types.indexOf(8) < types.indexOf(5),
+      types.join(','),
+    );
   }
   const audioRtp = audio.packets.map(parseRtp);
   // Opus at 20 ms a packet: about 50 a second for the 4 s fed.
