@@ -88,7 +88,9 @@ export async function startNginxRtmp(): Promise<NginxRtmp> {
       if (exited) break;
       await sleep(50);
     }
-    const log = fs.existsSync(`${dir}/error.log`) ? fs.readFileSync(`${dir}/error.log`, 'utf8') : '';
+    const log = fs.existsSync(`${dir}/error.log`)
+      ? fs.readFileSync(`${dir}/error.log`, 'utf8')
+      : '';
     await stopNginx();
     throw new Error(`nginx did not accept on 127.0.0.1:${port}: ${log.trim().slice(-500)}`);
   };

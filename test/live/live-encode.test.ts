@@ -83,3 +83,32 @@ test('frames and sound in real time come out as HLS, RTP and MPEG-TS, and nothin
   assert.ok(audioRtp.length >= 150, `${audioRtp.length} Opus packets`);
   assert.ok(audioRtp.every((p) => p.payloadType === 97));
 });
+
+test('the playlist lists six segments and the six before them stay on disk a while', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-live-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const small = { width: 160, height: 120, fps: 25, sampleRate: 16000 };
+  const args = buildLiveEncodeArgs({
+    ...small,
+    preset: 'ultrafast',
+    hls: { dir, segmentSeconds: 1 },
+    transport: false,
+  });
+  const encoder = startFfmpeg(args, { extraInputs: 1 });
+  await feedLive(encoder, { ...small, seconds: 15 });
+  await encoder.done;
+  const playlist = fs.readFileSync(path.join(dir, hlsNames.playlist), 'utf8');
+  const listed = playlist.split('\n').filter((line) => line.startsWith('seg-'));
+  const number = (name: string): number => Number(/seg-(\d+)/.exec(name)?.[1]);
+  const onDisk = fs
+    .readdirSync(dir)
+    .filter((name) => name.startsWith('seg-'))
+    .map(number)
+    .sort((a, b) => a - b);
+  assert.equal(listed.length, 6, playlist);
+  const first = number(listed[0] ?? '');
+  const last = number(listed.at(-1) ?? '');
+  assert.ok(first >= 6, `the window moved on (first listed ${first})`);
+  const kept = Array.from({ length: last - first + 7 }, (_, k) => first - 6 + k);
+  assert.deepEqual(onDisk, kept, 'the listed segments and the six before them, no older');
+});

@@ -5,16 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildLiveEncodeArgs } from '../../src/live/live-encode.args.js';
-import { RtmpRelay, type RelayState } from '../../src/live/rtmp-relay.js';
-import { startFfmpeg } from '../../src/media/process.runner.js';
+import { RtmpRelay, type RelayState, type RtmpRelayOptions } from '../../src/live/rtmp-relay.js';
+import { runFfmpeg, startFfmpeg } from '../../src/media/process.runner.js';
 import { feedLive } from '../helpers/live-feed.js';
 import { ffmpegChildren, probeCodecs } from '../helpers/live-probe.js';
-import { startNginxRtmp, type NginxRtmp } from '../helpers/nginx-rtmp.js';
+import { startNginxRtmp } from '../helpers/nginx-rtmp.js';
 
 const picture = { width: 320, height: 240, fps: 25, sampleRate: 16000 } as const;
 
@@ -26,10 +27,10 @@ async function until(what: string, ok: () => boolean, timeoutMs = 15_000): Promi
 }
 
 /** An encoder fed in real time (until stopped) whose MPEG-TS goes to a relay to `url`. */
-function startPush(t: TestContext, nginx: NginxRtmp, key: string) {
+function startPush(t: TestContext, url: string, options: Partial<RtmpRelayOptions> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-push-'));
   const states: RelayState[] = [];
-  const relay = new RtmpRelay({ url: nginx.url(key), onState: (state) => states.push(state) });
+  const relay = new RtmpRelay({ ...options, url, onState: (state) => states.push(state) });
   const args = buildLiveEncodeArgs({
     ...picture,
     preset: 'ultrafast',
@@ -59,7 +60,7 @@ function startPush(t: TestContext, nginx: NginxRtmp, key: string) {
 test('the encoder’s MPEG-TS reaches a real RTMP ingest and reads back as H.264 + AAC', async (t) => {
   const nginx = await startNginxRtmp();
   t.after(() => nginx.close());
-  const push = startPush(t, nginx, 'first');
+  const push = startPush(t, nginx.url('first'));
   await until('the relay is live', () => push.relay.state === 'live');
   assert.deepEqual(await probeCodecs(nginx.url('first')), ['aac', 'h264']);
   assert.equal(push.relay.stats().connects, 1);
@@ -72,7 +73,7 @@ test('the encoder’s MPEG-TS reaches a real RTMP ingest and reads back as H.264
 test('an ingest that drops is retried while the encoder goes on, and is live again once back', async (t) => {
   const nginx = await startNginxRtmp();
   t.after(() => nginx.close());
-  const push = startPush(t, nginx, 'again');
+  const push = startPush(t, nginx.url('again'));
   await until('the relay is live', () => push.relay.state === 'live');
 
   await nginx.stop();
@@ -95,5 +96,47 @@ test('an ingest that drops is retried while the encoder goes on, and is live aga
   t.diagnostic(`states ${push.states.join(' → ')}; failure: ${push.relay.lastFailure}`);
   t.diagnostic(`stats ${JSON.stringify(push.relay.stats())}`);
   await push.close();
+  assert.deepEqual(ffmpegChildren(), []);
+});
+
+test('an ingest that takes the connection but never answers costs the session nothing', async (t) => {
+  // A TCP server that accepts and then says nothing: ffmpeg waits in the RTMP handshake and reads
+  // no more of its input, so everything past the relay's buffer bound must be dropped.
+  const silent: net.Socket[] = [];
+  const server = net.createServer((socket) => silent.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of silent) socket.destroy();
+    server.close();
+  });
+  const { port } = server.address() as net.AddressInfo;
+  // Three seconds of a busy picture as MPEG-TS, given to the relay over and over at ~3 MB/s.
+  const { stdout: ts } = await runFfmpeg([
+    ...['-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=25', '-f', 'lavfi', '-i', 'sine'],
+    ...['-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-f', 'mpegts', '-'],
+  ]);
+  const relay = new RtmpRelay({
+    url: `rtmp://127.0.0.1:${port}/live/mute`,
+    maxBufferedBytes: 64 * 1024,
+    connectTimeoutMs: 4000,
+  });
+  t.after(() => relay.close());
+  let given = 0;
+  while (relay.state === 'connecting' && given < 64 * 1024 * 1024) {
+    const at = given % ts.length;
+    relay.write(ts.subarray(at, at + 65_536));
+    given += Math.min(65_536, ts.length - at);
+    await sleep(20);
+  }
+  const { bytes, droppedBytes, connects } = relay.stats();
+  t.diagnostic(`given ${given}, handed to ffmpeg ${bytes}, dropped ${droppedBytes}`);
+  assert.equal(relay.state, 'retrying', 'the attempt was given up');
+  assert.match(relay.lastFailure ?? '', /did not take the stream for 4 s/);
+  assert.equal(connects, 0);
+  // What ffmpeg read while probing, what the pipe holds, and the bound: the rest was dropped.
+  assert.ok(bytes < 3 * 1024 * 1024, `${bytes} bytes handed over`);
+  assert.ok(bytes + droppedBytes >= given - 188, 'every byte is either handed over or dropped');
+  assert.ok(droppedBytes > given / 2, `${droppedBytes} of ${given} dropped`);
+  await relay.close();
   assert.deepEqual(ffmpegChildren(), []);
 });
