@@ -10,7 +10,12 @@ import {
   type Track,
 } from 'node-datachannel';
 import { isRtp, rewriteRtp, startsH264Keyframe } from './rtp.js';
-import { h264ProfileLevelId, parseWhepOffer, type NegotiatedMedia } from './whep.sdp.js';
+import {
+  h264ProfileLevelId,
+  parseWhepOffer,
+  withoutHostnameCandidates,
+  type NegotiatedMedia,
+} from './whep.sdp.js';
 
 /** The payload types and clocks the session's encoder sends on the two ports. */
 export const rtpIn = {
@@ -183,7 +188,7 @@ export class WebrtcOutput {
     try {
       const video = addSender(pc, 'video', offer.video);
       const audio = addSender(pc, 'audio', offer.audio);
-      pc.setRemoteDescription(offerSdp, 'offer');
+      pc.setRemoteDescription(withoutHostnameCandidates(offerSdp), 'offer');
       pc.setLocalDescription('answer');
       // State callbacks reach JS on a later turn, so listening now misses none.
       await this.gathered(pc);

@@ -128,3 +128,22 @@ export function parseWhepOffer(sdp: string): WhepOffer {
     audio: { mid: audio.mid, payloadType: audioPt },
   };
 }
+
+/** An IPv4 or IPv6 literal, as a candidate's connection address may be. */
+const ipLiteral = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)$/i;
+
+/**
+ * The offer without candidates named by host name: browsers hide their addresses behind mDNS
+ * names (`<uuid>.local`), which the ICE agent would try to resolve by DNS, a query that leaves the
+ * machine and may hang. Without them, ICE still finds the browser as a peer-reflexive candidate
+ * when its checks arrive at the addresses in our answer.
+ */
+export function withoutHostnameCandidates(sdp: string): string {
+  return sdp
+    .split(/(?<=\n)/)
+    .filter((line) => {
+      const candidate = /^a=candidate:\S+ \d+ \S+ \d+ (\S+) /i.exec(line);
+      return !candidate || ipLiteral.test(candidate[1] ?? '');
+    })
+    .join('');
+}
