@@ -85,11 +85,12 @@ async function assertPlaying(page: Page): Promise<void> {
   const first = await stats(page);
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const later = await stats(page);
-  assert.equal(later.mode, 'webrtc');
-  assert.ok(later.decodedFrames > first.decodedFrames + 10, JSON.stringify({ first, later }));
-  assert.equal(later.droppedFrames, 0);
-  assert.deepEqual([later.width, later.height], [640, 360]);
-  assert.equal(later.playing, true);
+  const seen = JSON.stringify({ first, later });
+  assert.equal(later.mode, 'webrtc', seen);
+  assert.ok(later.decodedFrames > first.decodedFrames + 10, seen);
+  assert.equal(later.droppedFrames, 0, seen);
+  assert.deepEqual([later.width, later.height], [640, 360], seen);
+  assert.equal(later.playing, true, seen);
 }
 
 /** Mean brightness and how many coarse colours a PNG holds (black: ~0 and 1). */
