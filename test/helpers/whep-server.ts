@@ -1,0 +1,140 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { renderLivePage } from '../../src/live/live-page.js';
+import type { WebrtcOutput } from '../../src/live/webrtc.output.js';
+import { WhepOfferError } from '../../src/live/whep.sdp.js';
+
+export const sessionId = 's-live-1';
+export const token = 'tok-"</script>-1';
+
+/** What the test server was asked, in order: 'POST 201', 'DELETE 204 <id>', … */
+export interface WhepLog {
+  readonly requests: string[];
+  readonly refusals: string[];
+}
+
+function readBody(request: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (text += chunk));
+    request.on('end', () => resolve(text));
+    request.on('error', reject);
+  });
+}
+
+async function handleWhep(
+  output: WebrtcOutput,
+  log: WhepLog,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<void> {
+  const whep = `/live/${sessionId}/whep`;
+  const url = new URL(request.url ?? '/', 'http://x');
+  if (request.method === 'POST' && url.pathname === whep) {
+    try {
+      const { id, answerSdp } = await output.addViewer(await readBody(request));
+      log.requests.push('POST 201');
+      response.writeHead(201, { 'Content-Type': 'application/sdp', Location: `${whep}/${id}` });
+      response.end(answerSdp);
+    } catch (error) {
+      if (!(error instanceof WhepOfferError)) throw error;
+      log.requests.push('POST 400');
+      log.refusals.push(error.problem);
+      response.writeHead(400, { 'Content-Type': 'text/plain' }).end(error.message);
+    }
+  } else if (request.method === 'DELETE' && url.pathname.startsWith(`${whep}/`)) {
+    const id = url.pathname.slice(whep.length + 1);
+    const found = await output.removeViewer(id);
+    log.requests.push(`DELETE ${found ? 204 : 404} ${id}`);
+    response.writeHead(found ? 204 : 404).end();
+  } else {
+    response.writeHead(404).end();
+  }
+}
+
+/**
+ * The routes the lead's server will have, reduced to what the page needs: the page, WHEP POST and
+ * DELETE on a real WebrtcOutput (Bearer token checked) and a session query. No HLS: a page that
+ * fell back would find nothing, so a test sees it.
+ */
+export async function startWhepServer(
+  output: WebrtcOutput,
+): Promise<{ origin: string; log: WhepLog; close: () => Promise<void> }> {
+  const log: WhepLog = { requests: [], refusals: [] };
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://x');
+    if (request.method === 'GET' && url.pathname === `/live/${sessionId}`) {
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      response.end(renderLivePage({ sessionId, token }));
+      return;
+    }
+    if (request.headers.authorization !== `Bearer ${token}`) {
+      response.writeHead(401).end();
+      return;
+    }
+    if (url.pathname.endsWith('/live/channel/query')) {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      const data = { sessionId, status: 35, state: 'running', scene: 0, uptimeMs: 1000 };
+      const frames = { sent: 25, late: 0, repeated: 0 };
+      response.end(
+        JSON.stringify({
+          code: 0,
+          data: { ...data, frames, viewers: output.viewerCount, outputs: ['webrtc'] },
+        }),
+      );
+      return;
+    }
+    handleWhep(output, log, request, response).catch((error: unknown) => {
+      response.writeHead(500).end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    log,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A stand-in for the session's encoder, sending what the real one sends: H.264 constrained
+ * baseline (an IDR with SPS/PPS every second) and mono Opus, as RTP with payload types 96 and 97.
+ * `source` is a lavfi video source, so a test can show a picture it can recognise.
+ */
+export function buildRtpSourceArgs(
+  ports: { readonly video: number; readonly audio: number },
+  source = 'testsrc2=size=640x360:rate=25',
+): string[] {
+  const rtp = (port: number) => `rtp://127.0.0.1:${port}?pkt_size=1200`;
+  return [
+    ...['-re', '-f', 'lavfi', '-i', source],
+    ...['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+    ...['-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'],
+    ...['-profile:v', 'baseline', '-level:v', '3.1', '-pix_fmt', 'yuv420p'],
+    ...['-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-b:v', '800k'],
+    ...['-payload_type', '96', '-f', 'rtp', rtp(ports.video)],
+    ...['-map', '1:a', '-c:a', 'libopus', '-ac', '1', '-b:a', '48k'],
+    ...['-payload_type', '97', '-f', 'rtp', rtp(ports.audio)],
+  ];
+}
+
+/** Polls until `check` gives a value, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
