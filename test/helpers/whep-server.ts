@@ -105,15 +105,16 @@ export async function startWhepServer(
 /**
  * A stand-in for the session's encoder, sending what the real one sends: H.264 constrained
  * baseline (an IDR with SPS/PPS every second) and mono Opus, as RTP with payload types 96 and 97.
- * `source` is a lavfi video source, so a test can show a picture it can recognise.
+ * `videoInput` is ffmpeg's first input (lavfi's testsrc2 unless given), so a measurement can feed
+ * frames of its own.
  */
 export function buildRtpSourceArgs(
   ports: { readonly video: number; readonly audio: number },
-  source = 'testsrc2=size=640x360:rate=25',
+  videoInput: readonly string[] = ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25'],
 ): string[] {
   const rtp = (port: number) => `rtp://127.0.0.1:${port}?pkt_size=1200`;
   return [
-    ...['-re', '-f', 'lavfi', '-i', source],
+    ...videoInput,
     ...['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
     ...['-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'],
     ...['-profile:v', 'baseline', '-level:v', '3.1', '-pix_fmt', 'yuv420p'],
