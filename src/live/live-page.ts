@@ -200,6 +200,15 @@ function stopAll() {
   video.srcObject = null;
 }
 
+/** The JSON envelope of an answer; an answer that is not JSON is reported by its HTTP status. */
+async function envelope(answer) {
+  try {
+    return await answer.json();
+  } catch {
+    throw new Error('HTTP ' + answer.status);
+  }
+}
+
 function showEnded() {
   state.ended = true;
   stopAll();
@@ -217,7 +226,7 @@ async function pollStatus() {
   try {
     const answer = await fetch('/api/2dvh/v1/material/live/channel/query?sessionId=' +
       encodeURIComponent(config.sessionId), { headers: auth });
-    const json = await answer.json();
+    const json = await envelope(answer);
     if (json.code !== 0) {
       el('statusError').textContent = 'Status: ' + json.code + ' ' + (json.message || '');
       return;
@@ -247,7 +256,7 @@ async function push(text, interrupt) {
       headers: Object.assign({ 'Content-Type': 'application/json' }, auth),
       body: JSON.stringify(body),
     });
-    const json = await answer.json();
+    const json = await envelope(answer);
     if (json.code === 0) el('pushAnswer').textContent = 'Sent' + (json.data ? ': ' + JSON.stringify(json.data) : '');
     else throw new Error(json.code + ' ' + (json.message || ''));
   } catch (error) {

@@ -103,6 +103,10 @@ function addSender(pc: PeerConnection, kind: 'video' | 'audio', media: Negotiate
   const description = kind === 'video' ? videoMedia(media) : audioMedia(media);
   description.addSSRC(ssrc, cname, streamId, kind);
   const track = pc.addTrack(description);
+  // node-datachannel frees a track's native callback (which keeps Node running) only from its
+  // 'closed' handler, and installs that handler only when one is set: without this line the
+  // process may not exit after close() until the garbage collector happens to run.
+  track.onClosed(() => undefined);
   // Sender reports map RTP time to wall time (lip sync); the NACK responder resends lost packets.
   const config = new RtpPacketizationConfig(ssrc, cname, media.payloadType, rtpIn[kind].clockRate);
   const reporter = new RtcpSrReporter(config);

@@ -11,6 +11,10 @@ export const token = 'tok-"</script>-1';
 export interface WhepLog {
   readonly requests: string[];
   readonly refusals: string[];
+  /** Bodies of pushes, as parsed. */
+  readonly pushes: unknown[];
+  /** The session state the query answers with; a test sets 'ended'. */
+  state: string;
 }
 
 function readBody(request: http.IncomingMessage): Promise<string> {
@@ -61,7 +65,7 @@ async function handleWhep(
 export async function startWhepServer(
   output: WebrtcOutput,
 ): Promise<{ origin: string; log: WhepLog; close: () => Promise<void> }> {
-  const log: WhepLog = { requests: [], refusals: [] };
+  const log: WhepLog = { requests: [], refusals: [], pushes: [], state: 'running' };
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://x');
     if (request.method === 'GET' && url.pathname === `/live/${sessionId}`) {
@@ -75,7 +79,7 @@ export async function startWhepServer(
     }
     if (url.pathname.endsWith('/live/channel/query')) {
       response.writeHead(200, { 'Content-Type': 'application/json' });
-      const data = { sessionId, status: 35, state: 'running', scene: 0, uptimeMs: 1000 };
+      const data = { sessionId, status: 35, state: log.state, scene: 0, uptimeMs: 1000 };
       const frames = { sent: 25, late: 0, repeated: 0 };
       response.end(
         JSON.stringify({
@@ -83,6 +87,18 @@ export async function startWhepServer(
           data: { ...data, frames, viewers: output.viewerCount, outputs: ['webrtc'] },
         }),
       );
+      return;
+    }
+    if (url.pathname.endsWith('/live/channel/push')) {
+      void readBody(request).then((text) => {
+        const body = JSON.parse(text) as { text?: string };
+        log.pushes.push(body);
+        const refused = body.text === 'refuse me';
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(
+          JSON.stringify(refused ? { code: 3333, message: 'bad text' } : { code: 0, data: true }),
+        );
+      });
       return;
     }
     handleWhep(output, log, request, response).catch((error: unknown) => {
@@ -105,15 +121,16 @@ export async function startWhepServer(
 /**
  * A stand-in for the session's encoder, sending what the real one sends: H.264 constrained
  * baseline (an IDR with SPS/PPS every second) and mono Opus, as RTP with payload types 96 and 97.
- * `source` is a lavfi video source, so a test can show a picture it can recognise.
+ * `videoInput` is ffmpeg's first input (lavfi's testsrc2 unless given), so a measurement can feed
+ * frames of its own.
  */
 export function buildRtpSourceArgs(
   ports: { readonly video: number; readonly audio: number },
-  source = 'testsrc2=size=640x360:rate=25',
+  videoInput: readonly string[] = ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25'],
 ): string[] {
   const rtp = (port: number) => `rtp://127.0.0.1:${port}?pkt_size=1200`;
   return [
-    ...['-re', '-f', 'lavfi', '-i', source],
+    ...videoInput,
     ...['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
     ...['-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'],
     ...['-profile:v', 'baseline', '-level:v', '3.1', '-pix_fmt', 'yuv420p'],

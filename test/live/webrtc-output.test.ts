@@ -184,6 +184,45 @@ test('two viewers at once both play; a browser that closes its connection withou
   await Promise.all([one.close(), two.close()]);
 });
 
+test('the push box posts text, interrupt and stop, shows answers and refusals; an ended session stops playing', async () => {
+  const page = await openLivePage();
+  await page.fill('#text', 'Hello there.');
+  await page.check('#interrupt');
+  await page.click('#say');
+  await waitFor(
+    async () => ((await page.textContent('#pushAnswer')) === 'Sent: true' ? true : undefined),
+    5000,
+    'a push answer',
+  );
+  await page.click('#stop');
+  await waitFor(() => (server.log.pushes.length === 2 ? true : undefined), 5000, 'the stop');
+  await page.fill('#text', 'refuse me');
+  await page.uncheck('#interrupt');
+  await page.click('#say');
+  await waitFor(
+    async () =>
+      (await page.textContent('#pushAnswer'))?.includes('3333 bad text') ? true : undefined,
+    5000,
+    'a refusal',
+  );
+  assert.deepEqual(server.log.pushes, [
+    { sessionId, interrupt: true, text: 'Hello there.' },
+    { sessionId, interrupt: true },
+    { sessionId, interrupt: false, text: 'refuse me' },
+  ]);
+  server.log.state = 'ended';
+  await waitFor(
+    async () => ((await page.isVisible('#ended')) ? true : undefined),
+    5000,
+    'the ended notice',
+  );
+  const stopped = await stats(page);
+  assert.equal(stopped.playing, false);
+  await waitFor(() => (output.viewerCount === 0 ? true : undefined), 5000, 'the viewer gone');
+  server.log.state = 'running';
+  await page.close();
+});
+
 /** The UDP sockets this process holds, as `ss` lists them. */
 function ownUdpSockets(): string[] {
   return execFileSync('ss', ['-uanp'])
