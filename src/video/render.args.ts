@@ -115,7 +115,7 @@ export interface AvatarChain {
 }
 
 /** The avatar's steps before rotation: keyed over a background, else scaled straight to 4:2:0. */
-function keyAndScale(spec: RenderSpec, w: number, h: number): string[] {
+function keyAndScale(spec: CompositionSpec, w: number, h: number): string[] {
   const key = spec.background ? spec.chromaKey : undefined;
   if (key) {
     const colour = `0x${key.colour.toString(16).padStart(6, '0')}`;
@@ -133,7 +133,7 @@ function keyAndScale(spec: RenderSpec, w: number, h: number): string[] {
   ];
 }
 
-export function buildAvatarChain(spec: RenderSpec): AvatarChain {
+export function buildAvatarChain(spec: CompositionSpec): AvatarChain {
   const { placement } = spec;
   const w = even(spec.avatar.width * placement.scale);
   const h = even(spec.avatar.height * placement.scale);
@@ -155,12 +155,27 @@ export function buildAvatarChain(spec: RenderSpec): AvatarChain {
 interface Graph {
   readonly steps: string[];
   last: string;
-  /** The next layer's input number (0 the avatar, 1 the sound). */
+  /** The next layer's input number (0 the avatar; the sound, when an input, before the layers). */
   input: number;
 }
 
+/** What the picture is made of: the avatar over its layers, with text; no sound, no file. */
+export type CompositionSpec = Pick<
+  RenderSpec,
+  | 'avatar'
+  | 'width'
+  | 'height'
+  | 'fps'
+  | 'placement'
+  | 'background'
+  | 'foregrounds'
+  | 'chromaKey'
+  | 'watermark'
+  | 'burnSubtitles'
+>;
+
 /** The background, fitted to its rect and timed; over black where it leaves room or time. */
-function addBackground(graph: Graph, spec: RenderSpec, background: MediaLayer, black: string) {
+function addBackground(graph: Graph, spec: CompositionSpec, background: MediaLayer, black: string) {
   const { width, height, fps } = spec;
   const [x, y, w, h] = background.rect ?? [0, 0, width, height];
   graph.steps.push(
@@ -179,7 +194,7 @@ function addBackground(graph: Graph, spec: RenderSpec, background: MediaLayer, b
 }
 
 /** A foreground, scaled to its rect and timed, over the picture so far. */
-function addForeground(graph: Graph, spec: RenderSpec, layer: MediaLayer, k: number) {
+function addForeground(graph: Graph, spec: CompositionSpec, layer: MediaLayer, k: number) {
   const [x, y, w, h] = layer.rect ?? [0, 0, spec.width, spec.height];
   graph.steps.push(
     `[${graph.input++}:v]fps=${spec.fps},scale=${Math.max(2, Math.round(w))}:${Math.max(2, Math.round(h))},format=yuva420p,${timed(layer.timing)}[fg${k}]`,
@@ -189,7 +204,7 @@ function addForeground(graph: Graph, spec: RenderSpec, layer: MediaLayer, k: num
 }
 
 /** The watermark and the burnt-in subtitles, on top of everything. */
-function addText(graph: Graph, spec: RenderSpec) {
+function addText(graph: Graph, spec: CompositionSpec) {
   if (spec.watermark) {
     // The text comes from a file, taken as it is (no quoting or % expansion to get wrong).
     const size = Math.max(12, Math.round(spec.height / 24));
@@ -210,11 +225,12 @@ function addText(graph: Graph, spec: RenderSpec) {
 /**
  * ffmpeg's filter graph: the background (over black where it leaves room or time), the avatar and
  * the foregrounds in their order, then the watermark and subtitles on top. Inputs: 0 the avatar's
- * frames, 1 the sound, then the background and the foregrounds in order. Its output is `[out]`.
+ * frames, then from `firstLayer` (2 in a render, whose input 1 is the sound) the background and
+ * the foregrounds in order. Its output is `[out]`. A live session composes with the same graph.
  */
-export function buildRenderFilterGraph(spec: RenderSpec): string {
+export function buildRenderFilterGraph(spec: CompositionSpec, firstLayer = 2): string {
   const { width, height, fps, background } = spec;
-  const graph: Graph = { steps: [], last: '', input: 2 };
+  const graph: Graph = { steps: [], last: '', input: firstLayer };
   const black = `color=c=black:s=${width}x${height}:r=${fps},format=yuv420p`;
   const avatar = buildAvatarChain(spec);
   const foregrounds = spec.foregrounds ?? [];
@@ -303,4 +319,19 @@ export function buildRenderArgs(spec: RenderSpec): string[] {
 /** The thumbnail: the video's first frame as a JPEG. */
 export function buildThumbnailArgs(video: string, out: string): string[] {
   return ['-i', video, '-frames:v', '1', '-q:v', '3', out];
+}
+
+/**
+ * The picture alone, frame by frame (a live session's compositor): the avatar's raw RGB frames on
+ * stdin, its layers, the same graph as a render, and raw 4:2:0 frames of the output size on
+ * stdout, each written out as soon as it is made.
+ */
+export function buildComposeArgs(spec: CompositionSpec): string[] {
+  const layers = [...(spec.background ? [spec.background] : []), ...(spec.foregrounds ?? [])];
+  return [
+    ...buildRgbInputArgs(spec.avatar.width, spec.avatar.height, spec.fps),
+    ...layers.flatMap((layer) => buildLayerInputArgs(layer, spec.fps)),
+    ...['-filter_complex', buildRenderFilterGraph(spec, 1)],
+    ...['-map', '[out]', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-flush_packets', '1', 'pipe:1'],
+  ];
 }

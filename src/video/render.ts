@@ -1,14 +1,14 @@
 /**
- * The renderer: for every output frame, the avatar's base frame (played forward and back) with
- * the mouth of that frame pasted in, piped as raw RGB at the avatar's own size into one ffmpeg that
- * scales and lays it over the background, adds the speech, and encodes. Frames stream: memory does
- * not grow with the video's length.
+ * The renderer as fast as ffmpeg takes it: for every output frame, the avatar's picture from the
+ * frame source (frame-source.ts; a live session drives the same source by the clock), piped as
+ * raw RGB at the avatar's own size into one ffmpeg that scales and lays it over the background,
+ * adds the speech, and encodes. Frames stream: memory does not grow with the video's length.
  */
 import fs from 'node:fs/promises';
 import { once } from 'node:events';
 import { startFfmpeg } from '../media/process.runner.js';
-import { baseIndex, type AvatarFrames } from './avatar-frames.js';
-import { blendMouths, pasteMouth } from './mouth-paste.js';
+import type { AvatarFrames } from './avatar-frames.js';
+import { AvatarFrameSource, restingMouth } from './frame-source.js';
 import { buildRenderArgs, renderFrameCount, type RenderSpec } from './render.args.js';
 import type { MouthFrame } from './viseme-track.js';
 
@@ -33,30 +33,13 @@ export async function renderVideo(options: RenderOptions): Promise<{ frames: num
     frame: new Uint8Array(avatar.width * avatar.height * 3),
     written: Promise.resolve(),
   }));
-  const blended = new Uint8Array(avatar.mouthSize * avatar.mouthSize * 3);
-  const closed = avatar.mouths.get('closed');
+  const source = new AvatarFrameSource(avatar, options.startFrame ?? 0);
   try {
     for (let n = 0; n < total; n++) {
       signal?.throwIfAborted();
       const slot = ring[n % ring.length] as (typeof ring)[number];
       await Promise.race([slot.written, failed]);
-      const frame = slot.frame;
-      const index = baseIndex(n + (options.startFrame ?? 0), avatar.frames.length);
-      avatar.frames.read(index, frame);
-      const mouth = options.mouths[n] ?? { from: 'closed', to: 'closed', mix: 0 };
-      const from = avatar.mouths.get(mouth.from) ?? closed;
-      const to = avatar.mouths.get(mouth.to) ?? closed;
-      const region = avatar.regions[index];
-      if (from && to && region) {
-        pasteMouth(
-          frame,
-          avatar.width,
-          avatar.height,
-          region,
-          blendMouths(from, to, mouth.mix, blended),
-          avatar.mouthSize,
-        );
-      }
+      const frame = source.render(n, options.mouths[n] ?? restingMouth, slot.frame);
       slot.written = new Promise<void>((resolve) => {
         running.stdin.write(frame, () => resolve());
       });

@@ -64,7 +64,7 @@ async function checkSpeech(
 }
 
 /** The job checked now; a 400 or 404 (a layer fileId that is not this app's) otherwise. */
-async function checkJob(
+export async function checkVideoJob(
   door: VideoDoor,
   job: VideoJob,
   appId: string,
@@ -82,7 +82,7 @@ export async function acceptVideoRender(
   door: VideoDoor,
   request: { readonly videoName: string; readonly param: unknown; readonly appId: string },
 ): Promise<AcceptedVideo<VideoRenderPayload>> {
-  const checked = await checkJob(door, parseVideoParam(request.param), request.appId);
+  const checked = await checkVideoJob(door, parseVideoParam(request.param), request.appId);
   return {
     payload: { videoName: request.videoName, job: checked.payload },
     warnings: checked.warnings,
@@ -95,7 +95,7 @@ export async function acceptVideoPhoto(
   request: { readonly videoName: string; readonly param: unknown; readonly appId: string },
 ): Promise<AcceptedVideo<VideoPhotoPayload>> {
   const { imageUrl, ...job } = parseVideoParam(request.param, true);
-  const checked = await checkJob(door, job, request.appId);
+  const checked = await checkVideoJob(door, job, request.appId);
   return {
     payload: { videoName: request.videoName, job: checked.payload, image: { url: imageUrl } },
     warnings: checked.warnings,

@@ -57,7 +57,7 @@ export function defaultPlacement(
 }
 
 /** A background or foreground file: a picture, or a video of 25 fps or more (the FAQ's rule). */
-async function layerOf(
+export async function openLayer(
   files: FileService,
   layer: LayerJob,
   field: string,
@@ -120,12 +120,12 @@ interface RenderContext {
 async function openLayers(files: FileService, context: RenderContext) {
   const { job, appId, signal } = context;
   const background = job.background
-    ? await layerOf(files, job.background, 'param.backgrounds[0]', appId, job.fps, signal)
+    ? await openLayer(files, job.background, 'param.backgrounds[0]', appId, job.fps, signal)
     : undefined;
   const foregrounds: MediaLayer[] = [];
   for (const [k, layer] of job.foregrounds.entries()) {
     foregrounds.push(
-      await layerOf(files, layer, `param.foregrounds[${k}]`, appId, job.fps, signal),
+      await openLayer(files, layer, `param.foregrounds[${k}]`, appId, job.fps, signal),
     );
   }
   return { ...(background ? { background } : {}), foregrounds };
