@@ -55,6 +55,13 @@ export interface PlatformCore {
   readonly files: FileService;
   readonly speech: SpeechServices;
   readonly voiceModels: VoiceModelRepository;
+  /** Signed callbacks, recorded before they are sent (task ends, live status changes). */
+  readonly callbacks: CallbackService;
+  /** Refuses a URL this server may not call (a private address unless allowed), naming `field`. */
+  readonly checkUrl: (url: string, field: string) => Promise<void>;
+  /** The server's address as clients reach it (ANIMA_PUBLIC_URL, or where it listens). */
+  readonly publicUrl: () => string;
+  readonly log?: LogFn;
 }
 
 /** A product's services, built once at start-up, and the handlers made from them. */
@@ -248,9 +255,29 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
   for (const problem of speech.voiceProblems) {
     options.log?.('warn', `ONNX voice left out: ${problem}`);
   }
+  const callbacks = new CallbackService(db, (appId) => apps.find(appId)?.appKey, {
+    policy,
+    maxAttempts: config.callbackMaxAttempts,
+    timeoutMs: config.callbackTimeoutSeconds * 1000,
+    ...(log ? { log } : {}),
+  });
+  const checkUrl = (url: string, field: string) => checkUrlTarget(url, policy, field);
   let wiring: TaskWiring<Payloads, Services>;
   try {
-    wiring = wireTasks({ config, db, files, speech, voiceModels }, options.tasks);
+    wiring = wireTasks(
+      {
+        config,
+        db,
+        files,
+        speech,
+        voiceModels,
+        callbacks,
+        checkUrl,
+        publicUrl: () => publicUrl,
+        ...(log ? { log } : {}),
+      },
+      options.tasks,
+    );
   } catch (error) {
     void speech.close();
     db.close();
@@ -261,13 +288,7 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
     workRoot: path.join(config.dataDir, 'work'),
     concurrency: config.concurrency,
     maxAttempts: config.taskMaxAttempts,
-    checkCallbackUrl: (url) => checkUrlTarget(url, policy, 'callbackUrl'),
-    ...(log ? { log } : {}),
-  });
-  const callbacks = new CallbackService(db, (appId) => apps.find(appId)?.appKey, {
-    policy,
-    maxAttempts: config.callbackMaxAttempts,
-    timeoutMs: config.callbackTimeoutSeconds * 1000,
+    checkCallbackUrl: (url) => checkUrl(url, 'callbackUrl'),
     ...(log ? { log } : {}),
   });
   queue.onEnded((task) => callbacks.enqueue(task, apps.find(task.appId)?.callbackUrl ?? null));

@@ -65,13 +65,20 @@ export class CallbackService {
   enqueue(task: TaskRecord, appCallbackUrl: string | null): void {
     const url = task.callbackUrl ?? appCallbackUrl;
     if (!url) return;
-    const body = JSON.stringify({ ...toTaskAnswer(task), userData: task.userData });
+    this.enqueueEvent(task.appId, task.id, url, { ...toTaskAnswer(task), userData: task.userData });
+  }
+
+  /**
+   * Records a callback about anything of an app's (`subjectId`: a task, a live session), to be
+   * POSTed to `url` signed like a task's, with the same retries.
+   */
+  enqueueEvent(appId: string, subjectId: string, url: string, body: object): void {
     const now = this.now();
     statement(
       this.db,
       `INSERT INTO callbacks (task_id, app_id, url, body, status, next_attempt_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
-    ).run(task.id, task.appId, url, body, now, now, now);
+    ).run(subjectId, appId, url, JSON.stringify(body), now, now, now);
     this.kick();
   }
 
