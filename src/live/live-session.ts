@@ -1,0 +1,301 @@
+/**
+ * One running live session: the script's scenes and pushed text spoken on one timeline, each frame
+ * drawn a few frames ahead (the avatar's own footage with its mouth), composed per look, and sent
+ * to the one encoder at its deadline with exactly its share of sound. A frame not composed in
+ * time repeats the previous picture (counted), never shifting time; the encoder fans out to HLS,
+ * WebRTC and RTMP.
+ */
+import { startFfmpeg, type RunningProcess } from '../media/process.runner.js';
+import type { FrameSource } from '../video/frame-source.js';
+import type { CompositionSpec } from '../video/render.args.js';
+import type { TtsService } from '../voice/tts.service.js';
+import { Compositor } from './compositor.js';
+import { FrameClock } from './live-clock.js';
+import { buildLiveEncodeArgs, type LiveEncodeSpec } from './live-encode.args.js';
+import { LiveSpeaker, type Utterance, type UtteranceRequest } from './live-speaker.js';
+import { SpeechTimeline } from './speech-timeline.js';
+
+/** What a scene looks like: the avatar (its frame source) over its layers. */
+export interface Look {
+  /** Scenes with the same key share one compositor. */
+  readonly key: string;
+  readonly source: FrameSource;
+  readonly composition: CompositionSpec;
+}
+
+export interface LiveSessionSpec {
+  readonly fps: number;
+  readonly width: number;
+  readonly height: number;
+  readonly sampleRate: number;
+  /** The look of each scene, by scene index. */
+  readonly looks: readonly Look[];
+  /** Loop the script, or end when its last scene has been said. */
+  readonly recycle: boolean;
+  /** The utterance that speaks scene `scene`. */
+  readonly sceneUtterance: (scene: number, id: number) => Utterance;
+  readonly encode: Omit<LiveEncodeSpec, 'width' | 'height' | 'fps' | 'sampleRate'>;
+  /** Where the encoder's MPEG-TS goes (the RTMP relay), when it makes one. */
+  readonly onTransport?: (chunk: Buffer) => void;
+}
+
+export interface LiveEvents {
+  /** The first frame went out: the stream is up. */
+  onLive?(): void;
+  /** The script ended (not recycled) and everything said: the session should close. */
+  onScriptEnd?(): void;
+  /** Something the session cannot go on without failed (the encoder, a compositor). */
+  onFailure?(error: Error): void;
+  onUtterance?(
+    utterance: Utterance,
+    outcome: 'started' | 'spoken' | 'cut' | 'failed',
+    error?: unknown,
+  ): void;
+}
+
+/** Frames drawn ahead of the one being sent: enough to absorb a slow frame, few enough that an interrupt lands fast. */
+export const drawAhead = 3;
+/** The next scene is asked for when less than this much speech is left to send. */
+const sceneLeadMs = 1500;
+
+export interface LiveCounters {
+  readonly sent: number;
+  /** Ticks that ran over a frame late (the clock could not keep up). */
+  readonly late: number;
+  /** Frames sent with the previous picture because theirs was not composed in time. */
+  readonly repeated: number;
+  /** Pictures composed too late to be sent. */
+  readonly dropped: number;
+  readonly worstLateMs: number;
+}
+
+export class LiveSession {
+  readonly timeline: SpeechTimeline;
+  readonly speaker: LiveSpeaker;
+  private readonly clock: FrameClock;
+  private encoder: RunningProcess | undefined;
+  private readonly encoderAbort = new AbortController();
+  private readonly compositors = new Map<string, Compositor>();
+  private readonly ready = new Map<number, Buffer>();
+  private lastPicture: Buffer | undefined;
+  private drawn = 0;
+  private sent = 0;
+  private repeated = 0;
+  private dropped = 0;
+  private nextScene = 0;
+  private nextUtterance = 1;
+  private scriptDone = false;
+  private ended = false;
+  private clockRun: Promise<void> | undefined;
+  private readonly audio: Int16Array;
+  /** The scene the stream is in now (of the frame last sent). */
+  scene = 0;
+
+  constructor(
+    private readonly spec: LiveSessionSpec,
+    tts: TtsService,
+    private readonly events: LiveEvents = {},
+  ) {
+    this.clock = new FrameClock(spec.fps);
+    this.timeline = new SpeechTimeline(spec.sampleRate, spec.fps);
+    this.audio = new Int16Array(Math.ceil(spec.sampleRate / spec.fps) + 1);
+    this.speaker = new LiveSpeaker(tts, this.timeline, () => this.drawn, {
+      onStart: (utterance) => events.onUtterance?.(utterance, 'started'),
+      onDone: (utterance, outcome, error) => events.onUtterance?.(utterance, outcome, error),
+    });
+  }
+
+  counters(): LiveCounters {
+    return {
+      sent: this.sent,
+      late: this.clock.late,
+      repeated: this.repeated,
+      dropped: this.dropped,
+      worstLateMs: Math.round(this.clock.worstLateMs),
+    };
+  }
+
+  /** Seconds of stream sent. */
+  get uptimeMs(): number {
+    return (this.sent * 1000) / this.spec.fps;
+  }
+
+  /**
+   * Starts the encoder, asks for the first scene, draws the first frames and, once the first is
+   * composed, starts the clock. Resolves when the first frame has gone out.
+   */
+  async start(): Promise<void> {
+    const { spec } = this;
+    const encoder = startFfmpeg(
+      buildLiveEncodeArgs({
+        ...spec.encode,
+        width: spec.width,
+        height: spec.height,
+        fps: spec.fps,
+        sampleRate: spec.sampleRate,
+      }),
+      { signal: this.encoderAbort.signal, extraInputs: 1 },
+    );
+    this.encoder = encoder;
+    encoder.done.catch((error: Error) => {
+      if (!this.ended) this.fail(error);
+    });
+    if (spec.onTransport) encoder.stdout.on('data', spec.onTransport);
+    else encoder.stdout.resume();
+    this.direct();
+    this.drawUpTo(drawAhead);
+    await this.firstPicture();
+    this.clockRun = this.clock.start((n) => this.tick(n));
+    this.clockRun.catch((error: Error) => this.fail(error));
+  }
+
+  /** Says `utterance` after what is being said, or (interrupt) now, cutting what is said. */
+  push(utterance: UtteranceRequest, interrupt: boolean): Utterance {
+    const full: Utterance = { ...utterance, id: this.nextUtterance++ };
+    if (interrupt) this.speaker.interrupt(full);
+    else this.speaker.say(full);
+    return full;
+  }
+
+  /** Stops speaking now, mouth easing to rest; the script goes on with its next scene. */
+  stopSpeaking(): void {
+    this.speaker.interrupt();
+  }
+
+  /** Ends the stream: the clock stops, the encoder finishes its files, every process ends. */
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await this.clock.stop();
+    await this.speaker.close();
+    await Promise.all([...this.compositors.values()].map((compositor) => compositor.close()));
+    this.compositors.clear();
+    this.ready.clear();
+    const encoder = this.encoder;
+    if (encoder) {
+      encoder.stdin.end();
+      for (const input of encoder.inputs) input.end();
+      const finished = encoder.done.then(
+        () => true,
+        () => true,
+      );
+      const timer = new Promise<boolean>((resolve) =>
+        setTimeout(() => resolve(false), 3000).unref(),
+      );
+      if (!(await Promise.race([finished, timer]))) this.encoderAbort.abort();
+      await encoder.done.catch(() => undefined);
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.ended) return;
+    this.events.onFailure?.(error);
+  }
+
+  private async firstPicture(): Promise<void> {
+    for (let waited = 0; !this.ready.has(0); waited += 10) {
+      const failed = [...this.compositors.values()].find((compositor) => compositor.failed);
+      if (failed?.failed) throw failed.failed;
+      if (this.ended) throw new Error('the session was closed before it started');
+      if (waited > 20_000) throw new Error('the first frame was not composed within 20 s');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** Frame n: its picture (or the last one, counted), its sound, to the encoder. */
+  private tick(n: number): void {
+    const encoder = this.encoder;
+    if (!encoder || this.ended) return;
+    let picture = this.ready.get(n);
+    if (picture) this.lastPicture = picture;
+    else {
+      this.repeated++;
+      picture = this.lastPicture;
+    }
+    for (const frame of this.ready.keys()) {
+      if (frame > n) continue;
+      if (frame < n) this.dropped++;
+      this.ready.delete(frame);
+    }
+    const audio = this.timeline.audioInto(n, this.audio.subarray(0, this.timeline.samplesIn(n)));
+    // Sound first: ffmpeg reads its inputs in turn, and must never wait on one held back.
+    encoder.inputs[0]?.write(
+      Buffer.from(audio.buffer.slice(audio.byteOffset, audio.byteOffset + audio.byteLength)),
+    );
+    if (picture) encoder.stdin.write(picture);
+    this.scene = this.timeline.latestBy(n)?.scene ?? this.scene;
+    this.sent = n + 1;
+    if (n === 0) this.events.onLive?.();
+    this.timeline.forget(n - 1);
+    // A producer behind the clock skips what can no longer be sent in time.
+    if (this.drawn <= n) this.drawn = n + 1;
+    this.drawUpTo(n + 1 + drawAhead);
+    this.direct();
+  }
+
+  /** Draws frames up to (not including) `end`, each through its look's compositor. */
+  private drawUpTo(end: number): void {
+    while (this.drawn < end) {
+      const m = this.drawn++;
+      const sceneOf = this.timeline.latestBy(m)?.scene ?? this.scene;
+      const look = this.spec.looks[sceneOf] ?? this.spec.looks[0];
+      if (!look) return;
+      const compositor = this.compositorFor(look);
+      const rgb = look.source.render(m, this.timeline.mouthAt(m), this.rgb(look));
+      compositor.write(m, rgb);
+    }
+  }
+
+  private readonly rgbBuffers = new Map<string, Uint8Array>();
+
+  private rgb(look: Look): Uint8Array {
+    let buffer = this.rgbBuffers.get(look.key);
+    if (!buffer) {
+      buffer = new Uint8Array(look.source.frameBytes);
+      this.rgbBuffers.set(look.key, buffer);
+    }
+    return buffer;
+  }
+
+  /** The look's compositor, started when first needed; others with nothing inside are ended. */
+  private compositorFor(look: Look): Compositor {
+    let compositor = this.compositors.get(look.key);
+    if (!compositor) {
+      compositor = new Compositor(
+        look.composition,
+        (frame, yuv) => {
+          if (frame >= this.sent) this.ready.set(frame, yuv);
+          else this.dropped++;
+        },
+        (error) => this.fail(error),
+      );
+      this.compositors.set(look.key, compositor);
+    }
+    for (const [key, other] of this.compositors) {
+      if (key !== look.key && other.inFlight === 0) {
+        this.compositors.delete(key);
+        void other.close();
+      }
+    }
+    return compositor;
+  }
+
+  /** The script: the next scene is asked for when little speech is left; the end when all is said. */
+  private direct(): void {
+    if (this.scriptDone || this.ended || !this.speaker.idle) return;
+    const leadFrames = Math.ceil((sceneLeadMs * this.spec.fps) / 1000);
+    if (this.timeline.endFrame - this.drawn > leadFrames) return;
+    if (this.nextScene >= this.spec.looks.length) {
+      if (!this.spec.recycle) {
+        if (this.timeline.endFrame <= this.sent) {
+          this.scriptDone = true;
+          this.events.onScriptEnd?.();
+        }
+        return;
+      }
+      this.nextScene = 0;
+    }
+    const scene = this.nextScene++;
+    this.speaker.say(this.spec.sceneUtterance(scene, this.nextUtterance++));
+  }
+}
