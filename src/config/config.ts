@@ -53,6 +53,12 @@ export interface Config {
   readonly diskReserveBytes: number;
   readonly voiceAliases: string;
   readonly voiceStrict: boolean;
+  readonly liveMaxSessions: number;
+  readonly liveMaxPerApp: number;
+  readonly liveMaxMinutes: number;
+  readonly liveIdleSeconds: number;
+  readonly livePreset: string;
+  readonly liveVideoKbps: number;
 }
 
 /** Every bad setting, reported together so the operator fixes them in one go. */

@@ -293,6 +293,48 @@ export const optionDefs = {
     min: 0,
     doc: "Bytes kept free on the data directory's disk: an upload, a render or an avatar build that would eat into them is refused (507) before it starts.",
   },
+  liveMaxSessions: {
+    env: 'ANIMA_LIVE_MAX_SESSIONS',
+    kind: 'int',
+    default: '4',
+    min: 0,
+    doc: 'Live sessions this server runs at once; a new one beyond is refused (9003), never a running one slowed. 2 cores carry about 4 at 720p25 (docs/benchmarks.md).',
+  },
+  liveMaxPerApp: {
+    env: 'ANIMA_LIVE_MAX_PER_APP',
+    kind: 'int',
+    default: '2',
+    min: 1,
+    doc: 'Live sessions one app may run at once (9004 beyond).',
+  },
+  liveMaxMinutes: {
+    env: 'ANIMA_LIVE_MAX_MINUTES',
+    kind: 'int',
+    default: '240',
+    min: 1,
+    doc: 'Longest a live session runs before it is closed, in minutes.',
+  },
+  liveIdleSeconds: {
+    env: 'ANIMA_LIVE_IDLE_SECONDS',
+    kind: 'int',
+    default: '120',
+    min: 5,
+    doc: 'A live session with nothing pushed and nobody watching (no WebRTC or HLS viewer, no RTMP push) for this long is closed.',
+  },
+  livePreset: {
+    env: 'ANIMA_LIVE_PRESET',
+    kind: 'string',
+    default: 'veryfast',
+    choices: ['ultrafast', 'superfast', 'veryfast', 'faster'],
+    doc: "x264's preset for live streams (zero latency, one encode per session fanned out to WebRTC, HLS and RTMP).",
+  },
+  liveVideoKbps: {
+    env: 'ANIMA_LIVE_VIDEO_KBPS',
+    kind: 'int',
+    default: '2500',
+    min: 200,
+    doc: "Video bit rate of a live stream, kbit/s (at 720p; scaled by the stream's pixel count).",
+  },
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionKey = keyof typeof optionDefs;

@@ -414,6 +414,50 @@ export const errorCatalog = Object.freeze({
     'task is failed in stage: label',
     'Manual labelling is not supported: set humanLabel to false.',
   ),
+
+  // Live streaming (ours).
+  liveSessionNotFound: entry(
+    9001,
+    404,
+    'live session {sessionId} not found',
+    'Check the sessionId from live/channel/create; running/list shows the sessions still running.',
+  ),
+  liveSessionEnded: entry(
+    9002,
+    409,
+    'live session {sessionId} has ended ({reason})',
+    'Create a new session: an ended one cannot take text or viewers again.',
+  ),
+  liveServerFull: entry(
+    9003,
+    503,
+    'this server already runs {max} live sessions, its limit',
+    'Close a session you no longer need, or try again when one ends; running sessions are never slowed to make room.',
+  ),
+  liveAppLimit: entry(
+    9004,
+    429,
+    'this app already runs {max} live sessions, its limit',
+    'Close one of your running sessions (live/channel/close) first.',
+  ),
+  liveOutputInvalid: entry(
+    9005,
+    400,
+    '{problem}',
+    'Give the ingest address of your live platform: rtmp://host[:port]/app/streamKey (or rtmps://).',
+  ),
+  liveViewerRefused: entry(
+    9006,
+    400,
+    'the WebRTC offer cannot be played: {problem}',
+    'Offer to receive H.264 (packetization-mode 1) video and Opus audio, as browsers do by default.',
+  ),
+  liveNotReady: entry(
+    9007,
+    409,
+    'live session {sessionId} is still starting',
+    'Wait until its status is 35 (stream ready): poll live/channel/query or listen on the session socket.',
+  ),
 } satisfies Record<string, CatalogEntry>);
 
 export type ErrorKey = keyof typeof errorCatalog;

@@ -18,8 +18,12 @@ const problemText: Readonly<Record<WhepOfferProblem, string>> = {
 
 /** An offer this output cannot answer; not worth retrying with the same browser. */
 export class WhepOfferError extends Error {
+  /** What is wrong, in words for the viewer's developer. */
+  readonly text: string;
+
   constructor(readonly problem: WhepOfferProblem) {
     super(`WHEP offer refused: ${problemText[problem]}`);
+    this.text = problemText[problem];
     this.name = 'WhepOfferError';
   }
 }

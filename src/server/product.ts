@@ -15,7 +15,11 @@ import { videoPhotoHandler, videoRenderHandler } from '../video/video.handler.js
 import type { SpeechServices } from '../voice/speech.js';
 import { voiceBuildHandler } from '../voice/voice-model.handler.js';
 import type { VoiceModelRepository } from '../voice/voice-model.repository.js';
+import { LiveRepository } from '../live/live.repository.js';
+import { liveOutputs } from '../live/live-outputs.js';
+import { LiveService } from '../live/live.service.js';
 import { registerAvatarRoutes } from './routes/avatar.routes.js';
+import { registerLiveRoutes } from './routes/live.routes.js';
 import { registerVideoRoutes } from './routes/video.routes.js';
 import { registerVoiceModelRoutes } from './routes/voice-model.routes.js';
 import type { ServerOptions } from './app.js';
@@ -30,6 +34,8 @@ export interface ProductServices {
   readonly models: ModelStore;
   /** Face workers with their models loaded, kept warm between avatar builds. */
   readonly faces: WarmFaces;
+  /** Live sessions: not tasks (a stream lives in the process running it), served by their own routes. */
+  readonly live: LiveService;
 }
 
 /** The shape of docs/contract.md's routes: one prefix per area, its task types under it. */
@@ -68,20 +74,41 @@ export const productAreas = areasOf(product);
 export function wireProduct(core: PlatformCore): TaskWiring<ProductPayloads, ProductServices> {
   const avatars = new AvatarRepository(core.db);
   const faces = new WarmFaces(core.config.faceWorkers);
+  const models = new ModelStore(avatars, core.files);
+  const live = new LiveService({
+    config: core.config,
+    tts: core.speech.tts,
+    files: core.files,
+    models,
+    repository: new LiveRepository(core.db),
+    callbacks: core.callbacks,
+    checkUrl: core.checkUrl,
+    publicUrl: core.publicUrl,
+    outputs: liveOutputs,
+    ...(core.log ? { log: core.log } : {}),
+  });
   const services: ProductServices = {
     config: core.config,
     files: core.files,
     speech: core.speech,
     avatars,
     voiceModels: core.voiceModels,
-    models: new ModelStore(avatars, core.files),
+    models,
     faces,
+    live,
   };
-  return { services, handlers: handlersOf(product, services), close: () => faces.close() };
+  return {
+    services,
+    handlers: handlersOf(product, services),
+    close: async () => {
+      await live.closeAll();
+      await faces.close();
+    },
+  };
 }
 
 /** What `anima serve`, the docs and the tests serve: every area's task routes and own routes. */
 export const productServer: ServerOptions<ProductPayloads, ProductServices> = {
   areas: productAreas,
-  routes: Object.values(product).map((area) => area.routes),
+  routes: [...Object.values(product).map((area) => area.routes), registerLiveRoutes],
 };

@@ -110,6 +110,22 @@ const migrations: readonly string[] = [
      WHERE id IN (SELECT file_id FROM avatar_models UNION SELECT file_id FROM voice_models);`,
   // Tokens are kept sealed too, so an app at its cap can be answered with a token it holds.
   `ALTER TABLE tokens ADD COLUMN sealed TEXT;`,
+  // Live sessions: kept after they end, so their status (and why they ended) can be asked.
+  `CREATE TABLE live_sessions (
+     id TEXT PRIMARY KEY,
+     app_id TEXT NOT NULL,
+     token_hash TEXT NOT NULL,
+     status INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     reason TEXT,
+     user_data TEXT,
+     callback_url TEXT,
+     push_url TEXT,
+     counters TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX live_sessions_app ON live_sessions(app_id, state);`,
 ];
 
 /** Opens (and creates, and migrates) the SQLite database in WAL mode. */

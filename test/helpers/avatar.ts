@@ -27,13 +27,16 @@ export async function buildAvatarThroughApi(
  * A product server, a signed-in client of a new app, and an avatar built from the lrwp9a GRID
  * clip through the API: what the video tests start from.
  */
-export async function startWithAvatar(appName: string): Promise<{
+export async function startWithAvatar(
+  appName: string,
+  env: Record<string, string> = {},
+): Promise<{
   server: TestServer<ProductPayloads, ProductServices>;
   client: AnimaClient;
   appId: string;
   faceFeatureId: string;
 }> {
-  const server = await startProductServer();
+  const server = await startProductServer(env);
   const created = server.platform.auth.createApp({ name: appName });
   const client = new AnimaClient(await server.listen(), created.appId, created.appKey);
   await client.authenticate();

@@ -1,0 +1,112 @@
+/**
+ * Live sessions as recorded: who owns each, its state and why it ended, kept after the end so a
+ * client can still ask. A session's stream lives in the process that runs it: after a restart,
+ * those that were running are recorded as ended by it (and their callbacks sent).
+ */
+import { statement, type Db } from '../storage/database.js';
+
+/** The hosted statuses (32 initialising, 35 stream ready) and ours for the end. */
+export const liveStatus = { initialising: 32, live: 35, ended: 37, failed: 38 } as const;
+export type LiveState = keyof typeof liveStatus;
+
+export interface LiveRecord {
+  readonly id: string;
+  readonly appId: string;
+  readonly tokenHash: string;
+  readonly state: LiveState;
+  readonly reason: string | null;
+  readonly userData: string | null;
+  readonly callbackUrl: string | null;
+  readonly pushUrl: string | null;
+  readonly counters: Record<string, number> | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+interface Row {
+  id: string;
+  app_id: string;
+  token_hash: string;
+  state: LiveState;
+  reason: string | null;
+  user_data: string | null;
+  callback_url: string | null;
+  push_url: string | null;
+  counters: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toRecord(row: Row): LiveRecord {
+  return {
+    id: row.id,
+    appId: row.app_id,
+    tokenHash: row.token_hash,
+    state: row.state,
+    reason: row.reason,
+    userData: row.user_data,
+    callbackUrl: row.callback_url,
+    pushUrl: row.push_url,
+    counters: row.counters ? (JSON.parse(row.counters) as Record<string, number>) : null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export class LiveRepository {
+  constructor(private readonly db: Db) {}
+
+  insert(record: Omit<LiveRecord, 'state' | 'reason' | 'counters' | 'updatedAt'>): void {
+    statement(
+      this.db,
+      `INSERT INTO live_sessions (id, app_id, token_hash, status, state, user_data, callback_url,
+         push_url, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 'initialising', ?, ?, ?, ?, ?)`,
+    ).run(
+      record.id,
+      record.appId,
+      record.tokenHash,
+      liveStatus.initialising,
+      record.userData,
+      record.callbackUrl,
+      record.pushUrl,
+      record.createdAt,
+      record.createdAt,
+    );
+  }
+
+  update(
+    id: string,
+    state: LiveState,
+    fields: { reason?: string; counters?: object } = {},
+  ): LiveRecord | undefined {
+    statement(
+      this.db,
+      `UPDATE live_sessions SET state = ?, status = ?, reason = COALESCE(?, reason),
+         counters = COALESCE(?, counters), updated_at = ? WHERE id = ?`,
+    ).run(
+      state,
+      liveStatus[state],
+      fields.reason ?? null,
+      fields.counters ? JSON.stringify(fields.counters) : null,
+      Date.now(),
+      id,
+    );
+    return this.find(id);
+  }
+
+  find(id: string): LiveRecord | undefined {
+    const row = statement(this.db, 'SELECT * FROM live_sessions WHERE id = ?').get(id) as
+      Row | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Sessions recorded as running (after a restart: those the stop cut off). */
+  running(): LiveRecord[] {
+    const rows = statement(
+      this.db,
+      `SELECT * FROM live_sessions WHERE state IN ('initialising', 'live') ORDER BY created_at`,
+    ).all() as Row[];
+    return rows.map(toRecord);
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * Live sessions for the routes: create (the script checked at the door, limits enforced, the
+ * stream started in the background), close, list, query, push, and viewers. Each running session
+ * is watched: it ends when its script ends (not recycled), when it reaches its longest time, and
+ * when nobody watches and nothing is pushed for the idle time. Status changes reach the
+ * session's callbackUrl, signed like task callbacks.
+ */
+import path from 'node:path';
+import type { ModelStore } from '../avatar/model-store.js';
+import type { Config } from '../config/config.js';
+import { AppError } from '../errors/app-error.js';
+import type { FileService } from '../files/file.service.js';
+import type { CallbackService } from '../tasks/callback.service.js';
+import { newHexId, newSecretToken, sha256Hex } from '../util/ids.js';
+import { checkVideoJob } from '../video/video.create.js';
+import type { TtsService } from '../voice/tts.service.js';
+import type { LiveRepository } from './live.repository.js';
+import { liveStatus, type LiveRecord, type LiveState } from './live.repository.js';
+import { parseLiveScript, type LiveScript } from './live-script.js';
+import { validatePushUrl } from './rtmp-relay.js';
+import { WhepOfferError } from './whep.sdp.js';
+import {
+  RunningLive,
+  type LiveOutputFactories,
+  type LiveOutputsSpec,
+  type PushRequest,
+} from './running-live.js';
+
+export interface LiveServiceDeps {
+  readonly config: Pick<
+    Config,
+    | 'dataDir'
+    | 'liveMaxSessions'
+    | 'liveMaxPerApp'
+    | 'liveMaxMinutes'
+    | 'liveIdleSeconds'
+    | 'livePreset'
+    | 'liveVideoKbps'
+    | 'recordingMaxSeconds'
+    | 'fetchMaxBytes'
+  >;
+  readonly tts: TtsService;
+  readonly files: FileService;
+  readonly models: ModelStore;
+  readonly repository: LiveRepository;
+  readonly callbacks: CallbackService;
+  readonly checkUrl: (url: string, field: string) => Promise<void>;
+  readonly publicUrl: () => string;
+  readonly outputs: LiveOutputFactories;
+  readonly log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
+}
+
+export interface CreateLive {
+  readonly appId: string;
+  readonly param: unknown;
+  readonly userData?: string;
+  readonly callbackUrl?: string;
+  readonly pushUrl?: string;
+}
+
+const hashToken = (token: string) => sha256Hex(token);
+
+export class LiveService {
+  private readonly sessions = new Map<string, RunningLive>();
+
+  constructor(private readonly deps: LiveServiceDeps) {
+    for (const record of deps.repository.running()) {
+      this.end(record, 'ended', 'the server stopped while the session ran');
+    }
+  }
+
+  /** Checks everything that can be checked now, then starts the stream in the background. */
+  async create(request: CreateLive) {
+    const { deps } = this;
+    const script = parseLiveScript(request.param);
+    const checked = await this.checkScenes(script, request.appId);
+    if (request.pushUrl !== undefined) {
+      const checked = validatePushUrl(request.pushUrl);
+      if (!checked.ok) throw new AppError('liveOutputInvalid', { problem: checked.problem });
+    }
+    if (request.callbackUrl) await deps.checkUrl(request.callbackUrl, 'callbackUrl');
+    this.checkLimits(request.appId);
+    const id = newHexId();
+    const token = newSecretToken();
+    deps.repository.insert({
+      id,
+      appId: request.appId,
+      tokenHash: hashToken(token),
+      userData: request.userData ?? null,
+      callbackUrl: request.callbackUrl ?? null,
+      pushUrl: request.pushUrl ?? null,
+      createdAt: Date.now(),
+    });
+    const running = new RunningLive(
+      { id, appId: request.appId, script: checked.script },
+      this.outputsSpec(id, request.pushUrl),
+      {
+        tts: deps.tts,
+        files: deps.files,
+        models: deps.models,
+        maxSeconds: deps.config.recordingMaxSeconds,
+        outputs: deps.outputs,
+      },
+      (state, reason) => this.onState(id, state, reason),
+    );
+    this.sessions.set(id, running);
+    running.begin({
+      maxMs: deps.config.liveMaxMinutes * 60_000,
+      idleMs: deps.config.liveIdleSeconds * 1000,
+    });
+    return {
+      ...this.addresses(id, token),
+      status: liveStatus.initialising,
+      sessionToken: token,
+      warnings: [...script.warnings, ...checked.warnings],
+    };
+  }
+
+  /** Ends a session of the app's now. */
+  async close(appId: string, sessionId: string): Promise<void> {
+    const record = this.owned(appId, sessionId);
+    const running = this.sessions.get(record.id);
+    if (running) await running.stop('ended', 'closed by the client');
+  }
+
+  running(appId: string): { sessionId: string; status: number }[] {
+    return [...this.sessions.values()]
+      .filter((session) => session.appId === appId && session.active)
+      .map((session) => ({ sessionId: session.id, status: liveStatus[session.state] }));
+  }
+
+  /** A session's status, by its owner's app or its own token. */
+  query(sessionId: string, access: Access) {
+    const record = this.authorize(sessionId, access);
+    const running = this.sessions.get(sessionId);
+    const state = running?.state ?? record.state;
+    return {
+      sessionId,
+      status: liveStatus[state],
+      state,
+      ...(record.reason && !running?.active ? { reason: record.reason } : {}),
+      ...(running ? running.describe() : { scene: null, speaking: false, frames: record.counters }),
+      userData: record.userData,
+    };
+  }
+
+  /** Text or a recording for a running session to say; answers the utterance's id. */
+  push(sessionId: string, access: Access, request: PushRequest) {
+    this.authorize(sessionId, access);
+    return this.live(sessionId).push(request);
+  }
+
+  /** A WebRTC viewer's offer → the answer (WHEP). */
+  async addViewer(sessionId: string, access: Access, offer: string) {
+    this.authorize(sessionId, access);
+    try {
+      return await this.live(sessionId).addViewer(offer);
+    } catch (error) {
+      if (error instanceof WhepOfferError) {
+        throw new AppError('liveViewerRefused', { problem: error.text });
+      }
+      throw error;
+    }
+  }
+
+  async removeViewer(sessionId: string, access: Access, viewerId: string): Promise<boolean> {
+    this.authorize(sessionId, access);
+    return (await this.sessions.get(sessionId)?.removeViewer(viewerId)) ?? false;
+  }
+
+  /** The HLS file `name` of a session (playlist or segment), its path and type; undefined if none. */
+  hlsFile(sessionId: string, access: Access, name: string) {
+    this.authorize(sessionId, access);
+    const running = this.sessions.get(sessionId);
+    if (!running)
+      throw new AppError('liveSessionEnded', {
+        sessionId,
+        reason: this.deps.repository.find(sessionId)?.reason ?? 'ended',
+      });
+    return running.hlsFile(name);
+  }
+
+  /** The session's token, checked (the page and players hold it, not the app's). */
+  authorize(sessionId: string, access: Access): LiveRecord {
+    const record = this.deps.repository.find(sessionId);
+    const allowed =
+      record &&
+      (('appId' in access && access.appId === record.appId) ||
+        ('token' in access && hashToken(access.token) === record.tokenHash));
+    if (!record || !allowed) throw new AppError('liveSessionNotFound', { sessionId });
+    return record;
+  }
+
+  /** Ends every session (server stopping). */
+  async closeAll(): Promise<void> {
+    await Promise.all(
+      [...this.sessions.values()].map((session) =>
+        session.stop('ended', 'the server is shutting down'),
+      ),
+    );
+  }
+
+  private owned(appId: string, sessionId: string): LiveRecord {
+    return this.authorize(sessionId, { appId });
+  }
+
+  private live(sessionId: string): RunningLive {
+    const running = this.sessions.get(sessionId);
+    if (!running?.active) {
+      const record = this.deps.repository.find(sessionId);
+      throw new AppError('liveSessionEnded', { sessionId, reason: record?.reason ?? 'ended' });
+    }
+    return running;
+  }
+
+  private async checkScenes(script: LiveScript, appId: string) {
+    const door = {
+      tts: this.deps.tts,
+      files: this.deps.files,
+      limits: this.deps.config,
+    };
+    const warnings: string[] = [];
+    const scenes = [];
+    for (const scene of script.scenes) {
+      const checked = await checkVideoJob(
+        door,
+        { ...scene, format: 'mp4', fps: script.fps, burnSubtitles: false },
+        appId,
+      );
+      warnings.push(...checked.warnings);
+      scenes.push({ ...scene, speech: checked.payload.speech });
+    }
+    return { script: { ...script, scenes }, warnings };
+  }
+
+  private checkLimits(appId: string): void {
+    const active = [...this.sessions.values()].filter((session) => session.active);
+    const { liveMaxSessions, liveMaxPerApp } = this.deps.config;
+    if (active.length >= liveMaxSessions) {
+      throw new AppError('liveServerFull', { max: liveMaxSessions });
+    }
+    if (active.filter((session) => session.appId === appId).length >= liveMaxPerApp) {
+      throw new AppError('liveAppLimit', { max: liveMaxPerApp });
+    }
+  }
+
+  private outputsSpec(id: string, pushUrl: string | undefined): LiveOutputsSpec {
+    const { config } = this.deps;
+    return {
+      workDir: path.join(config.dataDir, 'live', id),
+      preset: config.livePreset,
+      videoKbps: config.liveVideoKbps,
+      ...(pushUrl ? { pushUrl } : {}),
+    };
+  }
+
+  private addresses(id: string, token: string) {
+    const base = this.deps.publicUrl().replace(/\/$/, '');
+    const query = `token=${encodeURIComponent(token)}`;
+    return {
+      sessionId: id,
+      // The hosted RTC fields, filled with what a viewer of ours needs: WHEP at the channel.
+      rtcAppId: 'anima-whep',
+      rtcChannelId: id,
+      rtcUid: 'viewer',
+      rtcToken: token,
+      pageUrl: `${base}/live/${id}?${query}`,
+      whepUrl: `${base}/live/${id}/whep`,
+      hlsUrl: `${base}/live/${id}/hls/index.m3u8?${query}`,
+    };
+  }
+
+  private onState(id: string, state: LiveState, reason?: string): void {
+    const running = this.sessions.get(id);
+    const record = this.deps.repository.update(id, state, {
+      ...(reason ? { reason } : {}),
+      ...(running ? { counters: running.describe().frames } : {}),
+    });
+    if (state === 'ended' || state === 'failed') this.sessions.delete(id);
+    if (record) this.notify(record, state, reason);
+    this.deps.log?.(state === 'failed' ? 'warn' : 'info', `live session ${state}`, {
+      sessionId: id,
+      ...(reason ? { reason } : {}),
+    });
+  }
+
+  private end(record: LiveRecord, state: 'ended' | 'failed', reason: string): void {
+    const updated = this.deps.repository.update(record.id, state, { reason });
+    if (updated) this.notify(updated, state, reason);
+  }
+
+  private notify(record: LiveRecord, state: LiveState, reason?: string): void {
+    if (!record.callbackUrl) return;
+    this.deps.callbacks.enqueueEvent(record.appId, record.id, record.callbackUrl, {
+      sessionId: record.id,
+      status: liveStatus[state],
+      state,
+      ...(reason ? { reason } : {}),
+      userData: record.userData,
+    });
+  }
+}
+
+/** Who asks: the app that owns the session, or a holder of its token (a viewer, the page). */
+export type Access = { readonly appId: string } | { readonly token: string };

@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import type { AnimaClient } from '../../sdk/client.js';
+import type { ProductPayloads, ProductServices } from '../../src/server/product.js';
+import { startWithAvatar } from '../helpers/avatar.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { startOrigin, waitFor, type TestServer } from '../helpers/harness.js';
+import { ffmpegChildren, probeCodecs } from '../helpers/live-probe.js';
+import { startNginxRtmp, type NginxRtmp } from '../helpers/nginx-rtmp.js';
+
+// One server, one avatar (built through the API from a GRID clip), a real nginx-rtmp ingest, a
+// real chromium and a callback receiver, shared by the tests of this file, which run in order.
+const v1 = '/api/2dvh/v1/material/live/channel';
+const v2 = '/api/2dvh/v2/material/live/channel';
+
+let server: TestServer<ProductPayloads, ProductServices>;
+let client: AnimaClient;
+let faceFeatureId: string;
+let nginx: NginxRtmp;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+const callbacks: { status: number; state: string; reason?: string; userData: string }[] = [];
+let callbackUrl: string;
+let receiver: Server;
+
+interface Created {
+  sessionId: string;
+  sessionToken: string;
+  status: number;
+  pageUrl: string;
+  whepUrl: string;
+  hlsUrl: string;
+  rtcAppId: string;
+  rtcChannelId: string;
+  rtcUid: string;
+  rtcToken: string;
+}
+interface Status {
+  status: number;
+  state: string;
+  reason?: string;
+  scene: number;
+  speaking: boolean;
+  frames: { sent: number; late: number; repeated: number; dropped: number };
+  viewers: { webrtc: number; hls: number };
+  outputs: { rtmp?: { state: string } };
+}
+
+before(async () => {
+  ({ server, client, faceFeatureId } = await startWithAvatar('live', {
+    ANIMA_FETCH_ALLOW_PRIVATE: 'true',
+    ANIMA_LIVE_MAX_PER_APP: '2',
+  }));
+  nginx = await startNginxRtmp();
+  browser = await launchBrowser();
+  const origin = await startOrigin((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      callbacks.push(JSON.parse(body) as (typeof callbacks)[number]);
+      response.end('ok');
+    });
+  });
+  callbackUrl = origin.url;
+  receiver = origin.server;
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await nginx?.close();
+  receiver?.close();
+});
+
+const scene = (content: string) => ({
+  digital_role: { face_feature_id: faceFeatureId },
+  tts_config: { id: 'en-US-slt' },
+  tts_query: { content },
+});
+
+/** Polls until `check` holds (waitFor takes any defined value, false included). */
+const until = (check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) =>
+  waitFor(async () => ((await check()) ? true : undefined), timeoutMs, what);
+
+const query = (sessionId: string) =>
+  client.call<Status>('GET', `${v1}/query?sessionId=${sessionId}`);
+
+async function stats(page: Page) {
+  return page.evaluate(() =>
+    (
+      globalThis as unknown as { animaStats(): Record<string, number | string | boolean> }
+    ).animaStats(),
+  );
+}
+
+test('a script of scenes streams to the page over WebRTC and HLS and to an RTMP ingest; pushes and interrupts are obeyed; closing leaves nothing behind', async () => {
+  const created = await client.call<Created>('POST', `${v2}/create`, {
+    // Clients send the script as a JSON string.
+    param: JSON.stringify({
+      version: '1.0',
+      recycle: true,
+      sceneList: [
+        scene('Good morning, and welcome to the show. Today we talk about the weather.'),
+        scene('This is the second scene of the script. It loops until it is closed.'),
+      ],
+    }),
+    userData: 'show-1',
+    callbackUrl,
+    pushUrl: nginx.url('anima'),
+  });
+  assert.equal(created.status, 32);
+  for (const field of ['rtcAppId', 'rtcChannelId', 'rtcUid', 'rtcToken'] as const) {
+    assert.ok(created[field], `${field} is filled`);
+  }
+  assert.match(created.hlsUrl, /\/live\/[0-9a-f]+\/hls\/index\.m3u8\?token=/);
+  const id = created.sessionId;
+  await until(async () => (await query(id)).status === 35, 30_000, 'stream ready');
+  const running = await client.call<{ sessionId: string; status: number }[]>(
+    'GET',
+    `${v1}/running/list`,
+  );
+  assert.deepEqual(running, [{ sessionId: id, status: 35 }]);
+
+  // The page plays WebRTC: frames decoded, none dropped, the avatar's picture size.
+  const webrtc = await browser.browser.newPage();
+  await webrtc.goto(created.pageUrl);
+  await until(
+    async () => {
+      const seen = await stats(webrtc);
+      return seen.mode === 'webrtc' && Number(seen.decodedFrames) > 50;
+    },
+    30_000,
+    'WebRTC playing',
+  );
+  const played = await stats(webrtc);
+  assert.equal(played.droppedFrames, 0);
+  assert.equal(played.width, 360);
+  assert.equal((await query(id)).viewers.webrtc, 1);
+
+  // And HLS, asked for on the same page.
+  const hls = await browser.browser.newPage();
+  await hls.goto(`${created.pageUrl}&mode=hls`);
+  await until(
+    async () => {
+      const seen = await stats(hls);
+      return seen.mode === 'hls' && Number(seen.decodedFrames) > 25;
+    },
+    40_000,
+    'HLS playing',
+  );
+
+  // The RTMP ingest has the stream, read back by ffprobe.
+  assert.deepEqual(await probeCodecs(nginx.url('anima')), ['aac', 'h264']);
+  assert.equal((await query(id)).outputs.rtmp?.state, 'live');
+
+  // A push with interrupt is spoken at once; a push without waits its turn; a bare interrupt stops.
+  const pushed = await client.call<{ utteranceId: number }>('POST', `${v1}/push`, {
+    sessionId: id,
+    text: 'Breaking news: the sun is shining.',
+    interrupt: true,
+  });
+  assert.ok(pushed.utteranceId > 0);
+  await until(async () => (await query(id)).speaking, 10_000, 'speaking');
+  const stopped = await fetch(new URL(`${v1}/push`, created.pageUrl), {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${created.sessionToken}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ sessionId: id, interrupt: true }),
+  });
+  assert.equal(stopped.status, 200, 'the session token pushes too (the page holds it)');
+
+  const before = (await query(id)).frames;
+  assert.ok(before.sent > 100);
+  await webrtc.close();
+  await hls.close();
+  await client.call('POST', `${v1}/close`, { sessionId: id });
+  const ended = await query(id);
+  assert.equal(ended.status, 37);
+  assert.equal(ended.reason, 'closed by the client');
+  await until(() => callbacks.some((call) => call.status === 37), 10_000, 'the end callback');
+  assert.deepEqual(
+    callbacks.map((call) => [call.status, call.userData]),
+    [
+      [35, 'show-1'],
+      [37, 'show-1'],
+    ],
+  );
+  assert.deepEqual(ffmpegChildren(), [], 'no ffmpeg is left running');
+  assert.equal(fs.existsSync(path.join(server.platform.config.dataDir, 'live', id)), false);
+  await assert.rejects(
+    client.call('POST', `${v1}/push`, { sessionId: id, text: 'Anyone there?' }),
+    (error: { code?: number }) => error.code === 9002,
+  );
+});
+
+test('a script that is not recycled ends by itself after its last scene', async () => {
+  const created = await client.call<Created>('POST', `${v2}/create`, {
+    param: { recycle: false, sceneList: [scene('Short and sweet.')] },
+  });
+  const id = created.sessionId;
+  await until(async () => (await query(id)).status === 37, 40_000, 'the script end');
+  const ended = await query(id);
+  assert.equal(ended.reason, 'the script ended');
+  assert.ok(ended.frames.sent > 25);
+  assert.equal(ended.frames.repeated, 0);
+});
+
+test('bad scripts and bad outputs are refused at once, before anything starts', async () => {
+  const refused = async (body: object) => {
+    const response = await fetch(new URL(`${v2}/create`, client.baseUrl), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${(await client.authenticate()).accessToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+    return (await response.json()) as {
+      code: number;
+      message: string;
+      detail?: { field: string }[];
+    };
+  };
+  const video = await refused({ param: scene('A video param, not a script.') });
+  assert.equal(video.code, 6005);
+  assert.equal(video.message, 'LiveStream:parse scenelist failed.pass video json to live?');
+  const short = await refused({ param: { sceneList: [scene('Hi')] } });
+  assert.equal(short.detail?.[0]?.field, 'param.sceneList[0].tts_query.content');
+  const voice = await refused({
+    param: { sceneList: [{ ...scene('Hello there.'), tts_config: { speed_ratio: 9 } }] },
+  });
+  assert.equal(voice.code, 3333);
+  const push = await refused({
+    param: { sceneList: [scene('Hello there.')] },
+    pushUrl: 'http://x/y/z',
+  });
+  assert.equal(push.code, 9005);
+  assert.match(push.message, /rtmp:\/\//);
+  assert.deepEqual(await client.call('GET', `${v1}/running/list`), []);
+});
