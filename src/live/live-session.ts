@@ -13,7 +13,7 @@ import { Compositor } from './compositor.js';
 import { FrameClock } from './live-clock.js';
 import { buildLiveEncodeArgs, type LiveEncodeSpec } from './live-encode.args.js';
 import { LiveSpeaker, type Utterance, type UtteranceRequest } from './live-speaker.js';
-import { SpeechTimeline } from './speech-timeline.js';
+import { SpeechTimeline } from '../video/speech-timeline.js';
 
 /** What a scene looks like: the avatar (its frame source) over its layers. */
 export interface Look {

@@ -11,7 +11,7 @@ import type { TtsService } from '../voice/tts.service.js';
 import { ttsRequest } from '../video/video.create.js';
 import type { TtsSpeech } from '../video/video-param.js';
 import { FrameLevels, loudnessTrack, visemeTrack, type MouthFrame } from '../video/viseme-track.js';
-import type { SpeechTimeline } from './speech-timeline.js';
+import type { SpeechTimeline } from '../video/speech-timeline.js';
 
 /** Something to say: text for TTS, or sound already decoded at the session's rate. */
 export type Utterance = {

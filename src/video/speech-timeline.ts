@@ -1,12 +1,13 @@
 /**
- * A live session's one clock, as data: what every output frame carries. Sound is the master:
+ * A stream's one clock, as data: what every output frame carries (a live session's, and a video
+ * task's as its speech is made). Sound is the master:
  * frame n carries samples [sampleAt(n), sampleAt(n + 1)) and nothing else, so pictures and sound
  * can never drift apart however late a frame is drawn. Speech is placed on it piece by piece
  * (a sentence, or a first phrase) at whole frames, each piece with the mouths of its frames;
  * where nothing is placed the avatar is silent with its mouth at rest.
  */
-import type { MouthFrame } from '../video/viseme-track.js';
-import { restingMouth } from '../video/frame-source.js';
+import type { MouthFrame } from './viseme-track.js';
+import { restingMouth } from './frame-source.js';
 
 /** A piece of speech placed on the timeline. */
 export interface Placed {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { easeFrames, SpeechTimeline } from '../../src/live/speech-timeline.js';
+import { easeFrames, SpeechTimeline } from '../../src/video/speech-timeline.js';
 import type { MouthFrame } from '../../src/video/viseme-track.js';
 
 const open: MouthFrame = { from: 'open', to: 'open', mix: 0 };
