@@ -213,7 +213,10 @@ export class TtsService {
     let queued = 0;
     const fill = () => {
       while (ahead.length < synthesisAhead && queued < plan.units.length) {
-        ahead.push(this.render(plan, plan.units[queued++] as Unit, signal));
+        const piece = this.render(plan, plan.units[queued++] as Unit, signal);
+        // A piece made ahead may fail (cancelled) before it is awaited: that is not unhandled.
+        piece.catch(() => undefined);
+        ahead.push(piece);
       }
     };
     try {

@@ -197,3 +197,26 @@ test('operator aliases name local voices; unknown ids fall back with a warning u
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('cancelling a stream while a piece is made ahead leaves no unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const plan = speech.tts.plan({
+      text: 'The first sentence is here. The second follows it. And a third one ends it.',
+      voice: 'en-US-slt',
+    });
+    const abort = new AbortController();
+    const pieces = speech.tts.stream(plan, abort.signal);
+    await pieces.next();
+    // As a live interrupt does: cancelled while the consumer is busy, noticed only later.
+    abort.abort();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await pieces.return(undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
