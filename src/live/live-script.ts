@@ -177,13 +177,14 @@ export function parseLiveScript(raw: unknown): LiveScript {
       problems.push(...(error.detail ?? []));
     }
   });
-  if (script.recycle !== undefined && typeof script.recycle !== 'boolean') {
-    problems.push({ field: 'param.recycle', problem: 'must be true or false' });
+  const recycle = script.recycle ?? false;
+  if (typeof recycle !== 'boolean' && recycle !== 0 && recycle !== 1) {
+    problems.push({ field: 'param.recycle', problem: 'must be true or false (or 1 or 0)' });
   }
   const settings = jobs.length === scenes.length ? streamSettings(jobs, problems) : undefined;
   if (problems.length > 0 || !settings) throw refuse(problems);
   return {
-    recycle: script.recycle === true,
+    recycle: recycle === true || recycle === 1,
     scenes: jobs.map((job) => ({
       avatar: job.avatar,
       speech: job.speech,

@@ -5,6 +5,7 @@
  * when nobody watches and nothing is pushed for the idle time. Status changes reach the
  * session's callbackUrl, signed like task callbacks.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelStore } from '../avatar/model-store.js';
 import type { Config } from '../config/config.js';
@@ -67,6 +68,8 @@ export class LiveService {
     for (const record of deps.repository.running()) {
       this.end(record, 'ended', 'the server stopped while the session ran');
     }
+    // Nothing runs yet: what a stop left of sessions' files goes.
+    fs.rmSync(path.join(deps.config.dataDir, 'live'), { recursive: true, force: true });
   }
 
   /** Checks everything that can be checked now, then starts the stream in the background. */
