@@ -177,6 +177,8 @@ async function startHls(why) {
     // 1 s segments, no partial segments: stay two behind the live edge, catch up when late.
     const hls = new Hls({
       liveSyncDurationCount: 2, liveMaxLatencyDurationCount: 4, maxLiveSyncPlaybackRate: 1.2,
+      // The first segment is written a second or two after the stream is up.
+      manifestLoadingMaxRetry: 10, manifestLoadingRetryDelay: 500,
       backBufferLength: 4, maxBufferLength: 4,
       xhrSetup: (xhr) => xhr.setRequestHeader('Authorization', auth.Authorization),
     });
@@ -238,10 +240,21 @@ async function pollStatus() {
     el('uptime').textContent = formatUptime(d.uptimeMs || 0);
     const f = d.frames || {};
     el('frames').textContent = f.sent + ' / ' + f.late + ' / ' + f.repeated;
-    el('viewers').textContent = String(d.viewers);
+    el('viewers').textContent = d.viewers.webrtc + ' WebRTC, ' + d.viewers.hls + ' HLS';
     if (endedStates.indexOf(d.state) >= 0) showEnded();
+    return d;
   } catch (error) {
     el('statusError').textContent = 'Status unavailable: ' + error.message;
+  }
+}
+
+/** Until the stream is up (status 35): a page opened as the session starts waits for it. */
+async function whenLive() {
+  for (;;) {
+    const d = await pollStatus();
+    if (state.ended) return false;
+    if (d && d.status === 35) return true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
@@ -278,7 +291,8 @@ el('unmute').addEventListener('click', () => {
 });
 window.addEventListener('pagehide', stopWebrtc);
 
-function start() {
+async function start() {
+  if (!(await whenLive())) return;
   if (new URLSearchParams(window.location.search).get('mode') === 'hls' || !window.RTCPeerConnection) {
     startHls('');
   } else {
@@ -287,7 +301,6 @@ function start() {
       if (state.mode === 'webrtc' && quality().decoded === 0) startHls('No WebRTC picture');
     }, ${webrtcFirstPictureMs});
   }
-  pollStatus();
   setInterval(() => { if (!state.ended) pollStatus(); }, ${statusPollMs});
 }
 start();

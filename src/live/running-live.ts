@@ -7,6 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelStore } from '../avatar/model-store.js';
+import { AppError } from '../errors/app-error.js';
 import type { FileService, MediaRef } from '../files/file.service.js';
 import type { TtsService } from '../voice/tts.service.js';
 import { ttsRequest } from '../video/video.create.js';
@@ -140,7 +141,8 @@ export class RunningLive {
 
   push(request: PushRequest): { utteranceId: number | null } {
     const session = this.session;
-    if (!session || this.state !== 'live') throw new Error('not live');
+    if (!session || this.state !== 'live')
+      throw new AppError('liveNotReady', { sessionId: this.id });
     this.lastActivity = Date.now();
     if (!request.text && !request.audio) {
       session.stopSpeaking();
@@ -151,7 +153,9 @@ export class RunningLive {
   }
 
   async addViewer(offer: string) {
-    if (!this.webrtc) throw new Error('not live');
+    if (!this.webrtc || this.state !== 'live') {
+      throw new AppError('liveNotReady', { sessionId: this.id });
+    }
     this.lastActivity = Date.now();
     return this.webrtc.addViewer(offer);
   }

@@ -10,6 +10,7 @@ import { startWithAvatar } from '../helpers/avatar.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { startOrigin, waitFor, type TestServer } from '../helpers/harness.js';
 import { ffmpegChildren, probeCodecs } from '../helpers/live-probe.js';
+import { ffmpeg } from '../helpers/media.js';
 import { startNginxRtmp, type NginxRtmp } from '../helpers/nginx-rtmp.js';
 
 // One server, one avatar (built through the API from a GRID clip), a real nginx-rtmp ingest, a
@@ -196,6 +197,89 @@ test('a script of scenes streams to the page over WebRTC and HLS and to an RTMP 
     client.call('POST', `${v1}/push`, { sessionId: id, text: 'Anyone there?' }),
     (error: { code?: number }) => error.code === 9002,
   );
+});
+
+/**
+ * The most dark pixels (luma under 80) in the mouth's box of any frame presented over `ms`: a
+ * closed mouth has none, an open one shows its dark inside.
+ */
+function openMouth(page: Page, ms: number): Promise<number> {
+  return page.evaluate(
+    (ms) =>
+      new Promise<number>((resolve) => {
+        type Video = { requestVideoFrameCallback(step: () => void): void };
+        const doc = globalThis as unknown as {
+          document: {
+            querySelector(q: string): Video;
+            createElement(tag: string): {
+              width: number;
+              height: number;
+              getContext(kind: string): {
+                drawImage(video: Video, x: number, y: number, w: number, h: number): void;
+                getImageData(
+                  x: number,
+                  y: number,
+                  w: number,
+                  h: number,
+                ): { data: Uint8ClampedArray };
+              };
+            };
+          };
+        };
+        const video = doc.document.querySelector('video');
+        const canvas = doc.document.createElement('canvas');
+        canvas.width = 360;
+        canvas.height = 288;
+        const context = canvas.getContext('2d');
+        let most = 0;
+        const end = performance.now() + ms;
+        const step = () => {
+          context.drawImage(video, 0, 0, 360, 288);
+          const { data } = context.getImageData(130, 200, 60, 30);
+          let dark = 0;
+          for (let i = 0; i < data.length; i += 4) {
+            const luma =
+              0.299 * (data[i] ?? 0) + 0.587 * (data[i + 1] ?? 0) + 0.114 * (data[i + 2] ?? 0);
+            if (luma < 80) dark++;
+          }
+          most = Math.max(most, dark);
+          if (performance.now() < end) video.requestVideoFrameCallback(step);
+          else resolve(most);
+        };
+        video.requestVideoFrameCallback(step);
+      }),
+    ms,
+  );
+}
+
+test("the page's push box makes a silent avatar speak: the mouth in the browser's picture moves", async () => {
+  const silence = path.join(server.platform.config.dataDir, 'silence.wav');
+  await ffmpeg(['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '20', silence]);
+  const uploaded = await client.upload(silence);
+  const created = await client.call<Created>('POST', `${v2}/create`, {
+    param: {
+      recycle: true,
+      sceneList: [
+        { digital_role: { face_feature_id: faceFeatureId }, audios: [{ url: uploaded.url }] },
+      ],
+    },
+  });
+  const page = await browser.browser.newPage();
+  await page.goto(created.pageUrl);
+  await until(async () => Number((await stats(page)).decodedFrames) > 25, 30_000, 'playing');
+  const idle = await openMouth(page, 2000);
+  await page.fill('#text', 'Breaking news! The weather today is wonderful, and so are you.');
+  await page.check('#interrupt');
+  await page.click('#say');
+  await until(
+    async () => /Sent/.test((await page.textContent('#pushAnswer')) ?? ''),
+    5000,
+    'the answer',
+  );
+  const speaking = await openMouth(page, 3000);
+  assert.ok(speaking > idle + 40, `dark mouth pixels: idle ${idle}, after the push ${speaking}`);
+  await page.close();
+  await client.call('POST', `${v1}/close`, { sessionId: created.sessionId });
 });
 
 test('a script that is not recycled ends by itself after its last scene', async () => {
