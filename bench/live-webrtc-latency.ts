@@ -18,8 +18,8 @@ import {
   sessionId,
   startWhepServer,
   token,
-  waitFor,
 } from '../test/helpers/whep-server.js';
+import { waitFor } from '../test/helpers/harness.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' } } });
 const seconds = Number(values.seconds);

@@ -6,8 +6,7 @@
  * refusal is the FAQ's live message with a `detail` naming each fault.
  */
 import { AppError, isAppError, type FieldProblem } from '../errors/app-error.js';
-import { findIllFormed, notWellFormed } from '../util/well-formed.js';
-import { parseVideoParam, type VideoJob } from '../video/video-param.js';
+import { paramObject, parseVideoParam, type VideoJob } from '../video/video-param.js';
 
 /** What a scene shows and says: a video job's avatar, speech and layers. */
 export type LiveScene = Pick<
@@ -42,20 +41,7 @@ function refuse(detail: readonly FieldProblem[]): AppError {
 
 /** `param` as sent → the script object, or the FAQ's live refusal saying why. */
 function readScript(raw: unknown): Record<string, unknown> {
-  let value = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw) as unknown;
-    } catch {
-      throw refuse([{ field: 'param', problem: 'is a string but not valid JSON' }]);
-    }
-    const illFormed = findIllFormed(value, 'param');
-    if (illFormed) throw refuse([{ field: illFormed, problem: notWellFormed }]);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw refuse([{ field: 'param', problem: 'must be the live script: {sceneList: [...]}' }]);
-  }
-  const script = value as Record<string, unknown>;
+  const script = paramObject(raw, refuse, 'the live script: {sceneList: [...]}');
   if (!('sceneList' in script) && ('tts_query' in script || 'digital_role' in script)) {
     throw refuse([
       {

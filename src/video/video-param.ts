@@ -198,22 +198,35 @@ function layerJob(layer: LayerParam): LayerJob {
   };
 }
 
-/** `param` as sent → an object of the public shape, or a 400 naming each fault. */
-export function readVideoParam(raw: unknown): VideoParam {
+/**
+ * A `param` as clients send it (an object, or a JSON string of one) → the object, or the fault
+ * through `refuse` (each caller answers with its own error: 3333 for a video, the FAQ's for live).
+ */
+export function paramObject(
+  raw: unknown,
+  refuse: (detail: FieldProblem[]) => Error,
+  shape = 'an object (or a JSON string of one)',
+): Record<string, unknown> {
   let value = raw;
   if (typeof raw === 'string') {
     try {
       value = JSON.parse(raw) as unknown;
     } catch {
-      throw badParams([{ field: 'param', problem: 'is a string but not valid JSON' }]);
+      throw refuse([{ field: 'param', problem: 'is a string but not valid JSON' }]);
     }
     // The door checks the request's own strings; these came out of one of them.
     const illFormed = findIllFormed(value, 'param');
-    if (illFormed) throw badParams([{ field: illFormed, problem: notWellFormed }]);
+    if (illFormed) throw refuse([{ field: illFormed, problem: notWellFormed }]);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw badParams([{ field: 'param', problem: 'must be an object (or a JSON string of one)' }]);
+    throw refuse([{ field: 'param', problem: `must be ${shape}` }]);
   }
+  return value as Record<string, unknown>;
+}
+
+/** `param` as sent → an object of the public shape, or a 400 naming each fault. */
+export function readVideoParam(raw: unknown): VideoParam {
+  const value = paramObject(raw, badParams);
   const problems = schemaProblems(value);
   if (problems.length > 0) throw badParams(problems);
   // Every field is optional in the type: the schema check above is what makes this one.

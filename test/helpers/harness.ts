@@ -155,3 +155,12 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Polls until `check` holds (waitFor takes any defined value, false included). */
+export function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<true> {
+  return waitFor(async () => ((await check()) ? true : undefined), timeoutMs, what);
+}

@@ -140,18 +140,3 @@ export function buildRtpSourceArgs(
     ...['-payload_type', '97', '-f', 'rtp', rtp(ports.audio)],
   ];
 }
-
-/** Polls until `check` gives a value, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

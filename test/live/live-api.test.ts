@@ -8,7 +8,7 @@ import type { AnimaClient } from '../../sdk/client.js';
 import type { ProductPayloads, ProductServices } from '../../src/server/product.js';
 import { startWithAvatar } from '../helpers/avatar.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { startOrigin, waitFor, type TestServer } from '../helpers/harness.js';
+import { startOrigin, waitUntil, type TestServer } from '../helpers/harness.js';
 import { ffmpegChildren, probeCodecs } from '../helpers/live-probe.js';
 import { ffmpeg } from '../helpers/media.js';
 import { startNginxRtmp, type NginxRtmp } from '../helpers/nginx-rtmp.js';
@@ -82,10 +82,6 @@ const scene = (content: string) => ({
   tts_query: { content },
 });
 
-/** Polls until `check` holds (waitFor takes any defined value, false included). */
-const until = (check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) =>
-  waitFor(async () => ((await check()) ? true : undefined), timeoutMs, what);
-
 const query = (sessionId: string) =>
   client.call<Status>('GET', `${v1}/query?sessionId=${sessionId}`);
 
@@ -118,7 +114,7 @@ test('a script of scenes streams to the page over WebRTC and HLS and to an RTMP 
   }
   assert.match(created.hlsUrl, /\/live\/[0-9a-f]+\/hls\/index\.m3u8\?token=/);
   const id = created.sessionId;
-  await until(async () => (await query(id)).status === 35, 30_000, 'stream ready');
+  await waitUntil(async () => (await query(id)).status === 35, 30_000, 'stream ready');
   const running = await client.call<{ sessionId: string; status: number }[]>(
     'GET',
     `${v1}/running/list`,
@@ -128,7 +124,7 @@ test('a script of scenes streams to the page over WebRTC and HLS and to an RTMP 
   // The page plays WebRTC: frames decoded, none dropped, the avatar's picture size.
   const webrtc = await browser.browser.newPage();
   await webrtc.goto(created.pageUrl);
-  await until(
+  await waitUntil(
     async () => {
       const seen = await stats(webrtc);
       return seen.mode === 'webrtc' && Number(seen.decodedFrames) > 50;
@@ -144,7 +140,7 @@ test('a script of scenes streams to the page over WebRTC and HLS and to an RTMP 
   // And HLS, asked for on the same page.
   const hls = await browser.browser.newPage();
   await hls.goto(`${created.pageUrl}&mode=hls`);
-  await until(
+  await waitUntil(
     async () => {
       const seen = await stats(hls);
       return seen.mode === 'hls' && Number(seen.decodedFrames) > 25;
@@ -164,7 +160,7 @@ test('a script of scenes streams to the page over WebRTC and HLS and to an RTMP 
     interrupt: true,
   });
   assert.ok(pushed.utteranceId > 0);
-  await until(async () => (await query(id)).speaking, 10_000, 'speaking');
+  await waitUntil(async () => (await query(id)).speaking, 10_000, 'speaking');
   const stopped = await fetch(new URL(`${v1}/push`, created.pageUrl), {
     method: 'POST',
     headers: {
@@ -183,7 +179,7 @@ test('a script of scenes streams to the page over WebRTC and HLS and to an RTMP 
   const ended = await query(id);
   assert.equal(ended.status, 37);
   assert.equal(ended.reason, 'closed by the client');
-  await until(() => callbacks.some((call) => call.status === 37), 10_000, 'the end callback');
+  await waitUntil(() => callbacks.some((call) => call.status === 37), 10_000, 'the end callback');
   assert.deepEqual(
     callbacks.map((call) => [call.status, call.userData]),
     [
@@ -266,12 +262,12 @@ test("the page's push box makes a silent avatar speak: the mouth in the browser'
   });
   const page = await browser.browser.newPage();
   await page.goto(created.pageUrl);
-  await until(async () => Number((await stats(page)).decodedFrames) > 25, 30_000, 'playing');
+  await waitUntil(async () => Number((await stats(page)).decodedFrames) > 25, 30_000, 'playing');
   const idle = await openMouth(page, 2000);
   await page.fill('#text', 'Breaking news! The weather today is wonderful, and so are you.');
   await page.check('#interrupt');
   await page.click('#say');
-  await until(
+  await waitUntil(
     async () => /Sent/.test((await page.textContent('#pushAnswer')) ?? ''),
     5000,
     'the answer',
@@ -287,7 +283,7 @@ test('a script that is not recycled ends by itself after its last scene', async 
     param: { recycle: false, sceneList: [scene('Short and sweet.')] },
   });
   const id = created.sessionId;
-  await until(async () => (await query(id)).status === 37, 40_000, 'the script end');
+  await waitUntil(async () => (await query(id)).status === 37, 40_000, 'the script end');
   const ended = await query(id);
   assert.equal(ended.reason, 'the script ended');
   assert.ok(ended.frames.sent > 25);

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { AnimaClient } from '../../sdk/client.js';
 import type { ProductPayloads, ProductServices } from '../../src/server/product.js';
 import { startWithAvatar } from '../helpers/avatar.js';
-import { waitFor, type TestServer } from '../helpers/harness.js';
+import { waitFor, waitUntil, type TestServer } from '../helpers/harness.js';
 
 // Limits, the session socket, the viewer routes' guards and the idle end, on one server with
 // tight limits: one session per app, two per server, five idle seconds.
@@ -26,9 +26,6 @@ before(async () => {
 });
 
 after(() => server?.close());
-
-const until = (check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) =>
-  waitFor(async () => ((await check()) ? true : undefined), timeoutMs, what);
 
 const script = (recycle: boolean | number = 1) => ({
   recycle,
@@ -85,7 +82,7 @@ test('a session beyond the app limit or the server limit is refused; the running
 test('the session socket tells the status and takes pushes; bad messages are answered, not fatal', async () => {
   const created = await client.call<Created>('POST', `${v2}/create`, { param: script() });
   const id = created.sessionId;
-  await until(
+  await waitUntil(
     async () =>
       (await client.call<{ status: number }>('GET', `${v1}/query?sessionId=${id}`)).status === 35,
     30_000,
@@ -96,11 +93,15 @@ test('the session socket tells the status and takes pushes; bad messages are ans
   const messages: { type: string; status?: string; code?: number; utteranceId?: number }[] = [];
   socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as never));
   await new Promise((resolve) => socket.once('open', resolve));
-  await until(() => messages.some((m) => m.type === 'status'), 5000, 'a status message');
+  await waitUntil(() => messages.some((m) => m.type === 'status'), 5000, 'a status message');
   socket.send('not json');
   socket.send(JSON.stringify({ text: 'Hello from the socket.', interrupt: true }));
   socket.send(JSON.stringify({ text: 'x'.repeat(120), interrupt: false }));
-  await until(() => messages.filter((m) => m.type === 'push').length === 3, 5000, 'three answers');
+  await waitUntil(
+    () => messages.filter((m) => m.type === 'push').length === 3,
+    5000,
+    'three answers',
+  );
   const pushes = messages.filter((m) => m.type === 'push');
   assert.equal(pushes[0]?.code, 3333);
   assert.equal(pushes[1]?.status, 'ok');
@@ -113,7 +114,7 @@ test('the session socket tells the status and takes pushes; bad messages are ans
 test('viewer routes need the session token and serve only the stream: no other file, no bad offer', async () => {
   const created = await client.call<Created>('POST', `${v2}/create`, { param: script() });
   const id = created.sessionId;
-  await until(
+  await waitUntil(
     async () => (await fetch(`${base}/live/${id}/hls/index.m3u8?token=${created.sessionToken}`)).ok,
     30_000,
     'a playlist',

@@ -10,13 +10,8 @@ import { isAbortError, runFfmpeg, startFfmpeg } from '../../src/media/process.ru
 import { WebrtcOutput } from '../../src/live/webrtc.output.js';
 import { WhepOfferError } from '../../src/live/whep.sdp.js';
 import { launchBrowser } from '../helpers/browser.js';
-import {
-  buildRtpSourceArgs,
-  sessionId,
-  startWhepServer,
-  token,
-  waitFor,
-} from '../helpers/whep-server.js';
+import { waitFor } from '../helpers/harness.js';
+import { buildRtpSourceArgs, sessionId, startWhepServer, token } from '../helpers/whep-server.js';
 
 interface Stats {
   mode: string;
