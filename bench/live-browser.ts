@@ -3,7 +3,8 @@
  * is at rest and white while it speaks; text is pushed while idle at T (Date.now()), and the live
  * page, playing over WebRTC and then over HLS (hls.js), notes when requestVideoFrameCallback
  * presents the first white frame (performance.timeOrigin + presentationTime): V − T. Same machine,
- * same wall clock. Folds in bench/live-webrtc-latency's page probe, now on a real session.
+ * same wall clock. (bench/live-webrtc-latency's page probe, folded in here and run on a real
+ * session rather than a stand-in encoder.)
  */
 import fs from 'node:fs';
 import path from 'node:path';
