@@ -40,7 +40,8 @@ const watchFrames = `(() => {
     const data = context.getImageData(0, 0, 8, 8).data;
     let sum = 0;
     for (let i = 0; i < data.length; i += 4) sum += data[i];
-    const isBright = sum / (data.length / 4) > 128;
+    // The avatar fills about half the picture (black beside it): white there averages ~135, dark ~8.
+    const isBright = sum / (data.length / 4) > 64;
     const at = performance.timeOrigin + meta.presentationTime;
     if (isBright && !bright) window.__turns.push(at);
     if (!isBright && bright) window.__darkSince = at;

@@ -168,8 +168,33 @@ export interface AvOffsets {
   readonly flashes: number;
   /** Flashes with no beep found near them. */
   readonly unmatched: number;
-  /** Steps between flashes other than one period (a frame repeated or lost on the output). */
-  readonly irregular: number;
+  /** Flashes shown on more than one frame: the frame after was late and repeated the flash. */
+  readonly repeated: number;
+  /** Flashes missing (a gap of more than a period): the flash frame was late and not shown. */
+  readonly missing: number;
+}
+
+/**
+ * Each flash as its first frame: a late frame after a flash repeats it (a run of white frames),
+ * and the flash is where it began. Counts the runs longer than a frame and the periods skipped.
+ */
+function flashOnsets(times: readonly number[], periodSeconds: number, fps: number) {
+  const onsets: number[] = [];
+  let repeated = 0;
+  let missing = 0;
+  let run = 0;
+  times.forEach((t, k) => {
+    const previous = times[k - 1];
+    if (previous !== undefined && t - previous < 1.5 / fps) {
+      if (++run === 2) repeated++;
+      return;
+    }
+    run = 1;
+    const last = onsets.at(-1);
+    if (last !== undefined) missing += Math.round((t - last) / periodSeconds) - 1;
+    onsets.push(t);
+  });
+  return { onsets, repeated, missing };
 }
 
 /** A/V offsets over the first or last `seconds` of the captured stream. */
@@ -178,26 +203,26 @@ export async function avOffsets(
   part: 'first' | 'last',
   seconds: number,
   periodSeconds: number,
+  fps: number,
 ): Promise<AvOffsets> {
   const [format] = await probeCsv(['-show_entries', 'format=start_time,duration', file]);
   const [start, duration] = [Number(format?.[0]), Number(format?.[1])];
   const from = part === 'first' ? start : start + duration - seconds;
-  const [flashes, sound] = await Promise.all([
+  const [times, sound] = await Promise.all([
     flashTimes(file, from, from + seconds),
     decodeSound(file),
   ]);
+  const { onsets, repeated, missing } = flashOnsets(times, periodSeconds, fps);
   const offsetsMs: number[] = [];
-  let irregular = 0;
-  flashes.forEach((t, k) => {
-    const previous = flashes[k - 1];
-    if (previous !== undefined && Math.abs(t - previous - periodSeconds) > 0.001) irregular++;
+  for (const t of onsets) {
     const onset = beepOnset(sound, t);
     if (onset !== undefined) offsetsMs.push((onset - t) * 1000);
-  });
+  }
   return {
     offsetsMs,
-    flashes: flashes.length,
-    unmatched: flashes.length - offsetsMs.length,
-    irregular,
+    flashes: onsets.length,
+    unmatched: onsets.length - offsetsMs.length,
+    repeated,
+    missing,
   };
 }

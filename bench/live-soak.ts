@@ -35,8 +35,8 @@ function sayOffsets(label: string, result: Awaited<ReturnType<typeof avOffsets>>
   say(
     `  A/V offset, ${label}: ${o.length} flash/beep pairs (of ${result.flashes} flashes), sound ` +
       `minus picture mean ${mean.toFixed(1)} ms, min ${Math.min(...o).toFixed(1)}, max ` +
-      `${Math.max(...o).toFixed(1)} (goal |offset| < 40 ms); flash steps other than 1 s: ` +
-      `${result.irregular}`,
+      `${Math.max(...o).toFixed(1)} (goal |offset| < 40 ms); on the output ${result.repeated} flash(es) ` +
+      `shown twice (the next frame late, repeated) and ${result.missing} missing (late, not shown)`,
   );
 }
 
@@ -71,8 +71,8 @@ export async function soak(rig: Rig, minutes: number, beepShift: number): Promis
       `p95 ${ms(percentile(even.lagMs, 0.95))}, max ${ms(Math.max(...even.lagMs))}`,
   );
   const seconds = Math.min(10, minutes * 30);
-  sayOffsets(`first ${seconds} s`, await avOffsets(capture.file, 'first', seconds, 1));
-  sayOffsets(`last ${seconds} s`, await avOffsets(capture.file, 'last', seconds, 1));
+  sayOffsets(`first ${seconds} s`, await avOffsets(capture.file, 'first', seconds, 1, fps));
+  sayOffsets(`last ${seconds} s`, await avOffsets(capture.file, 'last', seconds, 1, fps));
 }
 
 interface Interrupt {
