@@ -17,6 +17,8 @@ export interface LiveFeedSpec {
   /** Called just before frame n is written (the latency probe marks the time here). */
   readonly onFrame?: (n: number, at: number) => void;
   readonly signal?: AbortSignal;
+  /** Frame n's yuv420p picture; the moving bar of buildTestFrame when absent. */
+  readonly picture?: (n: number) => Buffer;
 }
 
 export interface LiveFeedResult {
@@ -75,7 +77,7 @@ export async function feedLive(
     const pcm = buildTestSound(spec.sampleRate, spec.fps, n);
     samples += pcm.length / 2;
     const waits = await Promise.all([
-      writeAll(encoder.stdin, buildTestFrame(spec.width, spec.height, n)),
+      writeAll(encoder.stdin, spec.picture?.(n) ?? buildTestFrame(spec.width, spec.height, n)),
       writeAll(sound, pcm),
     ]);
     longestWaitMs = Math.max(longestWaitMs, ...waits);

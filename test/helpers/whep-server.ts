@@ -1,5 +1,8 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { hlsContentType, hlsFileKind, withToken } from '../../src/live/hls-serve.js';
 import { renderLivePage } from '../../src/live/live-page.js';
 import type { WebrtcOutput } from '../../src/live/webrtc.output.js';
 import { WhepOfferError } from '../../src/live/whep.sdp.js';
@@ -57,13 +60,36 @@ async function handleWhep(
   }
 }
 
+/** hls.js and a session's HLS files (token in the query, as players fetch them), when asked. */
+function serveHls(hlsDir: string, url: URL, response: http.ServerResponse): boolean {
+  if (url.pathname === '/live/assets/hls.min.js') {
+    response.writeHead(200, { 'Content-Type': 'text/javascript' });
+    response.end(fs.readFileSync(path.resolve('node_modules/hls.js/dist/hls.min.js')));
+    return true;
+  }
+  const prefix = `/live/${sessionId}/hls/`;
+  if (!url.pathname.startsWith(prefix) || url.searchParams.get('token') !== token) return false;
+  const name = url.pathname.slice(prefix.length);
+  const kind = hlsFileKind(name);
+  const file = path.join(hlsDir, name);
+  if (!kind || !fs.existsSync(file)) {
+    response.writeHead(404).end();
+    return true;
+  }
+  const bytes = fs.readFileSync(file);
+  response.writeHead(200, { 'Content-Type': hlsContentType(kind), 'Cache-Control': 'no-cache' });
+  response.end(kind === 'playlist' ? withToken(bytes.toString('utf8'), token) : bytes);
+  return true;
+}
+
 /**
  * The routes the lead's server will have, reduced to what the page needs: the page, WHEP POST and
- * DELETE on a real WebrtcOutput (Bearer token checked) and a session query. No HLS: a page that
- * fell back would find nothing, so a test sees it.
+ * DELETE on a real WebrtcOutput (Bearer token checked) and a session query. HLS only when given a
+ * directory (the live bench): otherwise a page that fell back would find nothing, so a test sees it.
  */
 export async function startWhepServer(
   output: WebrtcOutput,
+  hlsDir?: string,
 ): Promise<{ origin: string; log: WhepLog; close: () => Promise<void> }> {
   const log: WhepLog = { requests: [], refusals: [], pushes: [], state: 'running' };
   const server = http.createServer((request, response) => {
@@ -73,6 +99,7 @@ export async function startWhepServer(
       response.end(renderLivePage({ sessionId, token }));
       return;
     }
+    if (hlsDir && request.method === 'GET' && serveHls(hlsDir, url, response)) return;
     if (request.headers.authorization !== `Bearer ${token}`) {
       response.writeHead(401).end();
       return;
