@@ -123,6 +123,9 @@ async function startWebrtc() {
   pc.addTransceiver('audio', { direction: 'recvonly' });
   const stream = new MediaStream();
   pc.ontrack = (event) => {
+    // Play as soon as a frame can be: the stream is paced at its source, little jitter to absorb.
+    if ('jitterBufferTarget' in event.receiver) event.receiver.jitterBufferTarget = 0;
+    else if ('playoutDelayHint' in event.receiver) event.receiver.playoutDelayHint = 0;
     stream.addTrack(event.track);
     if (video.srcObject !== stream) video.srcObject = stream;
     play();

@@ -54,7 +54,7 @@ export interface LiveEvents {
 }
 
 /** Frames drawn ahead of the one being sent: enough to absorb a slow frame, few enough that an interrupt lands fast. */
-export const drawAhead = 3;
+export const drawAhead = 2;
 /** The next scene is asked for when less than this much speech is left to send. */
 const sceneLeadMs = 1500;
 

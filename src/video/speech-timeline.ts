@@ -22,7 +22,7 @@ export interface Placed {
 }
 
 /** Frames a cut mouth takes to ease to rest. */
-export const easeFrames = 3;
+export const easeFrames = 2;
 
 export class SpeechTimeline {
   private placed: Placed[] = [];
