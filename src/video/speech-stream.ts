@@ -47,6 +47,9 @@ export function speechLengthGuessMs(speech: Pick<TtsSpeech, 'text' | 'speedRatio
   return perChar / (speech.speedRatio ?? 1);
 }
 
+/** Speech made ahead of the frame being drawn, at most: memory stays flat however long the text. */
+const aheadSeconds = 20;
+
 /** Phonemes kept behind a piece's start: their reach still shapes its first mouths. */
 const coarticulationMs = 500;
 
@@ -59,6 +62,9 @@ export class SpeechStream {
   private spoken: SpokenSpeech | undefined;
   private failed = false;
   private waiters: (() => void)[] = [];
+  /** The frame the render waits for, and TTS waiting for it to move on. */
+  private asked = 0;
+  private roomWaiters: (() => void)[] = [];
   private readonly alphabet: PhonemeAlphabet;
   /** Samples made and not yet placed (less than a frame), and the phonemes around them. */
   private pending = new Int16Array(0);
@@ -86,7 +92,8 @@ export class SpeechStream {
     this.alphabet = plan.voice.engine === 'espeak' ? 'espeak' : 'arpabet';
     this.units = plan.units.length;
     const signal = AbortSignal.any([target.signal, this.abort.signal]);
-    this.ended = this.run(tts.stream(plan, signal));
+    signal.addEventListener('abort', () => this.wakeTts(), { once: true });
+    this.ended = this.run(tts.stream(plan, signal), signal);
     // A failure is seen by whoever waits (covered, ended); it is never unhandled.
     this.ended.catch(() => undefined);
   }
@@ -98,6 +105,8 @@ export class SpeechStream {
 
   /** Resolves once frame `n` is covered by speech or TTS has ended; rejects if TTS failed. */
   async covered(n: number): Promise<void> {
+    this.asked = Math.max(this.asked, n);
+    this.wakeTts();
     while (!this.spoken && this.timeline.endFrame <= n) {
       // TTS's own failure, as it was thrown.
       if (this.failed) await this.ended;
@@ -118,12 +127,16 @@ export class SpeechStream {
     await this.ended.catch(() => undefined);
   }
 
-  private async run(pieces: AsyncGenerator<SpeechPiece>): Promise<SpokenSpeech> {
+  private async run(
+    pieces: AsyncGenerator<SpeechPiece>,
+    signal: AbortSignal,
+  ): Promise<SpokenSpeech> {
     try {
       let samples = 0;
       for await (const piece of pieces) {
         samples += piece.pcm.length >> 1;
         this.take(piece);
+        await this.room(signal);
       }
       this.placeWhole(true);
       const { timeline } = this;
@@ -188,6 +201,20 @@ export class SpeechStream {
     );
     this.events.onPiece?.(placed.endFrame);
     this.wake();
+  }
+
+  /** Until the render comes within `aheadSeconds` of what is made (or TTS is stopped). */
+  private async room(signal: AbortSignal): Promise<void> {
+    const limit = aheadSeconds * this.timeline.fps;
+    while (this.timeline.endFrame - this.asked > limit && !signal.aborted) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
+
+  private wakeTts(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private wake(): void {
