@@ -68,6 +68,7 @@ interface RenderResult {
   renderSeconds: number;
   /** From the start of the speech to the file written: speech, model and render. */
   totalSeconds: number;
+  firstFrameMs: number;
   firstSecondMs: number;
   frames: number;
   durationSeconds: number;
@@ -154,7 +155,7 @@ try {
   await engine.close();
 
   write(
-    '\n| render (GRID avatar, English TTS) | video s | frames | TTS s | render s | total s | fps | x real time | x real time, all | ceiling fps (ffmpeg alone) | share of ceiling | first second after ms | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n',
+    '\n| render (GRID avatar, English TTS) | video s | frames | TTS s | render s | total s | fps | x real time | x real time, all | ceiling fps (ffmpeg alone) | share of ceiling | first frame after ms | first second after ms | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n',
   );
   const model = avatars[0]?.model ?? '';
   const long = Array.from({ length: 20 }, () => english).join(' ');
@@ -193,7 +194,7 @@ try {
     }
     const fps = result.frames / result.renderSeconds;
     write(
-      `| ${label} | ${result.durationSeconds.toFixed(1)} | ${result.frames} | ${result.ttsSeconds.toFixed(2)} | ${result.renderSeconds.toFixed(2)} | ${result.totalSeconds.toFixed(2)} | ${fps.toFixed(1)} | ${(result.durationSeconds / result.renderSeconds).toFixed(2)} | ${(result.durationSeconds / result.totalSeconds).toFixed(2)} | ${Number.isNaN(ceiling) ? '—' : ceiling.toFixed(1)} | ${Number.isNaN(ceiling) ? '—' : `${Math.round((100 * fps) / ceiling)}%`} | ${Math.round(result.firstSecondMs)} | ${result.maxRssMb.toFixed(0)} |\n`,
+      `| ${label} | ${result.durationSeconds.toFixed(1)} | ${result.frames} | ${result.ttsSeconds.toFixed(2)} | ${result.renderSeconds.toFixed(2)} | ${result.totalSeconds.toFixed(2)} | ${fps.toFixed(1)} | ${(result.durationSeconds / result.renderSeconds).toFixed(2)} | ${(result.durationSeconds / result.totalSeconds).toFixed(2)} | ${Number.isNaN(ceiling) ? '—' : ceiling.toFixed(1)} | ${Number.isNaN(ceiling) ? '—' : `${Math.round((100 * fps) / ceiling)}%`} | ${Math.round(result.firstFrameMs)} | ${Math.round(result.firstSecondMs)} | ${result.maxRssMb.toFixed(0)} |\n`,
     );
   }
 } finally {
