@@ -1,8 +1,9 @@
 /**
  * The video tasks (video.render, video.photo) run the job the door checked (video.create.ts):
  * the speech (text sentence by sentence while the render runs, speech-stream.ts; a recording, or
- * text whose subtitles are burnt in, made whole first, video-speech.ts), the avatar model, its layers, the frames through one ffmpeg, and
- * the video, its subtitles and a thumbnail published as results; each step is handed what it uses.
+ * text whose subtitles are burnt in, made whole first, video-speech.ts), the avatar model, its
+ * layers, the frames through one ffmpeg, and the video, its subtitles and a thumbnail published as
+ * results; each step is handed what it uses.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
