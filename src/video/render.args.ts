@@ -298,21 +298,57 @@ export function buildRenderCodecArgs(spec: CodecSpec): string[] {
 }
 
 /**
- * The whole render command (after ffmpeg's common flags): the avatar's raw RGB frames on stdin,
- * the sound, the layers, the graph, the encoders, and the length cut to whole frames.
+ * A render whose speech is made while it runs (speech-stream.ts): the sound comes as raw s16le
+ * mono on pipe:3, each frame's samples written just before its picture, and the length is not
+ * known when ffmpeg starts: the video ends when both pipes do.
  */
-export function buildRenderArgs(spec: RenderSpec): string[] {
-  const { fps } = spec;
-  const total = renderFrameCount(spec.durationMs, fps);
-  const layers = [...(spec.background ? [spec.background] : []), ...(spec.foregrounds ?? [])];
+export type StreamedRenderSpec = Omit<RenderSpec, 'audio' | 'durationMs'> & {
+  readonly audio: { readonly sampleRate: number };
+};
+
+function soundFromFile(spec: RenderSpec | StreamedRenderSpec): spec is RenderSpec {
+  return typeof spec.audio === 'string';
+}
+
+/**
+ * ffmpeg opens its inputs one after the other and reads ahead in each to learn what it holds:
+ * with two pipes fed in step (frames, sound), told there is nothing to learn (the formats are
+ * given) it reads one packet of each, so the writer cannot block it at start.
+ */
+const noProbe = ['-probesize', '32', '-analyzeduration', '0'];
+
+/** The frames' and the sound's inputs: the sound a WAV file, or raw samples on pipe:3. */
+function buildPipeInputArgs(spec: RenderSpec | StreamedRenderSpec): string[] {
+  const frames = buildRgbInputArgs(spec.avatar.width, spec.avatar.height, spec.fps);
+  if (soundFromFile(spec)) return [...frames, '-i', spec.audio];
+  const rate = String(spec.audio.sampleRate);
   return [
-    ...buildRgbInputArgs(spec.avatar.width, spec.avatar.height, fps),
-    ...['-i', spec.audio],
+    ...noProbe,
+    ...frames,
+    ...['-f', 's16le', '-ar', rate, '-ac', '1', ...noProbe],
+    '-i',
+    'pipe:3',
+  ];
+}
+
+/**
+ * The whole render command (after ffmpeg's common flags): the avatar's raw RGB frames on stdin,
+ * the sound, the layers, the graph, the encoders, and (from a file) the length cut to whole
+ * frames; piped sound is already whole frames long.
+ */
+export function buildRenderArgs(spec: RenderSpec | StreamedRenderSpec): string[] {
+  const { fps } = spec;
+  const layers = [...(spec.background ? [spec.background] : []), ...(spec.foregrounds ?? [])];
+  const length = soundFromFile(spec)
+    ? ['-t', (renderFrameCount(spec.durationMs, fps) / fps).toFixed(3)]
+    : [];
+  return [
+    ...buildPipeInputArgs(spec),
     ...layers.flatMap((layer) => buildLayerInputArgs(layer, fps)),
     ...['-filter_complex', buildRenderFilterGraph(spec)],
     ...['-map', '[out]', '-map', '1:a'],
     ...buildRenderCodecArgs(spec),
-    ...['-r', String(fps), '-t', (total / fps).toFixed(3), spec.out],
+    ...['-r', String(fps), ...length, spec.out],
   ];
 }
 

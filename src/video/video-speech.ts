@@ -1,6 +1,7 @@
 /**
- * A render's first step: its soundtrack as a WAV file, its subtitle cues, and the mouths that go
- * with it, from text spoken by TTS or from a recording.
+ * A render's soundtrack made whole before the first frame, as a WAV file, with its subtitle cues
+ * and the mouths that go with it: for a recording, and for text whose subtitles are burnt in (the
+ * filter graph reads them at start). Other text is spoken while the render runs (speech-stream.ts).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -1,7 +1,9 @@
 /**
  * The video tasks (video.render, video.photo) run the job the door checked (video.create.ts):
- * the speech (video-speech.ts), the avatar model, its layers, the frames through one ffmpeg, and
- * the video, its subtitles and a thumbnail published as results; each step is handed what it uses.
+ * the speech (text sentence by sentence while the render runs, speech-stream.ts; a recording, or
+ * text whose subtitles are burnt in, made whole first, video-speech.ts), the avatar model, its
+ * layers, the frames through one ffmpeg, and the video, its subtitles and a thumbnail published as
+ * results; each step is handed what it uses.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -16,7 +18,7 @@ import { requireFreeSpace } from '../media/disk-space.js';
 import { probeOr } from '../media/probe.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import type { TaskHandler } from '../tasks/task.contract.js';
-import { renderSrt, renderWebVtt } from '../voice/subtitles.js';
+import { renderSrt, renderWebVtt, type Cue } from '../voice/subtitles.js';
 import { loadAvatar } from './avatar-frames.js';
 import { plainBackdrop } from './backdrop.js';
 import {
@@ -25,9 +27,10 @@ import {
   type MediaLayer,
   type Placement,
 } from './render.args.js';
-import { renderVideo } from './render.js';
+import { renderStreamed, renderVideo } from './render.js';
+import { SpeechStream, speechLengthGuessMs } from './speech-stream.js';
 import type { VideoPhotoPayload, VideoRenderPayload } from './video.create.js';
-import type { LayerJob, VideoJob } from './video-param.js';
+import type { LayerJob, TtsSpeech, VideoJob } from './video-param.js';
 import { prepareSpeech, type PreparedSpeech } from './video-speech.js';
 
 /** What a render uses; a photo's video builds its avatar model too. */
@@ -131,31 +134,44 @@ async function openLayers(files: FileService, context: RenderContext) {
   return { ...(background ? { background } : {}), foregrounds };
 }
 
-/** The files the filter graph reads text from: the subtitles (both kinds) and the watermark. */
-async function writeTexts(job: VideoJob, speech: PreparedSpeech, workDir: string) {
+/** The subtitles (both kinds), once every cue is known. */
+async function writeSubtitles(cues: readonly Cue[], workDir: string) {
   const srt = path.join(workDir, 'subtitles.srt');
   const vtt = path.join(workDir, 'subtitles.vtt');
-  await fs.writeFile(srt, renderSrt(speech.cues));
-  await fs.writeFile(vtt, renderWebVtt(speech.cues));
-  if (!job.watermark) return { srt, vtt };
+  await fs.writeFile(srt, renderSrt(cues));
+  await fs.writeFile(vtt, renderWebVtt(cues));
+  return { srt, vtt };
+}
+
+/** The watermark's text as a file, which the filter graph reads. */
+async function writeWatermark(job: VideoJob, workDir: string) {
+  if (!job.watermark) return undefined;
   const watermark = { file: path.join(workDir, 'watermark.txt') };
   await fs.writeFile(watermark.file, job.watermark);
-  return { srt, vtt, watermark };
+  return watermark;
 }
+
+/**
+ * The render's sound: speech made first (a WAV file, every mouth known; its subtitles burnt in
+ * when asked), or speech made while the render runs.
+ */
+type RenderSound =
+  | { readonly speech: PreparedSpeech; readonly burnSubtitles?: string }
+  | { readonly stream: SpeechStream };
 
 /** The frames rendered through one ffmpeg: the avatar over its layers, with the speech. */
 async function renderFrames(
   context: RenderContext,
   input: {
     readonly model: ModelPackage;
-    readonly speech: PreparedSpeech;
+    readonly sound: RenderSound;
     readonly layers: Awaited<ReturnType<typeof openLayers>>;
-    readonly texts: Awaited<ReturnType<typeof writeTexts>>;
     readonly preset: string;
   },
 ) {
   const { job, workDir, signal, progress } = context;
-  const { speech, layers, texts } = input;
+  const { sound, layers } = input;
+  const watermark = await writeWatermark(job, workDir);
   const avatar = await loadAvatar(input.model, workDir, signal);
   const out = path.join(workDir, `video.${job.format}`);
   try {
@@ -163,12 +179,9 @@ async function renderFrames(
     const chromaKey = layers.background ? plainBackdrop(avatar) : undefined;
     const size = job.resolution ?? ([avatar.width, avatar.height] as const);
     progress('render', 12);
-    const { frames } = await renderVideo({
+    const common = {
       avatar,
-      mouths: speech.mouths(renderFrameCount(speech.durationMs, job.fps)),
       startFrame: job.avatar.startFrame,
-      audio: speech.audio,
-      durationMs: speech.durationMs,
       width: size[0],
       height: size[1],
       fps: job.fps,
@@ -178,11 +191,22 @@ async function renderFrames(
       placement: defaultPlacement(avatar, size, job.avatar),
       ...layers,
       ...(chromaKey ? { chromaKey } : {}),
-      ...(texts.watermark ? { watermark: texts.watermark } : {}),
-      ...(job.burnSubtitles && speech.cues.length > 0 ? { burnSubtitles: texts.srt } : {}),
+      ...(watermark ? { watermark } : {}),
       out,
       signal,
-      onFrame: (n, count) => progress('render', 12 + (83 * n) / count),
+      onFrame: (n: number, count: number) => progress('render', 12 + (83 * n) / count),
+    };
+    if ('stream' in sound) {
+      const { frames } = await renderStreamed({ ...common, speech: sound.stream });
+      return { out, frames };
+    }
+    const { speech, burnSubtitles } = sound;
+    const { frames } = await renderVideo({
+      ...common,
+      mouths: speech.mouths(renderFrameCount(speech.durationMs, job.fps)),
+      audio: speech.audio,
+      durationMs: speech.durationMs,
+      ...(burnSubtitles ? { burnSubtitles } : {}),
     });
     return { out, frames };
   } finally {
@@ -195,7 +219,7 @@ async function publish(
   files: FileService,
   context: RenderContext,
   rendered: { readonly out: string; readonly frames: number },
-  speech: PreparedSpeech,
+  speech: Pick<PreparedSpeech, 'durationMs' | 'voice' | 'warnings'>,
   texts: { readonly srt: string; readonly vtt: string },
 ) {
   const { appId, videoName, job, workDir, signal, progress } = context;
@@ -225,12 +249,16 @@ async function publish(
 
 /**
  * Speech, avatar, layers, render, publish: the work both video task types share, each step
- * handed what it uses.
+ * handed what it uses. Text is spoken while the render runs, unless its subtitles are burnt in
+ * (they are needed before the first frame); a recording is decoded first.
  */
 async function renderTask(services: TaskServices, context: RenderContext) {
   const { job, workDir, signal, progress, appId } = context;
   await requireFreeSpace(services.config, renderSpaceFloor);
   progress('speech', 0);
+  if (job.speech.kind === 'tts' && !job.burnSubtitles) {
+    return streamedTask(services, context, job.speech);
+  }
   const speech = await prepareSpeech(
     {
       tts: services.speech.tts,
@@ -241,14 +269,41 @@ async function renderTask(services: TaskServices, context: RenderContext) {
     job.speech,
     { appId, workDir, fps: job.fps, signal },
   );
-  const texts = await writeTexts(job, speech, workDir);
+  const texts = await writeSubtitles(speech.cues, workDir);
   progress('avatar', 8);
   const model = await context.model();
   const layers = await openLayers(services.files, context);
   await requireFreeSpace(services.config, renderSpaceNeeded(model, job, speech.durationMs));
   const preset = services.config.videoPreset;
-  const rendered = await renderFrames(context, { model, speech, layers, texts, preset });
+  const burn = job.burnSubtitles && speech.cues.length > 0 ? { burnSubtitles: texts.srt } : {};
+  const sound = { speech, ...burn };
+  const rendered = await renderFrames(context, { model, sound, layers, preset });
   return publish(services.files, context, rendered, speech, texts);
+}
+
+/**
+ * Text spoken piece by piece while the avatar model opens and the render runs: the first frames
+ * go out once the first piece is made; the subtitles are written once TTS has ended.
+ */
+async function streamedTask(services: TaskServices, context: RenderContext, speech: TtsSpeech) {
+  const { job, workDir, signal, appId } = context;
+  const stream = new SpeechStream(services.speech.tts, speech, { appId, fps: job.fps, signal });
+  try {
+    context.progress('avatar', 8);
+    const model = await context.model();
+    const layers = await openLayers(services.files, context);
+    const guessedMs = speechLengthGuessMs(speech);
+    await requireFreeSpace(services.config, renderSpaceNeeded(model, job, guessedMs));
+    const preset = services.config.videoPreset;
+    const sound = { stream };
+    const rendered = await renderFrames(context, { model, sound, layers, preset });
+    const spoken = await stream.ended;
+    const texts = await writeSubtitles(spoken.cues, workDir);
+    const said = { durationMs: spoken.durationMs, voice: stream.voice, warnings: stream.warnings };
+    return await publish(services.files, context, rendered, said, texts);
+  } finally {
+    await stream.close();
+  }
 }
 
 /** A video task: the shared render, with the avatar model the task type opens or builds. */

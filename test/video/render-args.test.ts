@@ -249,6 +249,36 @@ test('the whole command: frames on stdin, sound, layers in order, cut to whole f
   assert.deepEqual(args.slice(-5), ['-r', '25', '-t', '1.040', '/w/video.mp4']);
 });
 
+test('speech made while rendering: raw sound on pipe:3, neither pipe probed, no cut (the pipes end it)', () => {
+  const args = buildRenderArgs({
+    avatar: spec.avatar,
+    width: spec.width,
+    height: spec.height,
+    fps: spec.fps,
+    format: spec.format,
+    preset: spec.preset,
+    placement: spec.placement,
+    out: spec.out,
+    audio: { sampleRate: 22050 },
+    background: { file: '/b.png', kind: 'image' },
+  });
+  const noProbe = ['-probesize', '32', '-analyzeduration', '0'];
+  assert.deepEqual(args.slice(0, args.indexOf('-filter_complex')), [
+    ...noProbe,
+    ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '360x288', '-r', '25', '-i', '-'],
+    ...['-f', 's16le', '-ar', '22050', '-ac', '1', ...noProbe, '-i', 'pipe:3'],
+    ...['-loop', '1', '-framerate', '25', '-i', '/b.png'],
+  ]);
+  const graph = args[args.indexOf('-filter_complex') + 1] ?? '';
+  assert.equal(
+    graph,
+    buildRenderFilterGraph({ ...spec, background: { file: '/b.png', kind: 'image' } }),
+  );
+  assert.ok(args.includes('1:a'));
+  assert.ok(!args.includes('-t'), args.join(' '));
+  assert.deepEqual(args.slice(-3), ['-r', '25', '/w/video.mp4']);
+});
+
 test('the thumbnail is the first frame as a JPEG', () => {
   assert.deepEqual(buildThumbnailArgs('/w/v.mp4', '/w/t.jpg'), [
     ...['-i', '/w/v.mp4', '-frames:v', '1', '-q:v', '3', '/w/t.jpg'],
