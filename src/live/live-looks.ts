@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import type { ModelStore } from '../avatar/model-store.js';
 import type { FileService } from '../files/file.service.js';
 import { buildPcmDecodeArgs, evenSize } from '../media/ffmpeg.args.js';
+import { samplesOf } from '../media/pcm.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import { loadAvatar, type AvatarFrames } from '../video/avatar-frames.js';
 import { plainBackdrop } from '../video/backdrop.js';
@@ -156,7 +157,5 @@ export async function decodeToPcm(
     buildPcmDecodeArgs(files.pathOf(stored.id), context.sampleRate, context.maxSeconds),
     { signal },
   );
-  const pcm = new Int16Array(stdout.length >> 1);
-  for (let i = 0; i < pcm.length; i++) pcm[i] = stdout.readInt16LE(i * 2);
-  return pcm;
+  return samplesOf(stdout);
 }

@@ -6,6 +6,7 @@
  * waits, and speaks the new text next.
  */
 import type { PhonemeAlphabet } from '../avatar/visemes.js';
+import { samplesOf } from '../media/pcm.js';
 import { isAbortError } from '../media/process.runner.js';
 import type { TtsService } from '../voice/tts.service.js';
 import { ttsRequest } from '../video/video.create.js';
@@ -37,12 +38,6 @@ export interface SpeakerEvents {
   onDone?(utterance: Utterance, outcome: 'spoken' | 'cut' | 'failed', error?: unknown): void;
   /** Its first piece reached the timeline, starting at `frame`. */
   onStart?(utterance: Utterance, frame: number): void;
-}
-
-function int16(pcm: Buffer): Int16Array {
-  const copy = new Int16Array(pcm.length >> 1);
-  for (let i = 0; i < copy.length; i++) copy[i] = pcm.readInt16LE(i * 2);
-  return copy;
 }
 
 export class LiveSpeaker {
@@ -170,7 +165,7 @@ export class LiveSpeaker {
         beginMs: p.beginMs - piece.beginMs,
         endMs: p.endMs - piece.beginMs,
       }));
-      place(int16(piece.pcm), (frames) =>
+      place(samplesOf(piece.pcm), (frames) =>
         visemeTrack(phonemes, alphabet, frames, timeline.fps, levels.loudness(frames)),
       );
     }

@@ -152,3 +152,10 @@ export function pcmOfWav(wav: Buffer): Buffer {
   }
   throw new Error('the WAV file has no data chunk');
 }
+
+/** 16-bit little-endian PCM bytes as samples (a copy, aligned whatever the buffer's offset). */
+export function samplesOf(pcm: Buffer): Int16Array {
+  const samples = new Int16Array(pcm.length >> 1);
+  for (let i = 0; i < samples.length; i++) samples[i] = pcm.readInt16LE(i * 2);
+  return samples;
+}
