@@ -262,7 +262,17 @@ test("the page's push box makes a silent avatar speak: the mouth in the browser'
   });
   const page = await browser.browser.newPage();
   await page.goto(created.pageUrl);
-  await waitUntil(async () => Number((await stats(page)).decodedFrames) > 25, 30_000, 'playing');
+  await waitUntil(
+    async () => Number((await stats(page)).decodedFrames) > 25,
+    30_000,
+    'playing',
+  ).catch(async (error: Error) => {
+    const seen = JSON.stringify({
+      page: await stats(page),
+      session: await query(created.sessionId),
+    });
+    throw new Error(`${error.message}: ${seen}`);
+  });
   const idle = await openMouth(page, 2000);
   await page.fill('#text', 'Breaking news! The weather today is wonderful, and so are you.');
   await page.check('#interrupt');
