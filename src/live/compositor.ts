@@ -1,7 +1,7 @@
 /**
  * One look of a live session (an avatar over its layers) made into pictures: the avatar's frames
  * go in as they are drawn, the composed 4:2:0 frames of the output size come out in the same
- * order, each paired with the frame number it was drawn for. The graph is the video renderer's
+ * order, each paired with the tag it was written with (which drawing of which frame). The graph is the video renderer's
  * (buildComposeArgs); only a few frames are ever inside, so a change of mouth shows at once.
  */
 import { startFfmpeg, type RunningProcess } from '../media/process.runner.js';
@@ -18,8 +18,8 @@ export class Compositor {
 
   constructor(
     readonly spec: CompositionSpec,
-    /** Each composed frame, with the number it was written for. */
-    private readonly onFrame: (frame: number, yuv: Buffer) => void,
+    /** Each composed frame, with the tag it was written with. */
+    private readonly onFrame: (tag: number, yuv: Buffer) => void,
     onFailure: (error: Error) => void,
   ) {
     this.frameBytes = (spec.width * spec.height * 3) / 2;
@@ -44,9 +44,9 @@ export class Compositor {
     return this.failure;
   }
 
-  /** The avatar's RGB picture for output frame `frame`; it comes back composed through onFrame. */
-  write(frame: number, rgb: Uint8Array): void {
-    this.pending.push(frame);
+  /** An avatar's RGB picture; it comes back composed through onFrame with its `tag`. */
+  write(tag: number, rgb: Uint8Array): void {
+    this.pending.push(tag);
     // The pipe keeps the buffer until written: hand it a copy the caller may not reuse.
     this.running.stdin.write(Buffer.from(rgb));
   }
@@ -67,11 +67,11 @@ export class Compositor {
       this.filled += copied;
       at += copied;
       if (this.filled < this.frameBytes) break;
-      const frame = this.pending.shift();
+      const tag = this.pending.shift();
       const yuv = this.partial;
       this.partial = undefined;
       this.filled = 0;
-      if (frame !== undefined) this.onFrame(frame, yuv);
+      if (tag !== undefined) this.onFrame(tag, yuv);
     }
   }
 }

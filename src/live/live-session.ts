@@ -53,8 +53,13 @@ export interface LiveEvents {
   ): void;
 }
 
-/** Frames drawn ahead of the one being sent: enough to absorb a slow frame, few enough that an interrupt lands fast. */
-export const drawAhead = 2;
+/** Frames drawn ahead of the one being sent: the compositor's time to turn a frame round. */
+export const drawAhead = 3;
+/**
+ * New speech (and a cut) may start this many frames after the frame being sent: frames already
+ * drawn from there are drawn again, so an interrupt does not wait for what was drawn ahead.
+ */
+export const redrawMargin = 2;
 /** The next scene is asked for when less than this much speech is left to send. */
 const sceneLeadMs = 1500;
 
@@ -79,6 +84,10 @@ export class LiveSession {
   private readonly ready = new Map<number, Buffer>();
   private lastPicture: Buffer | undefined;
   private drawn = 0;
+  /** Each drawing of a frame is numbered: a frame drawn again has its earlier picture ignored. */
+  private draws = 0;
+  private readonly frameOfDraw = new Map<number, number>();
+  private readonly latestDraw = new Map<number, number>();
   private sent = 0;
   private repeated = 0;
   private dropped = 0;
@@ -99,7 +108,9 @@ export class LiveSession {
     this.clock = new FrameClock(spec.fps);
     this.timeline = new SpeechTimeline(spec.sampleRate, spec.fps);
     this.audio = new Int16Array(Math.ceil(spec.sampleRate / spec.fps) + 1);
-    this.speaker = new LiveSpeaker(tts, this.timeline, () => this.drawn, {
+    // What the speaker changes on the timeline from a frame already drawn is drawn again.
+    this.timeline.onChange = (frame) => this.redrawFrom(frame);
+    this.speaker = new LiveSpeaker(tts, this.timeline, () => this.sent + redrawMargin, {
       onStart: (utterance) => events.onUtterance?.(utterance, 'started'),
       onDone: (utterance, outcome, error) => events.onUtterance?.(utterance, outcome, error),
     });
@@ -227,10 +238,18 @@ export class LiveSession {
     this.sent = n + 1;
     if (n === 0) this.events.onLive?.();
     this.timeline.forget(n - 1);
+    this.latestDraw.delete(n - 2 * this.spec.fps);
     // A producer behind the clock skips what can no longer be sent in time.
     if (this.drawn <= n) this.drawn = n + 1;
     this.drawUpTo(n + 1 + drawAhead);
     this.direct();
+  }
+
+  /** Frames from `frame` on are drawn again (their new pictures replace the old as they come). */
+  private redrawFrom(frame: number): void {
+    if (frame >= this.drawn || this.ended) return;
+    this.drawn = Math.max(frame, this.sent);
+    this.drawUpTo(this.sent + 1 + drawAhead);
   }
 
   /** Draws frames up to (not including) `end`, each through its look's compositor. */
@@ -242,7 +261,10 @@ export class LiveSession {
       if (!look) return;
       const compositor = this.compositorFor(look);
       const rgb = look.source.render(m, this.timeline.mouthAt(m), this.rgb(look));
-      compositor.write(m, rgb);
+      const draw = ++this.draws;
+      this.frameOfDraw.set(draw, m);
+      this.latestDraw.set(m, draw);
+      compositor.write(draw, rgb);
     }
   }
 
@@ -257,16 +279,22 @@ export class LiveSession {
     return buffer;
   }
 
+  /** A composed picture: ready for its frame, unless drawn again since or too late to send. */
+  private composed(draw: number, yuv: Buffer): void {
+    const frame = this.frameOfDraw.get(draw);
+    this.frameOfDraw.delete(draw);
+    if (frame === undefined || this.latestDraw.get(frame) !== draw) return;
+    if (frame >= this.sent) this.ready.set(frame, yuv);
+    else this.dropped++;
+  }
+
   /** The look's compositor, started when first needed; others with nothing inside are ended. */
   private compositorFor(look: Look): Compositor {
     let compositor = this.compositors.get(look.key);
     if (!compositor) {
       compositor = new Compositor(
         look.composition,
-        (frame, yuv) => {
-          if (frame >= this.sent) this.ready.set(frame, yuv);
-          else this.dropped++;
-        },
+        (draw, yuv) => this.composed(draw, yuv),
         (error) => this.fail(error),
       );
       this.compositors.set(look.key, compositor);

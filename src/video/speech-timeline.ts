@@ -26,6 +26,8 @@ export const easeFrames = 2;
 
 export class SpeechTimeline {
   private placed: Placed[] = [];
+  /** Told the first frame whose sound or mouth changed (a piece placed, a cut). */
+  onChange: ((frame: number) => void) | undefined;
 
   constructor(
     readonly sampleRate: number,
@@ -87,6 +89,7 @@ export class SpeechTimeline {
       utterance: piece.utterance,
     };
     this.placed.push(placed);
+    this.onChange?.(startFrame);
     return placed;
   }
 
@@ -140,6 +143,7 @@ export class SpeechTimeline {
       kept.push(this.truncated(piece, at));
     }
     this.placed = kept;
+    if (cutOff.size > 0) this.onChange?.(at);
     return cutOff;
   }
 
