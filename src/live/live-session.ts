@@ -279,13 +279,18 @@ export class LiveSession {
     return buffer;
   }
 
-  /** A composed picture: ready for its frame, unless drawn again since or too late to send. */
+  /**
+   * A composed picture, ready for its frame; one drawn again since stands in only until the new
+   * picture comes (it comes first), so a redraw late for its deadline is never a repeated frame.
+   */
   private composed(draw: number, yuv: Buffer): void {
     const frame = this.frameOfDraw.get(draw);
     this.frameOfDraw.delete(draw);
-    if (frame === undefined || this.latestDraw.get(frame) !== draw) return;
-    if (frame >= this.sent) this.ready.set(frame, yuv);
-    else this.dropped++;
+    if (frame === undefined) return;
+    const latest = this.latestDraw.get(frame) === draw;
+    if (frame < this.sent) {
+      if (latest) this.dropped++;
+    } else if (latest || !this.ready.has(frame)) this.ready.set(frame, yuv);
   }
 
   /** The look's compositor, started when first needed; others with nothing inside are ended. */
