@@ -296,9 +296,9 @@ export const optionDefs = {
   liveMaxSessions: {
     env: 'ANIMA_LIVE_MAX_SESSIONS',
     kind: 'int',
-    default: '4',
+    default: '2',
     min: 0,
-    doc: 'Live sessions this server runs at once; a new one beyond is refused (9003), never a running one slowed. 2 cores carry about 4 at 720p25 (docs/benchmarks.md).',
+    doc: 'Live sessions this server runs at once; a new one beyond is refused (9003), never a running one slowed. The default is what 2 cores carry at 720p25 with no frame late (docs/benchmarks.md); raise it with more cores or smaller streams.',
   },
   liveMaxPerApp: {
     env: 'ANIMA_LIVE_MAX_PER_APP',
