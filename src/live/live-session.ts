@@ -95,7 +95,6 @@ export class LiveSession {
   private nextUtterance = 1;
   private scriptDone = false;
   private ended = false;
-  private clockRun: Promise<void> | undefined;
   private readonly audio: Int16Array;
   /** The scene the stream is in now (of the frame last sent). */
   scene = 0;
@@ -156,8 +155,7 @@ export class LiveSession {
     this.direct();
     this.drawUpTo(drawAhead);
     await this.firstPicture();
-    this.clockRun = this.clock.start((n) => this.tick(n));
-    this.clockRun.catch((error: Error) => this.fail(error));
+    this.clock.start((n) => this.tick(n)).catch((error: Error) => this.fail(error));
   }
 
   /** Says `utterance` after what is being said, or (interrupt) now, cutting what is said. */

@@ -62,10 +62,6 @@ export class LiveSpeaker {
     return !this.current && this.queue.length === 0;
   }
 
-  get waiting(): number {
-    return this.queue.length;
-  }
-
   /** Says `utterance` after everything already asked. */
   say(utterance: Utterance): void {
     this.queue.push(utterance);

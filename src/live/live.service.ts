@@ -66,7 +66,7 @@ export class LiveService {
 
   constructor(private readonly deps: LiveServiceDeps) {
     for (const record of deps.repository.running()) {
-      this.end(record, 'ended', 'the server stopped while the session ran');
+      this.onState(record.id, 'ended', 'the server stopped while the session ran');
     }
     // Nothing runs yet: what a stop left of sessions' files goes.
     fs.rmSync(path.join(deps.config.dataDir, 'live'), { recursive: true, force: true });
@@ -285,11 +285,6 @@ export class LiveService {
       sessionId: id,
       ...(reason ? { reason } : {}),
     });
-  }
-
-  private end(record: LiveRecord, state: 'ended' | 'failed', reason: string): void {
-    const updated = this.deps.repository.update(record.id, state, { reason });
-    if (updated) this.notify(updated, state, reason);
   }
 
   private notify(record: LiveRecord, state: LiveState, reason?: string): void {

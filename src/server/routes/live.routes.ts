@@ -7,7 +7,7 @@ import { parseBearer, tokenFromHandshake } from '../../auth/bearer.js';
 import { AppError, isAppError } from '../../errors/app-error.js';
 import { renderLivePage } from '../../live/live-page.js';
 import type { Access, LiveService } from '../../live/live.service.js';
-import { withToken } from '../../live/hls-serve.js';
+import { hlsCacheControl, hlsFileKind, withToken } from '../../live/hls-serve.js';
 import type { PushRequest } from '../../live/running-live.js';
 import { errorBody, ok } from '../envelope.js';
 import type { Server } from '../types.js';
@@ -352,10 +352,10 @@ function registerViewerRoutes(
           method: 'GET',
           url: `/live/${sessionId}/hls/${name}`,
         });
-      reply
-        .header('cache-control', name.endsWith('.m3u8') ? 'no-cache' : 'max-age=60')
-        .type(found.type);
-      return name.endsWith('.m3u8')
+      // Served at all only when hls-serve names it a kind: playlist, init or segment.
+      const kind = hlsFileKind(name) ?? 'segment';
+      reply.header('cache-control', hlsCacheControl(kind)).type(found.type);
+      return kind === 'playlist'
         ? reply.send(withToken(text.toString('utf8'), request.query.token ?? ''))
         : reply.send(text);
     },
