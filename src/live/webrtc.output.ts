@@ -60,6 +60,8 @@ interface Viewer {
 const cname = 'anima';
 /** One msid for both tracks, so the browser puts them in one stream and keeps lips in sync. */
 const streamId = 'anima-live';
+/** How many ended viewers' ids are remembered for a DELETE that comes after the end. */
+const ENDED_REMEMBERED = 256;
 
 function bindLoopback(): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
@@ -135,6 +137,8 @@ function send(sender: Sender, packet: Buffer, isVideo: boolean): void {
  */
 export class WebrtcOutput {
   private readonly viewers = new Map<string, Viewer>();
+  /** Ids of viewers that have ended, oldest first, so a late DELETE still finds its viewer. */
+  private readonly ended = new Set<string>();
   private closing = false;
 
   private constructor(
@@ -209,11 +213,19 @@ export class WebrtcOutput {
     return { id, answerSdp };
   }
 
-  /** Ends one viewer (WHEP DELETE); false when there was none by that id. */
+  /**
+   * Ends one viewer (WHEP DELETE); false when there was none by that id. A viewer that already
+   * ended on its own (its browser closed DTLS as it left, before its DELETE came) still counts,
+   * so a leaving client's DELETE is answered 204 whichever arrives first.
+   */
   async removeViewer(id: string): Promise<boolean> {
     const viewer = this.viewers.get(id);
-    if (!viewer) return false;
+    if (!viewer) return this.ended.has(id);
     this.viewers.delete(id);
+    this.ended.add(id);
+    if (this.ended.size > ENDED_REMEMBERED) {
+      this.ended.delete(this.ended.values().next().value as string);
+    }
     clearTimeout(viewer.graceTimer);
     viewer.pc.close();
     this.options.onViewers?.(this.viewers.size);
