@@ -16,7 +16,15 @@ import type { LiveCounters } from '../src/live/live-session.js';
 import { liveSampleRate } from '../src/live/running-live.js';
 import { runFfmpeg, startFfmpeg } from '../src/media/process.runner.js';
 import { feedLive } from '../test/helpers/live-feed.js';
-import { benchSession, fps, sentences, ttsUtterance, type Rig } from './live-rig.js';
+import {
+  benchSession,
+  fps,
+  ms,
+  percentile,
+  sentences,
+  ttsUtterance,
+  type Rig,
+} from './live-rig.js';
 
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
@@ -41,16 +49,40 @@ function minus(end: LiveCounters, start: LiveCounters | undefined): LiveCounters
   };
 }
 
-/** A loopback UDP port that takes RTP and drops it (a WebRTC fan-out with no viewer). */
-async function rtpSink(): Promise<{ port: number; close: () => Promise<void> }> {
+/**
+ * A loopback UDP port that takes RTP (a WebRTC fan-out with no viewer) and notes when each video
+ * frame's last packet (marker bit) came, against its RTP time: how far behind its pace each frame
+ * left the encoder, measured on the output rather than from the session's own counters.
+ */
+async function rtpSink(): Promise<{
+  port: number;
+  /** Per frame: arrival (ms) minus its RTP time (ms), from `since` on; less is earlier. */
+  lags: (since: number) => number[];
+  close: () => Promise<void>;
+}> {
   const socket = dgram.createSocket('udp4');
-  socket.on('message', () => undefined);
+  const frames: { at: number; lag: number }[] = [];
+  let first: number | undefined;
+  socket.on('message', (packet) => {
+    if (packet.length < 12 || (packet[1]! & 0x80) === 0) return;
+    const at = performance.now();
+    const stamp = packet.readUInt32BE(4);
+    first ??= stamp;
+    frames.push({ at, lag: at - ((stamp - first) >>> 0) / 90 });
+  });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   return {
     port: socket.address().port,
+    lags: (since) => frames.filter((f) => f.at >= since).map((f) => f.lag),
     close: () => new Promise((resolve) => socket.close(() => resolve())),
   };
 }
+
+/**
+ * How far behind its pace a frame may leave the encoder and still count as on time: what a
+ * WebRTC player's jitter buffer absorbs without a visible stall (a few frames).
+ */
+const paceSlackMs = 120;
 
 /** `count` sessions for `seconds`: whether every frame went out on time, and CPU per session. */
 async function sessionLevel(
@@ -58,6 +90,7 @@ async function sessionLevel(
   size: readonly [number, number],
   count: number,
   seconds: number,
+  composeIn: 'encoder' | 'compositor',
 ) {
   const sinks = await Promise.all(Array.from({ length: count * 2 }, rtpSink));
   const sessions = Array.from({ length: count }, (_, k) =>
@@ -67,19 +100,29 @@ async function sessionLevel(
       source: (avatar) => avatar,
       scene: (id) => ttsUtterance(sentences[(id + k) % 3] ?? '', id, 'script'),
       recycle: true,
+      composeIn,
       rtp: { videoPort: sinks[2 * k]?.port ?? 0, audioPort: sinks[2 * k + 1]?.port ?? 0 },
     }),
   );
   let cpuBefore = 0;
   let settled: LiveCounters[] = [];
+  let settledAt = 0;
+  let behind: number[] = [];
   try {
     await Promise.all(sessions.map((session) => session.start()));
     // Starting them all at once is a burst no steady level has: the level is judged after it.
     await sleep(settleSeconds * 1000);
     settled = sessions.map((session) => session.counters());
     cpuBefore = cpuSeconds();
+    settledAt = performance.now();
     await sleep(seconds * 1000);
   } finally {
+    // Each session's frames behind their pace: lag over the best lag the session's output had.
+    behind = sessions.flatMap((_, k) => {
+      const all = sinks[2 * k]?.lags(0) ?? [];
+      const best = Math.min(...all);
+      return (sinks[2 * k]?.lags(settledAt) ?? []).map((lag) => lag - best);
+    });
     const ended = sessions.map((session) => session.counters());
     await Promise.all(sessions.map((session) => session.close()));
     await Promise.all(sinks.map((sink) => sink.close()));
@@ -88,11 +131,20 @@ async function sessionLevel(
   const cpu = cpuSeconds() - cpuBefore;
   const sum = (key: 'late' | 'repeated' | 'dropped') =>
     settled.reduce((total, c) => total + c[key], 0);
-  const ok = sum('late') === 0 && sum('repeated') === 0;
+  const behindOver = behind.filter((ms) => ms > paceSlackMs).length;
+  const expected = Math.round(seconds * fps * count);
+  const ok =
+    sum('late') === 0 &&
+    sum('repeated') === 0 &&
+    behindOver === 0 &&
+    behind.length >= expected - 2 * count;
   say(
     `  ${count} session(s), ${seconds} s after ${settleSeconds} s to settle: late ${sum('late')}, ` +
-      `repeated ${sum('repeated')}, dropped ${sum('dropped')}; worst lateness over the whole run ` +
-      `${Math.max(...sessions.map((s) => s.counters().worstLateMs))} ms; CPU ` +
+      `repeated ${sum('repeated')}, dropped ${sum('dropped')}; worst tick lateness over the whole run ` +
+      `${Math.max(...sessions.map((s) => s.counters().worstLateMs))} ms; out of the encoder ` +
+      `${behind.length} of ${expected} frames, behind pace p50 ${ms(percentile(behind, 0.5))}, ` +
+      `p99 ${ms(percentile(behind, 0.99))}, max ${ms(Math.max(...behind))}, ` +
+      `${behindOver} over ${paceSlackMs} ms; CPU ` +
       `${((100 * cpu) / seconds / count).toFixed(0)}% of a core per session → ` +
       `${ok ? 'carried' : 'not carried'}`,
   );
@@ -174,14 +226,23 @@ export async function capacity(
     seconds: number;
     levels: readonly number[];
     sizes: readonly (readonly [number, number])[];
+    /** Who composes, each measured in turn: the encoder itself, or a compositor per look. */
+    composeIn: readonly ('encoder' | 'compositor')[];
   },
 ): Promise<void> {
   for (const size of options.sizes) {
-    say(`capacity at ${size[0]}x${size[1]} ${fps} fps, ${options.seconds} s a level`);
-    let carried = 0;
-    for (const level of options.levels) {
-      if (!(await sessionLevel(rig, size, level, options.seconds))) break;
-      carried = level;
+    const carried: string[] = [];
+    for (const composeIn of options.composeIn) {
+      say(
+        `capacity at ${size[0]}x${size[1]} ${fps} fps, ${options.seconds} s a level, ` +
+          `composed by ${composeIn === 'encoder' ? 'the encoder' : 'a compositor'}`,
+      );
+      let level = 0;
+      for (const next of options.levels) {
+        if (!(await sessionLevel(rig, size, next, options.seconds, composeIn))) break;
+        level = next;
+      }
+      carried.push(`${level} composed by the ${composeIn}`);
     }
     let encoders = 0;
     for (const level of [...options.levels, ...options.levels.map((l) => l * 2)]) {
@@ -190,7 +251,8 @@ export async function capacity(
       encoders = level;
     }
     say(
-      `  → ${carried} session(s) carried with no late or repeated frame (goal ≥ 4 at 720p); ` +
+      `  → sessions carried with no frame late or repeated: ${carried.join(', ')} (goal ≥ 4 at ` +
+        `720p); ` +
         `the encoder alone keeps real time ${encoders} times over (fed the avatar's own footage)`,
     );
   }

@@ -96,6 +96,8 @@ export interface BenchSessionSpec {
   readonly events?: LiveEvents;
   /** Where the HLS files go (a viewer reads them); a new directory under the rig's when absent. */
   readonly hlsDir?: string;
+  /** Who composes the picture (the session's default when absent: the encoder, one look). */
+  readonly composeIn?: 'encoder' | 'compositor';
 }
 
 /** A session as running-live.ts makes one, its HLS going to a directory of its own under the rig's. */
@@ -133,6 +135,7 @@ export function benchSession(rig: Rig, spec: BenchSessionSpec): LiveSession {
         transport: spec.onTransport !== undefined,
       },
       ...(spec.onTransport ? { onTransport: spec.onTransport } : {}),
+      ...(spec.composeIn ? { composeIn: spec.composeIn } : {}),
     },
     rig.speech.tts,
     spec.events ?? {},

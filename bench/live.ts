@@ -10,6 +10,7 @@
  *   node dist/bench/live.js --parts soak --minutes 0.5   (a short look)
  * Flags: --parts a,b  --minutes 5  --interrupts 20  --pushes 10  --level-seconds 60
  *        --levels 1,2,3,4,5,6  --sizes 1280x720,854x480  --beep-shift 0 (frames; a self-check)
+ *        --compose encoder,compositor (who composes in the capacity part; each in turn)
  *        --keep DIR (the soak's captured MPEG-TS and the page's screenshots go there, to look at)
  */
 import fs from 'node:fs';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     levels: { type: 'string', default: '1,2,3,4,5,6' },
     sizes: { type: 'string', default: '1280x720,854x480' },
     'beep-shift': { type: 'string', default: '0' },
+    compose: { type: 'string', default: 'encoder' },
     keep: { type: 'string' },
   },
 });
@@ -54,6 +56,10 @@ try {
       seconds: Number(values['level-seconds']),
       levels: values.levels.split(',').map(Number),
       sizes: values.sizes.split(',').map((size) => size.split('x').map(Number) as [number, number]),
+      composeIn: values.compose.split(',').map((who) => {
+        if (who !== 'encoder' && who !== 'compositor') throw new Error(`--compose ${who}?`);
+        return who;
+      }),
     });
   }
   if (values.keep && fs.existsSync(path.join(dir, 'soak.ts'))) {

@@ -1,16 +1,29 @@
 /**
  * The live session's one encoder, as a pure function of what is asked (STYLE: pure builders, one
- * runner): raw frames on stdin and raw sound on pipe:3 in, one H.264 encode fanned out by ffmpeg's
- * `tee` muxer to HLS, RTP for WebRTC and MPEG-TS on stdout for the RTMP relay. Nothing runs here.
+ * runner): frames on stdin and raw sound on pipe:3 in, one H.264 encode fanned out by ffmpeg's
+ * `tee` muxer to HLS, RTP for WebRTC and MPEG-TS on stdout for the RTMP relay. The frames are
+ * either composed pictures of the output size, or the avatar's own RGB frames that the encoder
+ * composes over the look's layers itself, with the video renderer's graph. Nothing runs here.
  */
+import {
+  buildLayerInputArgs,
+  buildRenderFilterGraph,
+  compositionLayers,
+  type CompositionSpec,
+} from '../video/render.args.js';
 
 export interface LiveEncodeSpec {
-  /** Raw yuv420p frames of width × height (even sides) at fps, written to stdin. */
+  /** The output's size (even sides); without `composition`, stdin carries yuv420p frames of it. */
   readonly width: number;
   readonly height: number;
   readonly fps: number;
   /** Raw s16le mono sound at this rate on pipe:3 (frame n carries its share of samples). */
   readonly sampleRate: number;
+  /**
+   * When given, stdin carries the avatar's RGB frames (its own size) and the encoder composes
+   * them over this look's layers: one process, and no output-size frame crosses a pipe.
+   */
+  readonly composition?: CompositionSpec;
   /** x264's preset; veryfast unless asked. */
   readonly preset?: string;
   /** Target video rate; maxrate equals it and the buffer holds one second, so it stays near CBR. */
@@ -67,9 +80,16 @@ export function buildLiveEncodeArgs(spec: LiveEncodeSpec): string[] {
     ...(spec.rtp ? rtpSlaves(spec.rtp) : []),
     ...(spec.transport ? [transportSlave] : []),
   ];
+  const composition = spec.composition;
+  if (composition && (composition.width !== spec.width || composition.height !== spec.height)) {
+    throw new Error('the composition must be of the output size');
+  }
   return [
     ...buildLiveInputArgs(spec),
-    ...['-map', '0:v', '-map', '1:a'],
+    ...(composition
+      ? ['-filter_complex', buildRenderFilterGraph(composition, 2), '-map', '[out]']
+      : ['-map', '0:v']),
+    ...['-map', '1:a'],
     ...(spec.rtp ? ['-map', '1:a'] : []),
     ...buildLiveVideoArgs(spec),
     ...buildLiveAudioArgs(spec.rtp !== undefined),
@@ -83,17 +103,22 @@ export function buildLiveEncodeArgs(spec: LiveEncodeSpec): string[] {
 }
 
 /**
- * Frames from stdin, sound from pipe:3; both start at 0, so their timestamps agree. ffmpeg opens
- * its inputs one after the other and reads ahead in each to learn what it holds: told that there
- * is nothing to learn (the formats are given), it reads one packet of each, so a writer that feeds
- * both in step cannot block it at start.
+ * Frames from stdin, sound from pipe:3, then the look's layers; frames and sound start at 0, so
+ * their timestamps agree. ffmpeg opens its inputs one after the other and reads ahead in each to
+ * learn what it holds: told that there is nothing to learn (the formats are given), it reads one
+ * packet of each, so a writer that feeds both in step cannot block it at start.
  */
 function buildLiveInputArgs(spec: LiveEncodeSpec): string[] {
   const noProbe = ['-probesize', '32', '-analyzeduration', '0'];
+  const { composition } = spec;
+  const frames = composition
+    ? ['-pix_fmt', 'rgb24', '-s', `${composition.avatar.width}x${composition.avatar.height}`]
+    : ['-pix_fmt', 'yuv420p', '-s', `${spec.width}x${spec.height}`];
+  const layers = composition ? compositionLayers(composition) : [];
   return [
-    ...['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${spec.width}x${spec.height}`],
-    ...['-r', String(spec.fps), ...noProbe, '-i', 'pipe:0'],
+    ...['-f', 'rawvideo', ...frames, '-r', String(spec.fps), ...noProbe, '-i', 'pipe:0'],
     ...['-f', 's16le', '-ar', String(spec.sampleRate), '-ac', '1', ...noProbe, '-i', 'pipe:3'],
+    ...layers.flatMap((layer) => buildLayerInputArgs(layer, spec.fps)),
   ];
 }
 

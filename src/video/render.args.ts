@@ -151,6 +151,11 @@ export function buildAvatarChain(spec: CompositionSpec): AvatarChain {
   return { chain: `[0:v]${steps.join(',')}`, x: Math.round(x), y: Math.round(y), w, h };
 }
 
+/** The layer files a composition reads, in the graph's input order: background, foregrounds. */
+export function compositionLayers(spec: CompositionSpec): MediaLayer[] {
+  return [...(spec.background ? [spec.background] : []), ...(spec.foregrounds ?? [])];
+}
+
 /** A filter graph under construction: its steps and the label of the picture so far. */
 interface Graph {
   readonly steps: string[];
@@ -338,7 +343,7 @@ function buildPipeInputArgs(spec: RenderSpec | StreamedRenderSpec): string[] {
  */
 export function buildRenderArgs(spec: RenderSpec | StreamedRenderSpec): string[] {
   const { fps } = spec;
-  const layers = [...(spec.background ? [spec.background] : []), ...(spec.foregrounds ?? [])];
+  const layers = compositionLayers(spec);
   const length = soundFromFile(spec)
     ? ['-t', (renderFrameCount(spec.durationMs, fps) / fps).toFixed(3)]
     : [];
@@ -363,7 +368,7 @@ export function buildThumbnailArgs(video: string, out: string): string[] {
  * stdout, each written out as soon as it is made.
  */
 export function buildComposeArgs(spec: CompositionSpec): string[] {
-  const layers = [...(spec.background ? [spec.background] : []), ...(spec.foregrounds ?? [])];
+  const layers = compositionLayers(spec);
   return [
     ...buildRgbInputArgs(spec.avatar.width, spec.avatar.height, spec.fps),
     ...layers.flatMap((layer) => buildLayerInputArgs(layer, spec.fps)),

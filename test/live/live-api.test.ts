@@ -93,7 +93,28 @@ async function stats(page: Page) {
   );
 }
 
+/** A one-colour PNG of `size`, uploaded: a layer of a scene. */
+async function uploadedPicture(name: string, colour: string, size: string): Promise<string> {
+  const file = path.join(server.platform.config.dataDir, `${name}.png`);
+  await ffmpeg(['-f', 'lavfi', '-i', `color=c=${colour}:s=${size}`, '-frames:v', '1', file]);
+  return (await client.upload(file)).fileId;
+}
+
+/** The colour at (x, y) of the page's video picture, drawn at 360x288. */
+function pixelAt(page: Page, x: number, y: number): Promise<number[]> {
+  return page.evaluate(`(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 360;
+    canvas.height = 288;
+    const context = canvas.getContext('2d');
+    context.drawImage(document.querySelector('video'), 0, 0, 360, 288);
+    return [...context.getImageData(${x}, ${y}, 1, 1).data.slice(0, 3)];
+  })()`);
+}
+
 test('a script of scenes streams to the page over WebRTC and HLS and to an RTMP ingest; pushes and interrupts are obeyed; closing leaves nothing behind', async () => {
+  // The second scene has a look of its own (a background): each look gets its compositor.
+  const backdrop = await uploadedPicture('backdrop', 'navy', '360x288');
   const created = await client.call<Created>('POST', `${v2}/create`, {
     // Clients send the script as a JSON string.
     param: JSON.stringify({
@@ -101,7 +122,10 @@ test('a script of scenes streams to the page over WebRTC and HLS and to an RTMP 
       recycle: true,
       sceneList: [
         scene('Good morning, and welcome to the show. Today we talk about the weather.'),
-        scene('This is the second scene of the script. It loops until it is closed.'),
+        {
+          ...scene('This is the second scene of the script. It loops until it is closed.'),
+          backgrounds: [{ type: 0, fileId: backdrop }],
+        },
       ],
     }),
     userData: 'show-1',
@@ -170,6 +194,16 @@ test('a script of scenes streams to the page over WebRTC and HLS and to an RTMP 
     body: JSON.stringify({ sessionId: id, interrupt: true }),
   });
   assert.equal(stopped.status, 200, 'the session token pushes too (the page holds it)');
+
+  // Stopped, the script goes on with its second scene, in its own look; the picture plays on.
+  await waitUntil(async () => (await query(id)).scene === 1, 20_000, 'the second scene');
+  const inScene = Number((await stats(webrtc)).decodedFrames);
+  await waitUntil(
+    async () => Number((await stats(webrtc)).decodedFrames) > inScene + 25,
+    10_000,
+    'frames of the second scene',
+  );
+  assert.equal((await stats(webrtc)).droppedFrames, 0);
 
   const before = (await query(id)).frames;
   assert.ok(before.sent > 100);
@@ -252,11 +286,17 @@ test("the page's push box makes a silent avatar speak: the mouth in the browser'
   const silence = path.join(server.platform.config.dataDir, 'silence.wav');
   await ffmpeg(['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '20', silence]);
   const uploaded = await client.upload(silence);
+  // One look, so the encoder composes it: the avatar and a red badge in the corner.
+  const badge = await uploadedPicture('badge', 'red', '32x32');
   const created = await client.call<Created>('POST', `${v2}/create`, {
     param: {
       recycle: true,
       sceneList: [
-        { digital_role: { face_feature_id: faceFeatureId }, audios: [{ url: uploaded.url }] },
+        {
+          digital_role: { face_feature_id: faceFeatureId },
+          audios: [{ url: uploaded.url }],
+          foregrounds: [{ type: 0, fileId: badge, rect: [0, 0, 32, 32] }],
+        },
       ],
     },
   });
@@ -273,6 +313,8 @@ test("the page's push box makes a silent avatar speak: the mouth in the browser'
     });
     throw new Error(`${error.message}: ${seen}`);
   });
+  const [red, green, blue] = await pixelAt(page, 12, 12);
+  assert.ok(red! > 180 && green! < 80 && blue! < 80, `the badge's corner: ${[red, green, blue]}`);
   const idle = await openMouth(page, 2000);
   await page.fill('#text', 'Breaking news! The weather today is wonderful, and so are you.');
   await page.check('#interrupt');

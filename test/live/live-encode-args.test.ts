@@ -6,6 +6,7 @@ import {
   buildRtmpPushArgs,
   type LiveEncodeSpec,
 } from '../../src/live/live-encode.args.js';
+import { buildRenderFilterGraph, type CompositionSpec } from '../../src/video/render.args.js';
 
 const spec: LiveEncodeSpec = {
   width: 1280,
@@ -81,6 +82,34 @@ test('without RTP there is no Opus stream; without transport nothing goes to std
   const outputs = (args.at(-1) ?? '').split('|');
   assert.equal(outputs.length, 1);
   assert.match(outputs[0] ?? '', /f=hls/);
+});
+
+test("composing itself, the encoder reads the avatar's RGB frames, then the sound, then the look's layers, through the renderer's graph", () => {
+  const composition: CompositionSpec = {
+    avatar: { width: 360, height: 288 },
+    width: 1280,
+    height: 720,
+    fps: 25,
+    placement: { x: 190, y: 0, scale: 2.5 },
+    background: { kind: 'image', file: '/data/files/bg.png' },
+    foregrounds: [{ kind: 'video', file: '/data/files/fg.mp4' }],
+  };
+  const args = buildLiveEncodeArgs({ ...spec, composition });
+  assert.deepEqual(args.slice(0, 14), [
+    ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '360x288', '-r', '25'],
+    ...['-probesize', '32', '-analyzeduration', '0', '-i', 'pipe:0'],
+  ]);
+  assert.deepEqual(args.slice(24, 26), ['-i', 'pipe:3']);
+  assert.deepEqual(args.slice(26, 36), [
+    ...['-loop', '1', '-framerate', '25', '-i', '/data/files/bg.png'],
+    ...['-stream_loop', '-1', '-i', '/data/files/fg.mp4'],
+  ]);
+  assert.equal(after(args, '-filter_complex'), buildRenderFilterGraph(composition, 2));
+  assert.deepEqual(args.slice(38, 44), ['-map', '[out]', '-map', '1:a', '-map', '1:a']);
+  assert.throws(
+    () => buildLiveEncodeArgs({ ...spec, composition: { ...composition, width: 640 } }),
+    /output size/,
+  );
 });
 
 test('an HLS directory that tee would misread is refused', () => {
