@@ -314,7 +314,10 @@ test("the page's push box makes a silent avatar speak: the mouth in the browser'
     throw new Error(`${error.message}: ${seen}`);
   });
   const [red, green, blue] = await pixelAt(page, 12, 12);
-  assert.ok(red! > 180 && green! < 80 && blue! < 80, `the badge's corner: ${[red, green, blue]}`);
+  assert.ok(
+    red! > 180 && green! < 80 && blue! < 80,
+    `the badge's corner: ${[red, green, blue].join(',')}`,
+  );
   const idle = await openMouth(page, 2000);
   await page.fill('#text', 'Breaking news! The weather today is wonderful, and so are you.');
   await page.check('#interrupt');
