@@ -102,6 +102,8 @@ export class LiveSession {
   /** The encoder composes the picture (one look); else a compositor per look does. */
   private readonly composedByEncoder: boolean;
   private readonly compositors = new Map<string, Compositor>();
+  /** The look of the scene asked for last, whose compositor is kept while it warms up. */
+  private nextLookKey: string | undefined;
   private readonly ready = new Map<number, Buffer>();
   private lastPicture: Buffer | undefined;
   private drawn = 0;
@@ -267,13 +269,17 @@ export class LiveSession {
   private sendAvatar(n: number, encoder: RunningProcess): void {
     const look = this.lookOf(n);
     if (!look) return;
-    const rgb = look.source.render(n, this.timeline.mouthAt(n), this.rgb(look));
     const waiting = encoder.stdin.writableLength > encoderSlackFrames * look.source.frameBytes;
     // Frames wait while ffmpeg starts; once it has caught up, a frame that waits is late.
     if (!waiting) this.encoderCaughtUp = true;
     else if (this.encoderCaughtUp) this.behind++;
-    // The pipe keeps the buffer until written: hand it a copy, as the next frame reuses ours.
-    encoder.stdin.write(Buffer.from(rgb));
+    // The pipe keeps a buffer until it is written; then it is drawn into again (no garbage).
+    const buffer = this.spare.pop() ?? Buffer.allocUnsafe(look.source.frameBytes);
+    const rgb = look.source.render(n, this.timeline.mouthAt(n), buffer);
+    if (rgb !== buffer) {
+      this.spare.push(buffer);
+      encoder.stdin.write(Buffer.from(rgb));
+    } else encoder.stdin.write(buffer, () => this.spare.push(buffer));
   }
 
   /** Frame n's composed picture, or the last one (counted) when it has not come back in time. */
@@ -322,6 +328,8 @@ export class LiveSession {
   }
 
   private readonly rgbBuffers = new Map<string, Uint8Array>();
+  /** Frames the encoder's pipe has written, to draw the next ones into (the encoder's one look). */
+  private readonly spare: Buffer[] = [];
 
   private rgb(look: Look): Uint8Array {
     let buffer = this.rgbBuffers.get(look.key);
@@ -346,8 +354,22 @@ export class LiveSession {
     } else if (latest || !this.ready.has(frame)) this.ready.set(frame, yuv);
   }
 
-  /** The look's compositor, started when first needed; others with nothing inside are ended. */
+  /**
+   * The look's compositor, started when first needed (or warmed by direct()); others with nothing
+   * inside are ended, but for the next scene's, warming up.
+   */
   private compositorFor(look: Look): Compositor {
+    const compositor = this.startCompositor(look);
+    for (const [key, other] of this.compositors) {
+      if (key !== look.key && key !== this.nextLookKey && other.inFlight === 0) {
+        this.compositors.delete(key);
+        void other.close();
+      }
+    }
+    return compositor;
+  }
+
+  private startCompositor(look: Look): Compositor {
     let compositor = this.compositors.get(look.key);
     if (!compositor) {
       compositor = new Compositor(
@@ -356,12 +378,6 @@ export class LiveSession {
         (error) => this.fail(error),
       );
       this.compositors.set(look.key, compositor);
-    }
-    for (const [key, other] of this.compositors) {
-      if (key !== look.key && other.inFlight === 0) {
-        this.compositors.delete(key);
-        void other.close();
-      }
     }
     return compositor;
   }
@@ -383,5 +399,11 @@ export class LiveSession {
     }
     const scene = this.nextScene++;
     this.speaker.say(this.spec.sceneUtterance(scene, this.nextUtterance++));
+    // A scene in another look: its compositor starts now, so its first picture is ready in time.
+    const look = this.spec.looks[scene];
+    if (!this.composedByEncoder && look) {
+      this.nextLookKey = look.key;
+      this.startCompositor(look);
+    }
   }
 }
