@@ -91,6 +91,11 @@ function espeakViseme(symbol: string): Viseme {
 /** Which symbols a phoneme is written in: ARPAbet (Festival, PocketSphinx) or eSpeak NG's. */
 export type PhonemeAlphabet = 'arpabet' | 'espeak';
 
+/** Whether the lips must meet for this sound: p, b and m (with eSpeak's aspirated and marked forms). */
+export function closesLips(phoneme: string, alphabet: PhonemeAlphabet): boolean {
+  return alphabet === 'arpabet' ? /^(p|b|m)\d?$/i.test(phoneme) : /^[mpb]/.test(phoneme);
+}
+
 /** The mouth shape of one speech sound. eSpeak's "S" is sh and ARPAbet's "S" is s: say which. */
 export function visemeOf(phoneme: string, alphabet: PhonemeAlphabet): Viseme {
   if (alphabet === 'espeak') return espeakViseme(phoneme);

@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import type { ModelStore } from '../avatar/model-store.js';
 import type { FileService } from '../files/file.service.js';
 import { buildPcmDecodeArgs, evenSize } from '../media/ffmpeg.args.js';
+import { normaliseLoudness } from '../media/loudness.js';
 import { samplesOf } from '../media/pcm.js';
 import { runFfmpeg } from '../media/process.runner.js';
 import { loadAvatar, type AvatarFrames } from '../video/avatar-frames.js';
@@ -145,7 +146,10 @@ export function sceneUtterance(
   };
 }
 
-/** A recording (file or URL) as 16-bit mono samples at `sampleRate`, at most `maxSeconds` long. */
+/**
+ * A recording (file or URL) as 16-bit mono samples at `sampleRate`, at most `maxSeconds` long, at
+ * the loudness target.
+ */
 export async function decodeToPcm(
   files: FileService,
   source: Parameters<FileService['resolve']>[0],
@@ -157,5 +161,6 @@ export async function decodeToPcm(
     buildPcmDecodeArgs(files.pathOf(stored.id), context.sampleRate, context.maxSeconds),
     { signal },
   );
-  return samplesOf(stdout);
+  // A recording is brought to the loudness every voice is made at.
+  return samplesOf(normaliseLoudness(stdout, context.sampleRate));
 }

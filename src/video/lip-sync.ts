@@ -5,7 +5,9 @@
  * moving average over 7 frames subtracted), so only syllable-rate motion counts; the score is the
  * best Pearson correlation over lags of −2..2 frames.
  */
+import { closesLips, type PhonemeAlphabet } from '../avatar/visemes.js';
 import type { FaceEngine } from '../engines/face/face.types.js';
+import type { PhonemeTiming } from '../engines/tts/tts.types.js';
 import { decodeFrames } from '../media/decode.js';
 import { probeMedia } from '../media/probe.js';
 import { buildPcmDecodeArgs } from '../media/ffmpeg.args.js';
@@ -96,4 +98,52 @@ export function lipSyncScore(
     if (Number.isFinite(r) && r > best.score) best = { score: r, lag };
   }
   return best;
+}
+
+/** One p, b or m and how its frames showed it. */
+export interface Closure {
+  readonly symbol: string;
+  readonly beginMs: number;
+  readonly endMs: number;
+  /** The frames of the closure: those whose middle falls inside it, else the one it is in. */
+  readonly frames: readonly number[];
+  /** Of those, the frames whose lip gap was at most the closed gap. */
+  readonly closedFrames: number;
+}
+
+/**
+ * Whether the lips met for every p, b and m: for each, its frames (from the phoneme times) and
+ * how many show a lip gap (inner-lip gap over face height, as mouthOpenings measures) at most
+ * `closedGap`. A closure counts as closed when all its frames are.
+ */
+export function closureCheck(
+  openings: readonly number[],
+  phonemes: readonly PhonemeTiming[],
+  alphabet: PhonemeAlphabet,
+  options: { readonly fps: number; readonly closedGap: number },
+): { closures: Closure[]; closed: number } {
+  const frameMs = 1000 / options.fps;
+  const closures = phonemes
+    .filter((phoneme) => closesLips(phoneme.symbol, alphabet))
+    .map((phoneme) => {
+      const frames: number[] = [];
+      for (
+        let k = Math.floor(phoneme.beginMs / frameMs);
+        (k + 0.5) * frameMs <= phoneme.endMs;
+        k++
+      ) {
+        if ((k + 0.5) * frameMs >= phoneme.beginMs) frames.push(k);
+      }
+      if (frames.length === 0)
+        frames.push(Math.floor((phoneme.beginMs + phoneme.endMs) / 2 / frameMs));
+      const closedFrames = frames.filter(
+        (k) => (openings[k] ?? Infinity) <= options.closedGap,
+      ).length;
+      return { ...phoneme, frames, closedFrames };
+    })
+    .filter((closure) => closure.frames.every((k) => k < openings.length));
+  return {
+    closures,
+    closed: closures.filter((closure) => closure.closedFrames === closure.frames.length).length,
+  };
 }

@@ -7,14 +7,19 @@
 import fs from 'node:fs/promises';
 import { AppError } from '../errors/app-error.js';
 import type { FileService, MediaRef } from '../files/file.service.js';
-import { wavHeader } from '../media/pcm.js';
+import { LoudnessMeter, loudnessGainDb } from '../media/loudness.js';
+import { samplesOf, wavHeader } from '../media/pcm.js';
 import { probeOr, type MediaInfo } from '../media/probe.js';
 import { buildPcmDecodeArgs } from '../media/ffmpeg.args.js';
 import { startFfmpeg } from '../media/process.runner.js';
+import { videoSoundRate } from './render.args.js';
 import { FrameLevels } from './viseme-track.js';
 
-/** The rate recordings are decoded at: what the recogniser and the loudness meter take. */
-export const recordingRate = 16000;
+/**
+ * The rate recordings are decoded at: a video's sound rate, so the recording keeps what it has
+ * (the recogniser takes it resampled to its own 16 kHz).
+ */
+export const recordingRate = videoSoundRate;
 const bytesPerSecond = recordingRate * 2;
 
 /** The shortest recording worth a video. */
@@ -65,15 +70,17 @@ export async function checkRecordingAtDoor(
 }
 
 export interface DecodedRecording {
-  /** A 16 kHz mono WAV file. */
+  /** A 48 kHz mono WAV file. */
   readonly audio: string;
   readonly durationMs: number;
   readonly levels: FrameLevels;
+  /** What brings it to the loudness target (media/loudness.ts), applied when it is encoded. */
+  readonly gainDb: number;
 }
 
 /**
- * Decodes the recording's first sound track to a 16 kHz mono WAV at `audio`, measuring loudness
- * per video frame on the way. ffmpeg is told to stop one second past the cap, so a header that
+ * Decodes the recording's first sound track to a 48 kHz mono WAV at `audio`, measuring loudness
+ * per video frame (for the mouth) and as a whole (for the gain that brings it to the target). ffmpeg is told to stop one second past the cap, so a header that
  * understates the length costs no more than an honest one.
  */
 export async function decodeRecording(
@@ -90,6 +97,7 @@ export async function decodeRecording(
   );
   running.done.catch(() => undefined);
   const levels = new FrameLevels(recordingRate, fps);
+  const meter = new LoudnessMeter(recordingRate);
   const handle = await fs.open(audio, 'w');
   let bytes = 0;
   let odd: Buffer | undefined;
@@ -102,6 +110,7 @@ export async function decodeRecording(
       const joined = odd ? Buffer.concat([odd, chunk]) : chunk;
       const even = joined.length - (joined.length % 2);
       levels.push(joined.subarray(0, even));
+      meter.push(samplesOf(joined.subarray(0, even)));
       odd = even < joined.length ? Buffer.from(joined.subarray(even)) : undefined;
     }
     await running.done.catch((error: unknown) => {
@@ -122,5 +131,5 @@ export async function decodeRecording(
   if (durationMs < minRecordingMs) {
     throw invalid(fileName, `it lasts ${(durationMs / 1000).toFixed(2)} s`);
   }
-  return { audio, durationMs, levels };
+  return { audio, durationMs, levels, gainDb: loudnessGainDb(meter.lufs()) };
 }

@@ -4,6 +4,7 @@
  * codec settings. Nothing here runs ffmpeg or touches a file, so every graph is tested as text.
  */
 import { buildRgbInputArgs } from '../media/ffmpeg.args.js';
+import { loudnessTarget } from '../media/loudness.js';
 import type { LayerTiming } from './video-param.js';
 
 export interface Placement {
@@ -48,6 +49,11 @@ export interface RenderSpec {
   readonly avatar: { readonly width: number; readonly height: number };
   /** The soundtrack (a WAV file) and its length. */
   readonly audio: string;
+  /**
+   * Gain for the soundtrack on its way in (dB; a recording brought to the loudness target), its
+   * peaks held under the target's ceiling by a look-ahead limiter.
+   */
+  readonly audioGainDb?: number;
   readonly durationMs: number;
   readonly width: number;
   readonly height: number;
@@ -68,6 +74,12 @@ export interface RenderSpec {
   readonly burnSubtitles?: string;
   readonly out: string;
 }
+
+/**
+ * A video's sound is made at 48 kHz: all that a voice engine or a recording has is kept (the
+ * engines make 16–48 kHz), and it is the rate AAC and Opus are coded at.
+ */
+export const videoSoundRate = 48000;
 
 /** Frames in a video of `durationMs` at `fps`: at least one. */
 export function renderFrameCount(durationMs: number, fps: number): number {
@@ -299,7 +311,7 @@ export function buildRenderCodecArgs(spec: CodecSpec): string[] {
       ? ['-c:a', 'libopus', '-b:a', '96k']
       : // The fast coder: half the CPU of the default (twoloop) on speech, no worse in SNR there.
         ['-c:a', 'aac', '-aac_coder', 'fast', '-b:a', '128k', '-movflags', '+faststart'];
-  return [...buildRenderVideoCodecArgs(spec), ...audio];
+  return [...buildRenderVideoCodecArgs(spec), ...audio, '-ar', String(videoSoundRate)];
 }
 
 /**
@@ -347,14 +359,26 @@ export function buildRenderArgs(spec: RenderSpec | StreamedRenderSpec): string[]
   const length = soundFromFile(spec)
     ? ['-t', (renderFrameCount(spec.durationMs, fps) / fps).toFixed(3)]
     : [];
+  const gainDb = soundFromFile(spec) ? spec.audioGainDb : undefined;
+  const sound = gainDb === undefined ? '' : `;[1:a]${buildSoundGain(gainDb)}[sound]`;
   return [
     ...buildPipeInputArgs(spec),
     ...layers.flatMap((layer) => buildLayerInputArgs(layer, fps)),
-    ...['-filter_complex', buildRenderFilterGraph(spec)],
-    ...['-map', '[out]', '-map', '1:a'],
+    ...['-filter_complex', buildRenderFilterGraph(spec) + sound],
+    ...['-map', '[out]', '-map', gainDb === undefined ? '1:a' : '[sound]'],
     ...buildRenderCodecArgs(spec),
     ...['-r', String(fps), ...length, spec.out],
   ];
+}
+
+/**
+ * A gain through ffmpeg's look-ahead limiter, peaks held at the loudness target's ceiling; the
+ * limiter's delay compensated, so the sound stays on its frames.
+ */
+export function buildSoundGain(gainDb: number): string {
+  const level = Math.min(64, Math.max(1 / 64, 10 ** (gainDb / 20)));
+  const limit = 10 ** (loudnessTarget.peakDbfs / 20);
+  return `alimiter=level_in=${level.toFixed(4)}:limit=${limit.toFixed(4)}:level=false:latency=true`;
 }
 
 /** The thumbnail: the video's first frame as a JPEG. */

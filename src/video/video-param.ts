@@ -58,6 +58,10 @@ export const VideoParamSchema = Type.Object(
           z_position: Type.Optional(Type.Integer({ minimum: 0 })),
           rotation: Type.Optional(Type.Number({ minimum: -360, maximum: 360 })),
           start_frame_index: Type.Optional(Type.Integer({ minimum: 0 })),
+          // Ours: how the avatar takes a frame of another shape when no scale is given.
+          layout: Type.Optional(
+            Type.Union([Type.Literal('height'), Type.Literal('fit'), Type.Literal('fill')]),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -147,6 +151,8 @@ export interface RecordedSpeech {
   readonly language?: string;
 }
 
+export type AvatarLayout = 'height' | 'fit' | 'fill';
+
 /** What the renderer is asked to make, checked; stored as the task's payload. */
 export interface VideoJob {
   readonly format: 'mp4' | 'webm';
@@ -164,6 +170,8 @@ export interface VideoJob {
     /** How many foregrounds the avatar is drawn over (0: under all of them). */
     readonly zPosition: number;
     readonly startFrame: number;
+    /** Without a scale: as tall as the frame (height), all of it shown (fit), or covering it (fill). */
+    readonly layout?: AvatarLayout;
   };
   readonly speech: TtsSpeech | RecordedSpeech;
   readonly background?: LayerJob;
@@ -359,6 +367,7 @@ function avatarJob(param: VideoParam): VideoJob['avatar'] {
     rotation: role.rotation ?? 0,
     zPosition: role.z_position ?? 0,
     startFrame: role.start_frame_index ?? 0,
+    ...(role.layout ? { layout: role.layout } : {}),
   };
 }
 

@@ -7,12 +7,17 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AlignmentResult } from '../engines/asr/asr.types.js';
 import type { FileService } from '../files/file.service.js';
-import { pcmOfWav } from '../media/pcm.js';
-import type { AsrService } from '../voice/asr.service.js';
+import { pcmOfWav, resample } from '../media/pcm.js';
+import { asrSampleRate, type AsrService } from '../voice/asr.service.js';
 import { buildCues, type Cue } from '../voice/subtitles.js';
 import type { TtsService } from '../voice/tts.service.js';
 import { normalizeLanguage } from '../voice/voices.js';
-import { decodeRecording, probeRecording, type RecordingLimits } from './recording.js';
+import {
+  decodeRecording,
+  probeRecording,
+  recordingRate,
+  type RecordingLimits,
+} from './recording.js';
 import { ttsRequest } from './video.create.js';
 import type { RecordedSpeech, TtsSpeech } from './video-param.js';
 import { FrameLevels, loudnessTrack, visemeTrack, type MouthFrame } from './viseme-track.js';
@@ -21,6 +26,8 @@ import { FrameLevels, loudnessTrack, visemeTrack, type MouthFrame } from './vise
 export interface PreparedSpeech {
   /** A WAV file. */
   readonly audio: string;
+  /** Gain still to apply to it as it is encoded (a recording); TTS comes at the target already. */
+  readonly gainDb?: number;
   readonly durationMs: number;
   readonly cues: readonly Cue[];
   mouths(frames: number): MouthFrame[];
@@ -109,9 +116,13 @@ async function useRecording(
     step.asr.languages.includes(normalizeLanguage(language) ?? '') &&
     durationMs <= step.limits.asrMaxSeconds * 1000;
   if (recognisable)
-    aligned = await step.asr.transcribe(pcmOfWav(await fs.readFile(audio)), language);
+    aligned = await step.asr.transcribe(
+      resample(pcmOfWav(await fs.readFile(audio)), recordingRate, asrSampleRate),
+      language,
+    );
   return {
     audio,
+    gainDb: decoded.gainDb,
     durationMs,
     cues: aligned ? buildCues(aligned.words) : [],
     warnings: [],

@@ -7,6 +7,7 @@
 import type { FileService, MediaRef } from '../files/file.service.js';
 import type { TtsRequest, TtsService } from '../voice/tts.service.js';
 import { checkRecordingAtDoor, type RecordingLimits } from './recording.js';
+import { videoSoundRate } from './render.args.js';
 import { parseVideoParam, type TtsSpeech, type VideoJob } from './video-param.js';
 
 /** video/create: the avatar model named in the param. */
@@ -36,6 +37,7 @@ export interface AcceptedVideo<P> {
 /** The TTS request a job's text asks for. */
 export function ttsRequest(speech: TtsSpeech): TtsRequest {
   return {
+    sampleRate: videoSoundRate,
     text: speech.text,
     ssml: speech.ssml,
     ...(speech.voice ? { voice: speech.voice } : {}),

@@ -41,18 +41,29 @@ export type { VideoPhotoPayload, VideoRenderPayload } from './video.create.js';
 /** The least frame rate a background video may have (the FAQ's rule), and at least the output's. */
 export const minBackgroundFps = 25;
 
-/** Where the avatar goes when the request does not say: as tall as the picture, centred, at the bottom. */
+/**
+ * Where the avatar goes when the request does not say. Its size by `layout`: as tall as the
+ * picture (height, the default), all of it inside (fit: bars where the shapes differ), or the
+ * picture covered (fill: what overflows is cut); centred across, standing on the bottom edge, or,
+ * taller than the picture, cut two parts below for one above.
+ */
 export function defaultPlacement(
   avatar: { width: number; height: number },
   output: readonly [number, number],
   asked: Partial<VideoJob['avatar']>,
 ): Placement {
-  const scale = asked.scale ?? output[1] / avatar.height;
+  const [across, down] = [output[0] / avatar.width, output[1] / avatar.height];
+  const layout = asked.layout ?? 'height';
+  const scale =
+    asked.scale ??
+    (layout === 'fit' ? Math.min(across, down) : layout === 'fill' ? Math.max(across, down) : down);
   const width = avatar.width * scale;
   const height = avatar.height * scale;
+  // Taller than the frame (fill): twice as much is cut from below as from above, so the head stays.
+  const y = height > output[1] ? -(height - output[1]) / 3 : output[1] - height;
   return {
     x: asked.position?.x ?? (output[0] - width) / 2,
-    y: asked.position?.y ?? output[1] - height,
+    y: asked.position?.y ?? y,
     scale,
     rotation: asked.rotation ?? 0,
     zPosition: asked.zPosition ?? 0,
@@ -205,6 +216,7 @@ async function renderFrames(
       ...common,
       mouths: speech.mouths(renderFrameCount(speech.durationMs, job.fps)),
       audio: speech.audio,
+      ...(speech.gainDb === undefined ? {} : { audioGainDb: speech.gainDb }),
       durationMs: speech.durationMs,
       ...(burnSubtitles ? { burnSubtitles } : {}),
     });

@@ -6,7 +6,7 @@
  * their neighbours want. Silence closes the mouth, gently.
  */
 import type { PhonemeTiming } from '../engines/tts/tts.types.js';
-import { visemeOf, type PhonemeAlphabet, type Viseme } from '../avatar/visemes.js';
+import { closesLips, visemeOf, type PhonemeAlphabet, type Viseme } from '../avatar/visemes.js';
 
 /** One frame's mouth: a blend of two atlas classes, `mix` of the second. */
 export interface MouthFrame {
@@ -17,7 +17,6 @@ export interface MouthFrame {
 }
 
 const silence = /^(pau|sil|h#|_+|SIL|)$/;
-const bilabial = /^(p|b|m)\d?$/i;
 
 interface Gesture {
   readonly viseme: Viseme;
@@ -34,9 +33,7 @@ function gestures(phonemes: readonly PhonemeTiming[], alphabet: PhonemeAlphabet)
   return phonemes.map((phoneme) => {
     const length = Math.max(10, phoneme.endMs - phoneme.beginMs);
     const quiet = silence.test(phoneme.symbol);
-    const closes =
-      !quiet &&
-      (alphabet === 'arpabet' ? bilabial.test(phoneme.symbol) : /^[mpb]/.test(phoneme.symbol));
+    const closes = !quiet && closesLips(phoneme.symbol, alphabet);
     const viseme = quiet ? 'closed' : visemeOf(phoneme.symbol, alphabet);
     return {
       viseme,

@@ -15,6 +15,9 @@ export interface AsrSlot {
   release(): void;
 }
 
+/** The rate the recogniser takes its sound at. */
+export const asrSampleRate = 16000;
+
 /**
  * Speech to text for the socket and for recordings, over whichever engine serves a language.
  *
@@ -84,8 +87,9 @@ export class AsrService {
   }
 
   /**
-   * What a recording says, with word and phoneme times: recognised, then aligned to what was
-   * heard. Undefined when no word is heard. Task transcriptions run one after another.
+   * What a recording says (16-bit mono at `asrSampleRate`), with word and phoneme times:
+   * recognised, then aligned to what was heard. Undefined when no word is heard. Task
+   * transcriptions run one after another.
    */
   transcribe(pcm: Buffer, language = 'en-US'): Promise<AlignmentResult | undefined> {
     const canonical = this.checkLanguage(language);

@@ -10,7 +10,8 @@ import { normalizeEnglish } from './english.js';
 import { parseSsml, type SpeechSegment } from './ssml.js';
 import { buildCues, type Cue } from './subtitles.js';
 import { splitFirstPhrase, splitSentences, validateTtsText } from './text.js';
-import { applyVolume, volumeGain } from './loudness.js';
+import { normaliseLoudness } from '../media/loudness.js';
+import { volumeGain } from './loudness.js';
 import {
   lenientVoices,
   resolveVoice,
@@ -358,8 +359,8 @@ export class TtsService {
     const shaped = plan.voice.shape
       ? await shapeSpeech(spoken, plan.sampleRate, plan.voice.shape, signal)
       : spoken;
-    // Volume comes last: its limiter is what keeps the final samples under full scale.
-    const pcm = applyVolume(shaped, plan.volume, plan.sampleRate);
+    // Every voice to one loudness, then the volume asked for; the limiter keeps peaks under −2 dBFS.
+    const pcm = normaliseLoudness(shaped, plan.sampleRate, plan.volume);
     const scale = 1 / factor;
     return {
       pcm,

@@ -10,6 +10,7 @@ import {
   buildRenderArgs,
   buildRenderCodecArgs,
   buildRenderFilterGraph,
+  buildSoundGain,
   buildThumbnailArgs,
   fontFile,
   renderFrameCount,
@@ -206,6 +207,7 @@ test('codecs: x264 at a quality or a capped bit rate with AAC; VP9 with Opus for
   assert.deepEqual(buildRenderCodecArgs({ format: 'mp4', preset: 'veryfast' }), [
     ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20'],
     ...['-c:a', 'aac', '-aac_coder', 'fast', '-b:a', '128k', '-movflags', '+faststart'],
+    ...['-ar', '48000'],
   ]);
   assert.deepEqual(
     buildRenderCodecArgs({ format: 'mp4', preset: 'ultrafast', bitRateMbps: 2.5 }).slice(0, 10),
@@ -221,7 +223,7 @@ test('codecs: x264 at a quality or a capped bit rate with AAC; VP9 with Opus for
   );
   assert.deepEqual(buildRenderCodecArgs({ format: 'webm', preset: 'veryfast' }), [
     ...['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1'],
-    ...['-crf', '32', '-b:v', '0', '-c:a', 'libopus', '-b:a', '96k'],
+    ...['-crf', '32', '-b:v', '0', '-c:a', 'libopus', '-b:a', '96k', '-ar', '48000'],
   ]);
 });
 
@@ -247,6 +249,22 @@ test('the whole command: frames on stdin, sound, layers in order, cut to whole f
   ]);
   // 26 frames at 25 fps: 1.040 s, the frames' own length rather than the speech's.
   assert.deepEqual(args.slice(-5), ['-r', '25', '-t', '1.040', '/w/video.mp4']);
+});
+
+test('a recording brought to the loudness target: its gain through the limiter, the limited sound mapped', () => {
+  const args = buildRenderArgs({ ...spec, audioGainDb: 6 });
+  const graph = args[args.indexOf('-filter_complex') + 1] ?? '';
+  assert.ok(
+    graph.endsWith(';[1:a]alimiter=level_in=1.9953:limit=0.7943:level=false:latency=true[sound]'),
+    graph,
+  );
+  assert.deepEqual(args.slice(args.indexOf('-filter_complex') + 2, args.indexOf('-c:v')), [
+    ...['-map', '[out]', '-map', '[sound]'],
+  ]);
+  assert.equal(
+    buildSoundGain(60),
+    'alimiter=level_in=64.0000:limit=0.7943:level=false:latency=true',
+  );
 });
 
 test('speech made while rendering: raw sound on pipe:3, neither pipe probed, no cut (the pipes end it)', () => {

@@ -15,7 +15,7 @@ import { runProcess } from '../../src/media/process.runner.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { loadAvatar, type AvatarFrames } from '../../src/video/avatar-frames.js';
 import { renderStreamed } from '../../src/video/render.js';
-import { renderFrameCount } from '../../src/video/render.args.js';
+import { renderFrameCount, videoSoundRate } from '../../src/video/render.args.js';
 import { SpeechStream } from '../../src/video/speech-stream.js';
 import type { TtsSpeech } from '../../src/video/video-param.js';
 import { openSpeech } from '../../src/voice/speech.js';
@@ -120,7 +120,7 @@ test('the render starts with the first sentence, draws only what speech covers, 
   assert.deepEqual(drawnUncovered, [], 'frames drawn before the speech covered them');
 
   // The length and the subtitles are what the whole text spoken at once gives.
-  const plan = voice.tts.plan({ text, language: 'en-US' });
+  const plan = voice.tts.plan({ text, language: 'en-US', sampleRate: videoSoundRate });
   const whole = await voice.tts.synthesize(plan);
   assert.ok(
     Math.abs(spoken.durationMs - whole.durationMs) <= 1,

@@ -13,7 +13,7 @@ import { samplesDir } from '../../src/util/paths.js';
 import { runVideoCommand } from '../../src/cli/video.command.js';
 import { startWithAvatar } from '../helpers/avatar.js';
 import { tempDir, waitFor, type TestServer } from '../helpers/harness.js';
-import { fastH264, ffmpeg } from '../helpers/media.js';
+import { fastH264, ffmpeg, measuredLoudness } from '../helpers/media.js';
 
 let server: TestServer<ProductPayloads>;
 let client: AnimaClient;
@@ -52,6 +52,15 @@ async function renderedVideo(param: Record<string, unknown>, name: string): Prom
   return download((done.result as unknown as VideoResult).videoUrl, name);
 }
 
+/** Broadcast sound: 48 kHz, about −16 LUFS, true peak under −1 dBTP (ffmpeg's meter). */
+async function assertBroadcastSound(video: string, what: string): Promise<void> {
+  const sound = await measuredLoudness(video);
+  const seen = `${what}: ${JSON.stringify(sound)}`;
+  assert.equal(sound.sampleRate, 48000, seen);
+  assert.ok(Math.abs(sound.lufs - -16) <= 1, seen);
+  assert.ok(sound.truePeak < -1, seen);
+}
+
 async function download(url: string, name: string): Promise<string> {
   const file = path.join(dir, name);
   fs.writeFileSync(file, Buffer.from(await (await fetch(url)).arrayBuffer()));
@@ -78,6 +87,7 @@ test('English text becomes an MP4 of the avatar speaking: sound, length, subtitl
     `${info.durationSeconds} vs ${result.duration}`,
   );
   assert.ok(result.duration > 4, `${result.duration} s of speech`);
+  await assertBroadcastSound(video, 'English TTS');
   const srt = await (await fetch(result.subtitleUrl)).text();
   assert.match(srt, /^1\n00:00:\d\d,\d{3} --> /);
   assert.match(srt, /welcome/);
@@ -139,6 +149,7 @@ test('Mandarin text as WebM: background, foreground, watermark, burned subtitles
   const info = await probeMedia(video);
   assert.deepEqual([info.video?.width, info.video?.height], [640, 360]);
   assert.deepEqual([info.video?.codec, info.audio?.codec], ['vp9', 'opus']);
+  await assertBroadcastSound(video, 'Mandarin TTS');
   const srt = await (await fetch(result.subtitleUrl)).text();
   assert.match(srt, /欢迎/);
   for await (const frame of decodeFrames(
@@ -266,6 +277,26 @@ test('a rotated avatar turns about its centre', async () => {
     (inside ?? []).reduce((a, v) => a + v, 0) > 90,
     `the avatar at the top: ${inside?.join(',')}`,
   );
+});
+
+test('layout: a 5:4 avatar in a 16:9 frame fills it (cut, no bars) or fits it (bars beside)', async () => {
+  const frame = (layout: string) =>
+    renderedVideo(
+      {
+        resolution: [640, 360],
+        digital_role: { face_feature_id: faceFeatureId, layout },
+        tts_query: { content: 'Fill the frame.' },
+      },
+      `${layout}.mp4`,
+    );
+  const edges = [
+    [4, 180],
+    [635, 180],
+  ] as const;
+  for (const edge of await pixels(await frame('fill'), 5, edges)) {
+    assert.ok((edge ?? []).reduce((a, v) => a + v, 0) > 90, `filled: ${edge?.join(',')}`);
+  }
+  for (const edge of await pixels(await frame('fit'), 5, edges)) near(edge, [0, 0, 0], 'a bar');
 });
 
 test('faults in the request answer at once, each naming its field', async () => {
@@ -506,6 +537,7 @@ test('a recording speaks: English aligned with subtitles, Mandarin by its loudne
     (mandarinDone.result as unknown as VideoResult).videoUrl,
     'zh-rec.mp4',
   );
+  await assertBroadcastSound(video, 'Mandarin recording');
   const engine = await HumanFaceEngine.load();
   const openings = await mouthOpenings(video, engine).finally(() => engine.close());
   const sound = await loudnessPerFrame(video);
