@@ -23,6 +23,7 @@ import {
   percentile,
   sentences,
   ttsUtterance,
+  type BenchSessionSpec,
   type Rig,
 } from './live-rig.js';
 
@@ -90,7 +91,7 @@ async function sessionLevel(
   size: readonly [number, number],
   count: number,
   seconds: number,
-  composeIn: 'encoder' | 'compositor',
+  look: Pick<BenchSessionSpec, 'composeIn' | 'background'>,
 ) {
   const sinks = await Promise.all(Array.from({ length: count * 2 }, rtpSink));
   const sessions = Array.from({ length: count }, (_, k) =>
@@ -100,7 +101,7 @@ async function sessionLevel(
       source: (avatar) => avatar,
       scene: (id) => ttsUtterance(sentences[(id + k) % 3] ?? '', id, 'script'),
       recycle: true,
-      composeIn,
+      ...look,
       rtp: { videoPort: sinks[2 * k]?.port ?? 0, audioPort: sinks[2 * k + 1]?.port ?? 0 },
     }),
   );
@@ -228,6 +229,8 @@ export async function capacity(
     sizes: readonly (readonly [number, number])[];
     /** Who composes, each measured in turn: the encoder itself, or a compositor per look. */
     composeIn: readonly ('encoder' | 'compositor')[];
+    /** A picture behind the avatar, its wall keyed out; the avatar alone on black when absent. */
+    background?: string;
   },
 ): Promise<void> {
   for (const size of options.sizes) {
@@ -235,11 +238,16 @@ export async function capacity(
     for (const composeIn of options.composeIn) {
       say(
         `capacity at ${size[0]}x${size[1]} ${fps} fps, ${options.seconds} s a level, ` +
-          `composed by ${composeIn === 'encoder' ? 'the encoder' : 'a compositor'}`,
+          `composed by ${composeIn === 'encoder' ? 'the encoder' : 'a compositor'}, ` +
+          (options.background ? 'over a background picture' : 'alone on black'),
       );
       let level = 0;
       for (const next of options.levels) {
-        if (!(await sessionLevel(rig, size, next, options.seconds, composeIn))) break;
+        const look = {
+          composeIn,
+          ...(options.background ? { background: options.background } : {}),
+        };
+        if (!(await sessionLevel(rig, size, next, options.seconds, look))) break;
         level = next;
       }
       carried.push(`${level} composed by the ${composeIn}`);

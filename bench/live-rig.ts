@@ -17,6 +17,7 @@ import { probeMedia } from '../src/media/probe.js';
 import { samplesDir } from '../src/util/paths.js';
 import { loadAvatar, type AvatarFrames } from '../src/video/avatar-frames.js';
 import { AvatarFrameSource, restingMouth, type FrameSource } from '../src/video/frame-source.js';
+import { plainBackdrop } from '../src/video/backdrop.js';
 import { defaultPlacement } from '../src/video/video.handler.js';
 import type { MouthFrame } from '../src/video/viseme-track.js';
 import { openSpeech, type SpeechServices } from '../src/voice/speech.js';
@@ -98,6 +99,15 @@ export interface BenchSessionSpec {
   readonly hlsDir?: string;
   /** Who composes the picture (the session's default when absent: the encoder, one look). */
   readonly composeIn?: 'encoder' | 'compositor';
+  /** A picture behind the avatar (its blue wall keyed out), as most scripts have; none when absent. */
+  readonly background?: string;
+}
+
+/** A background picture and the key that takes the avatar's wall out, as live-looks.ts does. */
+function backgroundOf(avatar: AvatarFrames, file: string | undefined) {
+  if (!file) return {};
+  const chromaKey = plainBackdrop(avatar);
+  return { background: { kind: 'image' as const, file }, ...(chromaKey ? { chromaKey } : {}) };
 }
 
 /** A session as running-live.ts makes one, its HLS going to a directory of its own under the rig's. */
@@ -122,6 +132,7 @@ export function benchSession(rig: Rig, spec: BenchSessionSpec): LiveSession {
             fps,
             placement: defaultPlacement(rig.avatar, size, {}),
             foregrounds: [],
+            ...backgroundOf(rig.avatar, spec.background),
           },
         },
       ],

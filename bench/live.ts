@@ -11,12 +11,14 @@
  * Flags: --parts a,b  --minutes 5  --interrupts 20  --pushes 10  --level-seconds 60
  *        --levels 1,2,3,4,5,6  --sizes 1280x720,854x480  --beep-shift 0 (frames; a self-check)
  *        --compose encoder,compositor (who composes in the capacity part; each in turn)
+ *        --look plain|background (the avatar alone on black, or keyed over a 1280x720 picture)
  *        --keep DIR (the soak's captured MPEG-TS and the page's screenshots go there, to look at)
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runFfmpeg } from '../src/media/process.runner.js';
 import { browserLatency } from './live-browser.js';
 import { capacity } from './live-capacity.js';
 import { openRig } from './live-rig.js';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '1280x720,854x480' },
     'beep-shift': { type: 'string', default: '0' },
     compose: { type: 'string', default: 'encoder' },
+    look: { type: 'string', default: 'plain' },
     keep: { type: 'string' },
   },
 });
@@ -45,6 +48,13 @@ process.stdout.write(
       .map((x) => x.toFixed(2))
       .join(' ')} at the start\n`,
 );
+/** A busy 1280x720 picture (ffmpeg's test pattern) to stand behind the avatar. */
+async function backgroundPicture(into: string): Promise<string> {
+  const file = path.join(into, 'background.png');
+  await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720', '-frames:v', '1', file]);
+  return file;
+}
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-bench-live-'));
 const rig = await openRig(dir);
 try {
@@ -56,6 +66,7 @@ try {
       seconds: Number(values['level-seconds']),
       levels: values.levels.split(',').map(Number),
       sizes: values.sizes.split(',').map((size) => size.split('x').map(Number) as [number, number]),
+      ...(values.look === 'background' ? { background: await backgroundPicture(dir) } : {}),
       composeIn: values.compose.split(',').map((who) => {
         if (who !== 'encoder' && who !== 'compositor') throw new Error(`--compose ${who}?`);
         return who;

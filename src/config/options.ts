@@ -296,9 +296,9 @@ export const optionDefs = {
   liveMaxSessions: {
     env: 'ANIMA_LIVE_MAX_SESSIONS',
     kind: 'int',
-    default: '3',
+    default: '4',
     min: 0,
-    doc: 'Live sessions this server runs at once; a new one beyond is refused (9003), never a running one slowed. The default is what 2 cores carry at 720p25 with no frame late (docs/benchmarks.md); raise it with more cores or smaller streams.',
+    doc: 'Live sessions this server runs at once; a new one beyond is refused (9003), never a running one slowed. A script whose scenes differ in look counts as two (a compositor per look costs about 1.7 times the CPU). The default is what 2 cores carry at 720p25 with no frame late, the avatar keyed over a background picture (5 on black, 8 at 480p; docs/benchmarks.md); raise it with more cores or smaller streams.',
   },
   liveMaxPerApp: {
     env: 'ANIMA_LIVE_MAX_PER_APP',
@@ -326,7 +326,7 @@ export const optionDefs = {
     kind: 'string',
     default: 'ultrafast',
     choices: ['ultrafast', 'superfast', 'veryfast', 'faster'],
-    doc: "x264's preset for live streams (zero latency, one encode per session fanned out to WebRTC, HLS and RTMP): ultrafast lets 2 cores carry 3 sessions at 720p25, veryfast 2.",
+    doc: "x264's preset for live streams (zero latency, one encode per session fanned out to WebRTC, HLS and RTMP). The capacity figures (docs/benchmarks.md) are measured with ultrafast; veryfast costs the encoder about twice the CPU (28–33% of a core at 720p25 against 14%).",
   },
   liveVideoKbps: {
     env: 'ANIMA_LIVE_VIDEO_KBPS',

@@ -431,7 +431,7 @@ export const errorCatalog = Object.freeze({
   liveServerFull: entry(
     9003,
     503,
-    'this server already runs {max} live sessions, its limit',
+    'this server already runs {max} live sessions, its limit (a script whose scenes differ in look counts as two)',
     'Close a session you no longer need, or try again when one ends; running sessions are never slowed to make room.',
   ),
   liveAppLimit: entry(

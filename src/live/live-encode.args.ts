@@ -118,7 +118,7 @@ function buildLiveInputArgs(spec: LiveEncodeSpec): string[] {
   return [
     ...['-f', 'rawvideo', ...frames, '-r', String(spec.fps), ...noProbe, '-i', 'pipe:0'],
     ...['-f', 's16le', '-ar', String(spec.sampleRate), '-ac', '1', ...noProbe, '-i', 'pipe:3'],
-    ...layers.flatMap((layer) => buildLayerInputArgs(layer, spec.fps)),
+    ...layers.flatMap((layer) => buildLayerInputArgs(layer)),
   ];
 }
 

@@ -26,6 +26,26 @@ export interface LiveScript {
   readonly warnings: readonly string[];
 }
 
+/**
+ * How many different looks (avatar, its placement, layers, watermark) the script's scenes have, at
+ * most: scenes equal in all of these share one. One look is composed by the encoder itself; more
+ * take a compositor each, about 1.7 times the CPU (docs/benchmarks.md).
+ */
+export function scriptLooks(script: Pick<LiveScript, 'scenes'>): number {
+  const looks = script.scenes.map(({ avatar, background, foregrounds, watermark }) =>
+    JSON.stringify({ avatar, background, foregrounds, watermark }),
+  );
+  return new Set(looks).size;
+}
+
+/**
+ * What a session of this script takes of the server's live capacity (ANIMA_LIVE_MAX_SESSIONS): 1,
+ * or 2 when its scenes differ in look.
+ */
+export function liveSlots(script: Pick<LiveScript, 'scenes'>): number {
+  return scriptLooks(script) > 1 ? 2 : 1;
+}
+
 /** The most scenes a script may hold. */
 export const maxScenes = 100;
 /** A scene's text needs this many letters or digits to be presented (the FAQ's "too short"). */

@@ -17,7 +17,7 @@ import { checkVideoJob } from '../video/video.create.js';
 import type { TtsService } from '../voice/tts.service.js';
 import type { LiveRepository } from './live.repository.js';
 import { liveStatus, type LiveRecord, type LiveState } from './live.repository.js';
-import { parseLiveScript, type LiveScript } from './live-script.js';
+import { liveSlots, parseLiveScript, type LiveScript } from './live-script.js';
 import { validatePushUrl } from './rtmp-relay.js';
 import { WhepOfferError } from './whep.sdp.js';
 import {
@@ -82,7 +82,7 @@ export class LiveService {
       if (!checked.ok) throw new AppError('liveOutputInvalid', { problem: checked.problem });
     }
     if (request.callbackUrl) await deps.checkUrl(request.callbackUrl, 'callbackUrl');
-    this.checkLimits(request.appId);
+    this.checkLimits(request.appId, liveSlots(checked.script));
     const id = newHexId();
     const token = newSecretToken();
     deps.repository.insert({
@@ -236,10 +236,12 @@ export class LiveService {
     return { script: { ...script, scenes }, warnings };
   }
 
-  private checkLimits(appId: string): void {
+  /** A new session taking `slots` of the server's live capacity fits, or is refused. */
+  private checkLimits(appId: string, slots: number): void {
     const active = [...this.sessions.values()].filter((session) => session.active);
     const { liveMaxSessions, liveMaxPerApp } = this.deps.config;
-    if (active.length >= liveMaxSessions) {
+    const taken = active.reduce((sum, session) => sum + session.slots, 0);
+    if (taken + slots > liveMaxSessions) {
       throw new AppError('liveServerFull', { max: liveMaxSessions });
     }
     if (active.filter((session) => session.appId === appId).length >= liveMaxPerApp) {

@@ -14,7 +14,7 @@ import { ttsRequest } from '../video/video.create.js';
 import type { TtsSpeech } from '../video/video-param.js';
 import type { LiveState } from './live.repository.js';
 import { decodeToPcm, openLooks, sceneUtterance, type OpenedLooks } from './live-looks.js';
-import type { LiveScript } from './live-script.js';
+import { liveSlots, type LiveScript } from './live-script.js';
 import { LiveSession } from './live-session.js';
 import type { UtteranceRequest } from './live-speaker.js';
 
@@ -103,6 +103,11 @@ export class RunningLive {
 
   get appId(): string {
     return this.identity.appId;
+  }
+
+  /** What the session takes of the server's live capacity (live-script.ts liveSlots). */
+  get slots(): number {
+    return liveSlots(this.identity.script);
   }
 
   get active(): boolean {

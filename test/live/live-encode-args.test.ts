@@ -100,12 +100,12 @@ test("composing itself, the encoder reads the avatar's RGB frames, then the soun
     ...['-probesize', '32', '-analyzeduration', '0', '-i', 'pipe:0'],
   ]);
   assert.deepEqual(args.slice(24, 26), ['-i', 'pipe:3']);
-  assert.deepEqual(args.slice(26, 36), [
-    ...['-loop', '1', '-framerate', '25', '-i', '/data/files/bg.png'],
+  assert.deepEqual(args.slice(26, 32), [
+    ...['-i', '/data/files/bg.png'],
     ...['-stream_loop', '-1', '-i', '/data/files/fg.mp4'],
   ]);
   assert.equal(after(args, '-filter_complex'), buildRenderFilterGraph(composition, 2));
-  assert.deepEqual(args.slice(38, 44), ['-map', '[out]', '-map', '1:a', '-map', '1:a']);
+  assert.deepEqual(args.slice(34, 40), ['-map', '[out]', '-map', '1:a', '-map', '1:a']);
   assert.throws(
     () => buildLiveEncodeArgs({ ...spec, composition: { ...composition, width: 640 } }),
     /output size/,

@@ -76,6 +76,14 @@ test('a session beyond the app limit or the server limit is refused; the running
     9001,
   );
   await second.call('POST', `${v1}/close`, { sessionId: other.sessionId });
+  // A script whose scenes differ in look counts as two: beside the one running, it does not fit,
+  // where a script of one look does.
+  const [scene] = script().sceneList;
+  const moved = { ...scene, digital_role: { face_feature_id: faceFeatureId, scale: 0.9 } };
+  const twoLooks = { recycle: 1, sceneList: [scene, moved] };
+  assert.equal(await refusedWith(third.call('POST', `${v2}/create`, { param: twoLooks })), 9003);
+  const fits = await third.call<Created>('POST', `${v2}/create`, { param: script() });
+  await third.call('POST', `${v1}/close`, { sessionId: fits.sessionId });
   await client.call('POST', `${v1}/close`, { sessionId: first.sessionId });
 });
 

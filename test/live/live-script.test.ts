@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseLiveScript } from '../../src/live/live-script.js';
+import { liveSlots, parseLiveScript, scriptLooks } from '../../src/live/live-script.js';
 import { refusal } from '../helpers/media.js';
 
 const faq = 'LiveStream:parse scenelist failed.pass video json to live?';
@@ -73,5 +73,32 @@ test("a scene's own faults are the video param's, named where they are in the sc
   assert.match(
     refused({ sceneList: [{ tts_query: { content: 'No presenter at all.' } }] }).join(),
     /digital_role/,
+  );
+});
+
+test('looks: scenes that differ only in what is said share one (a session slot); another avatar place or layer makes two', () => {
+  const looks = (...scenes: object[]) => {
+    const script = parseLiveScript({ sceneList: scenes });
+    return [scriptLooks(script), liveSlots(script)];
+  };
+  assert.deepEqual(looks(scene('First words here.'), scene('Other words here.')), [1, 1]);
+  assert.deepEqual(
+    looks(scene('First words here.'), { tts_query: { content: 'Inherited presenter.' } }),
+    [1, 1],
+  );
+  const behind = { backgrounds: [{ url: 'https://example.com/a.png' }] };
+  assert.deepEqual(looks(scene('First words here.'), scene('Over a picture.', behind)), [2, 2]);
+  const placed = { digital_role: { face_feature_id: 'abc_s1', scale: 0.5 } };
+  assert.deepEqual(
+    looks(scene('One scene.', behind), scene('Two, smaller.', { ...behind, ...placed })),
+    [2, 2],
+  );
+  assert.deepEqual(
+    looks(
+      scene('A.a.a.a.'),
+      scene('B.b.b.b.', behind),
+      scene('C.c.c.c.', { ...behind, ...placed }),
+    ),
+    [3, 2],
   );
 });

@@ -71,7 +71,8 @@ test('a whole-frame background is the base; the avatar is keyed over it', () => 
   );
   assert.deepEqual(graph, [
     '[0:v]crop=iw-4:ih-4:2:2,format=yuva444p,chromakey=0x0000ff:0.1:0.05,scale=450:360:flags=bilinear[avatar]',
-    '[2:v]fps=25,scale=640:360:force_original_aspect_ratio=increase,crop=640:360,setsar=1,format=yuv420p,setpts=PTS-STARTPTS[bg]',
+    // A picture is scaled once, then repeated and numbered at the frame rate.
+    '[2:v]scale=640:360:force_original_aspect_ratio=increase,crop=640:360,setsar=1,format=yuv420p,loop=loop=-1:size=1,settb=1/25,setpts=N,setpts=PTS-STARTPTS[bg]',
     overAvatar('bg'),
     '[withAvatar]format=yuv420p[out]',
   ]);
@@ -117,7 +118,7 @@ test('z_position puts the avatar between the foregrounds, in their order', () =>
     { file: '/f1.mp4', kind: 'video', timing: { cycle: false, start: 0.5, playOffset: 1 } },
   ] as const;
   const fg0 = [
-    '[2:v]fps=25,scale=100:50,format=yuva420p,setpts=PTS-STARTPTS[fg0]',
+    '[2:v]scale=100:50,format=yuva420p,loop=loop=-1:size=1,settb=1/25,setpts=N,setpts=PTS-STARTPTS[fg0]',
     (under: string) => `[${under}][fg0]overlay=x=0:y=0:eof_action=repeat:format=yuv420[l0]`,
   ] as const;
   const fg1 = [
@@ -190,15 +191,13 @@ test('the watermark and subtitles go on top, their paths quoted for the filter',
   ]);
 });
 
-test('layer inputs: a picture repeats at the frame rate; a video loops unless told, from its offset', () => {
-  assert.deepEqual(buildLayerInputArgs({ file: '/p.png', kind: 'image' }, 30), [
-    ...['-loop', '1', '-framerate', '30', '-i', '/p.png'],
-  ]);
-  assert.deepEqual(buildLayerInputArgs({ file: '/v.mp4', kind: 'video' }, 25), [
+test('layer inputs: a picture is read once (the graph repeats it); a video loops unless told, from its offset', () => {
+  assert.deepEqual(buildLayerInputArgs({ file: '/p.png', kind: 'image' }), ['-i', '/p.png']);
+  assert.deepEqual(buildLayerInputArgs({ file: '/v.mp4', kind: 'video' }), [
     ...['-stream_loop', '-1', '-i', '/v.mp4'],
   ]);
   const once = { cycle: false, start: 0, playOffset: 1.25 };
-  assert.deepEqual(buildLayerInputArgs({ file: '/v.mp4', kind: 'video', timing: once }, 25), [
+  assert.deepEqual(buildLayerInputArgs({ file: '/v.mp4', kind: 'video', timing: once }), [
     ...['-ss', '1.250', '-i', '/v.mp4'],
   ]);
 });
@@ -240,7 +239,7 @@ test('the whole command: frames on stdin, sound, layers in order, cut to whole f
   assert.deepEqual(args.slice(0, args.indexOf('-filter_complex')), [
     ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '360x288', '-r', '25', '-i', '-'],
     ...['-i', '/w/speech.wav'],
-    ...['-loop', '1', '-framerate', '25', '-i', '/b.png'],
+    ...['-i', '/b.png'],
     ...['-stream_loop', '-1', '-i', '/f.mp4'],
   ]);
   assert.match(graph, /^\[0:v\].*\[2:v\].*\[3:v\].*\[out\]$/);
@@ -285,7 +284,7 @@ test('speech made while rendering: raw sound on pipe:3, neither pipe probed, no 
     ...noProbe,
     ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '360x288', '-r', '25', '-i', '-'],
     ...['-f', 's16le', '-ar', '22050', '-ac', '1', ...noProbe, '-i', 'pipe:3'],
-    ...['-loop', '1', '-framerate', '25', '-i', '/b.png'],
+    ...['-i', '/b.png'],
   ]);
   const graph = args[args.indexOf('-filter_complex') + 1] ?? '';
   assert.equal(
