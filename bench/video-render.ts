@@ -1,7 +1,8 @@
 /**
  * One render in a process of its own, so its peak memory is its own. Prints
  * {"ttsSeconds", "renderSeconds", "totalSeconds", "firstFrameMs", "firstSecondMs", "frames", "durationSeconds",
- * "maxRssMb"}; every time is from the start of the speech synthesis.
+ * "maxRssMb", "phonemes"}; every time is from the start of the speech synthesis; the phonemes are
+ * those the streamed render was given (empty for speech-first).
  *
  *   node dist/bench/video-render.js <model.zip> <width> <height> <out.mp4> <text file> [language] [mode]
  *
@@ -20,7 +21,9 @@ import { renderStreamed, renderVideo } from '../src/video/render.js';
 import { SpeechStream } from '../src/video/speech-stream.js';
 import { defaultPlacement } from '../src/video/video.handler.js';
 import { FrameLevels, visemeTrack } from '../src/video/viseme-track.js';
+import type { PhonemeTiming } from '../src/engines/tts/tts.types.js';
 import { openSpeech } from '../src/voice/speech.js';
+import type { TtsService } from '../src/voice/tts.service.js';
 import { capYoungGeneration } from '../src/util/memory-policy.js';
 
 const [zip = '', width = '0', height = '0', out = '', textFile = '', language = 'en-US'] =
@@ -82,11 +85,24 @@ async function speechFirst() {
   return { ttsSeconds, renderSeconds, ...timing, frames, durationMs: said.durationMs };
 }
 
+/** The speech sounds the render was given, as TTS timed them (what bench/mouth judges it by). */
+const heard: PhonemeTiming[] = [];
+
+/** The TTS service, noting every piece's sounds on their way to the render. */
+const noting: TtsService = Object.assign(Object.create(speech.tts) as TtsService, {
+  async *stream(...args: Parameters<TtsService['stream']>) {
+    for await (const piece of speech.tts.stream(...args)) {
+      heard.push(...piece.phonemes);
+      yield piece;
+    }
+  },
+});
+
 /** As a task speaks text now: sentence by sentence while the model opens and the render runs. */
 async function streamed() {
   let ttsSeconds = 0;
   const stream = new SpeechStream(
-    speech.tts,
+    noting,
     { kind: 'tts', text, ssml: false, language },
     { appId: '', fps: 25, signal: new AbortController().signal },
     { onEnd: () => void (ttsSeconds = since() / 1000) },
@@ -117,6 +133,7 @@ try {
       frames: result.frames,
       durationSeconds: result.durationMs / 1000,
       maxRssMb: peakRssMb(),
+      phonemes: heard,
     })}\n`,
   );
 } finally {

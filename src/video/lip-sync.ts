@@ -100,6 +100,20 @@ export function lipSyncScore(
   return best;
 }
 
+/**
+ * How far above a mouth's most closed reading a frame still counts as closed: the face engine's
+ * lip gap wavers by about this much on lips that stay shut (GRID footage: 0.002–0.005 of the face
+ * height between a speaker's 0th and 10th percentile). Speakers differ in what shut reads as
+ * (0.002–0.0095), so each is judged against its own.
+ */
+export const closedAllowance = 0.004;
+
+/** A mouth's most closed reading: the 5th percentile of its lip gaps. */
+export function closedReading(openings: readonly number[]): number {
+  const sorted = openings.filter(Number.isFinite).sort((a, b) => a - b);
+  return sorted[Math.floor(0.05 * sorted.length)] ?? NaN;
+}
+
 /** One p, b or m and how its frames showed it. */
 export interface Closure {
   readonly symbol: string;

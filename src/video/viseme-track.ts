@@ -49,6 +49,21 @@ function gestures(phonemes: readonly PhonemeTiming[], alphabet: PhonemeAlphabet)
 }
 
 /**
+ * The lips meet a little before a p, b or m is heard (its closure is silent) and stay shut through
+ * it: a frame is closed when a third of it or more falls inside the sound, its start brought
+ * forward by this much.
+ */
+const closureLeadMs = 20;
+
+function closesFrame(gesture: Gesture, frame: number, fps: number): boolean {
+  const frameMs = 1000 / fps;
+  const start = frame * frameMs;
+  const overlap =
+    Math.min(start + frameMs, gesture.endMs) - Math.max(start, gesture.beginMs - closureLeadMs);
+  return overlap >= frameMs / 3;
+}
+
+/**
  * `frames` mouths at `fps` for phonemes timed in ms from the start of the audio. Phonemes are in
  * the alphabet of the engine that timed them (Festival and PocketSphinx: ARPAbet; eSpeak NG).
  */
@@ -73,7 +88,7 @@ export function visemeTrack(
     for (let i = first; i < all.length; i++) {
       const gesture = all[i] as Gesture;
       if (gesture.centreMs - 3 * gesture.reachMs > t) break;
-      if (gesture.mustClose && t >= gesture.beginMs && t <= gesture.endMs) closing = true;
+      if (gesture.mustClose && closesFrame(gesture, frame, fps)) closing = true;
       const d = (t - gesture.centreMs) / gesture.reachMs;
       const w = gesture.strength * Math.exp(-d * d);
       weights.set(gesture.viseme, (weights.get(gesture.viseme) ?? 0) + w);

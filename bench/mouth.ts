@@ -1,0 +1,143 @@
+/**
+ * bench/mouth: does the rendered mouth pass for the person's own? For each avatar (filmed GRID
+ * speakers, and the photo) and language, a render of the bench text measured from its frames:
+ * - closures: every p, b and m of the speech (its phoneme times, as the TTS made them) and whether
+ *   the lips met (inner-lip gap over face height at most `closedGap`) on all its frames;
+ * - the opening's range (p90 − p10) and pace (p95 of the frame-to-frame change) over those of
+ *   the speaker's own footage (for the photo: of the filmed speakers', on average);
+ * - the lip-sync score, and with the sound moved half a second.
+ * The footage is measured the same way: its speech recognised and aligned for its closures.
+ *
+ *   npm run bench:mouth          node dist/bench/mouth.js [avatar names...]
+ *   ANIMA_BENCH_KEEP=1 keeps the renders (their directory is printed) to look at.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FacePool } from '../src/engines/face/face-pool.js';
+import { HumanFaceEngine } from '../src/engines/face/human.engine.js';
+import { buildPcmDecodeArgs } from '../src/media/ffmpeg.args.js';
+import { runFfmpeg } from '../src/media/process.runner.js';
+import { samplesDir } from '../src/util/paths.js';
+import {
+  closedAllowance,
+  closedReading,
+  closureCheck,
+  lipSyncScore,
+  loudnessPerFrame,
+  mouthOpenings,
+} from '../src/video/lip-sync.js';
+import { videoSoundRate } from '../src/video/render.args.js';
+import { asrSampleRate } from '../src/voice/asr.service.js';
+import { openSpeech } from '../src/voice/speech.js';
+import { buildBenchModel, english, mandarin, renderInChild } from './video-rig.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-bench-mouth-'));
+const write = (text: string) => void process.stdout.write(text);
+
+const clips = ['grid_lrwp9a', 'grid_bbaf2n', 'grid_sbia1a', 'grid_pwij3p', 'grid_sbwe5n'];
+const asked = process.argv.slice(2);
+const sources = [
+  ...clips.map((name) => path.join(samplesDir, 'video', `${name}.mpg`)),
+  path.join(samplesDir, 'image', 'astronaut.png'),
+].filter((file) => asked.length === 0 || asked.some((name) => file.includes(name)));
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+}
+
+/** The opening's range (p90 − p10) and pace (p95 of |change| between frames). */
+function motion(openings: readonly number[]): { range: number; pace: number } {
+  const steps = openings.slice(1).map((value, k) => Math.abs(value - (openings[k] ?? NaN)));
+  return {
+    range: percentile(openings, 0.9) - percentile(openings, 0.1),
+    pace: percentile(steps, 0.95),
+  };
+}
+
+try {
+  write(
+    `bench/mouth: ${os.cpus().length} cores; a frame is closed when its lip gap is at most ` +
+      `${closedAllowance} of the face's height above the mouth's own most closed reading (p5)\n\n`,
+  );
+  const engine = await HumanFaceEngine.load();
+  const pool = new FacePool(2);
+  const speech = openSpeech({ ttsMaxChars: 1000, asrMaxStreams: 1, festivalProcesses: 1 });
+
+  write(
+    '| footage | p/b/m closed | closed reads | range | pace |\n| --- | ---: | ---: | ---: | ---: |\n',
+  );
+  const footage = new Map<string, { range: number; pace: number; closed: number }>();
+  for (const source of sources.filter((file) => file.endsWith('.mpg'))) {
+    const openings = await mouthOpenings(source, engine);
+    const { stdout } = await runFfmpeg(buildPcmDecodeArgs(source, asrSampleRate));
+    const aligned = await speech.asr.transcribe(stdout, 'en-US');
+    const closed = closedReading(openings);
+    const check = closureCheck(openings, aligned?.phonemes ?? [], 'arpabet', {
+      fps: 25,
+      closedGap: closed + closedAllowance,
+    });
+    const seen = motion(openings);
+    footage.set(source, { ...seen, closed });
+    write(
+      `| ${path.basename(source)} | ${check.closed} of ${check.closures.length} | ${closed.toFixed(4)} | ` +
+        `${seen.range.toFixed(4)} | ${seen.pace.toFixed(4)} |\n`,
+    );
+  }
+  const mean = (key: 'range' | 'pace' | 'closed') =>
+    [...footage.values()].reduce((sum, m) => sum + m[key], 0) / footage.size;
+  const typical = { range: mean('range'), pace: mean('pace'), closed: mean('closed') };
+
+  write(
+    '\n| render | language | p/b/m closed | closed frames | closed reads (own) | gap at p/b/m, median | range × own | pace × own | lip sync | moved 0.5 s |\n' +
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n',
+  );
+  for (const source of sources) {
+    const model = await buildBenchModel(dir, source, pool, speech.asr);
+    const own = footage.get(source) ?? typical;
+    for (const [language, text] of [
+      ['en-US', english],
+      ['zh-CN', mandarin],
+    ] as const) {
+      const out = path.join(dir, `${path.parse(source).name}-${language}.mp4`);
+      const rendered = await renderInChild(dir, model, [0, 0], text, language, out);
+      const openings = await mouthOpenings(out, engine);
+      // The render's speech sounds, as its TTS timed them for it (eSpeak's times differ a little
+      // from one synthesis of the same text to the next).
+      const plan = speech.tts.plan({ text, language, sampleRate: videoSoundRate });
+      const alphabet = plan.voice.engine === 'espeak' ? 'espeak' : 'arpabet';
+      const closed = closedReading(openings);
+      const check = closureCheck(openings, rendered.phonemes, alphabet, {
+        fps: 25,
+        closedGap: closed + closedAllowance,
+      });
+      const frames = check.closures.reduce((sum, c) => sum + c.frames.length, 0);
+      const closedFrames = check.closures.reduce((sum, c) => sum + c.closedFrames, 0);
+      const seen = motion(openings);
+      const atClosures = check.closures.flatMap((c) => c.frames.map((k) => openings[k] ?? NaN));
+      const loudness = await loudnessPerFrame(out);
+      const synced = lipSyncScore(openings, loudness).score;
+      const moved = lipSyncScore(openings, loudness, 12).score;
+      if (process.env.ANIMA_BENCH_KEEP) {
+        const missed = check.closures.filter((c) => c.closedFrames < c.frames.length);
+        write(
+          `missed in ${out}: ${missed.map((c) => `${c.symbol}@${c.frames.join('+')}`).join(' ')}\n`,
+        );
+      }
+      write(
+        `| ${path.basename(source)} | ${language} | ${check.closed} of ${check.closures.length} | ` +
+          `${closedFrames} of ${frames} | ${closed.toFixed(4)} (${own.closed.toFixed(4)}) | ` +
+          `${percentile(atClosures, 0.5).toFixed(4)} | ${(seen.range / own.range).toFixed(2)} | ` +
+          `${(seen.pace / own.pace).toFixed(2)} | ${synced.toFixed(3)} | ${moved.toFixed(3)} |\n`,
+      );
+    }
+  }
+  await pool.close();
+  await speech.close();
+  await engine.close();
+} finally {
+  // ANIMA_BENCH_KEEP=1 keeps the renders to look at.
+  if (process.env.ANIMA_BENCH_KEEP) write(`renders kept in ${dir}\n`);
+  else fs.rmSync(dir, { recursive: true, force: true });
+}
