@@ -70,6 +70,9 @@ export class WorkerClient<Request extends object, Answer extends WorkerAnswer> {
   async terminate(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    // An idle worker is unref'd; held while it stops, so a caller awaiting this keeps the process.
+    worker.ref();
+    await worker.terminate();
   }
 }
