@@ -27,7 +27,6 @@ import {
   type BuiltModel,
 } from './model-writer.js';
 import { synthesiseMouth } from './mouth-shapes.js';
-import type { Viseme } from './visemes.js';
 import { listenSeconds, listenToClip, type SpeechLabels } from './speech-visemes.js';
 import type { SourceNames } from './source-check.js';
 import { chooseBaseSegment, smoothRange, type BaseSegment } from './track.js';
@@ -61,32 +60,16 @@ function poseOf(landmarks: Float32Array): Float32Array {
   );
 }
 
-/**
- * A speaker whose mouth opens less than this (inner-lip gap over eye distance, closed to widest)
- * barely moves on screen; their open shapes are warped wider, to this range.
- */
-const minOpenRange = 0.12;
-/** The shapes widened for such a speaker. */
-const widenedShapes: ReadonlySet<Viseme> = new Set(['open', 'mid', 'round']);
-
-/** This speaker's range, widened when their mouth barely opens. */
-function livelyRange(range: SpeakerRange): SpeakerRange {
-  return range.widest - range.closed >= minOpenRange
-    ? range
-    : { ...range, widest: range.closed + minOpenRange };
-}
-
-/** Whether a class's mouth is warped rather than cut as filmed. */
-function isWarped(choice: AtlasChoice, range: SpeakerRange): boolean {
-  return (
-    choice.warpedFrom !== undefined ||
-    (livelyRange(range) !== range && widenedShapes.has(choice.viseme))
-  );
+/** Whether a class's mouth is warped (from the nearest shown class's) rather than cut as filmed. */
+function isWarped(choice: AtlasChoice): boolean {
+  return choice.warpedFrom !== undefined;
 }
 
 /**
  * A class's mouth: cut from its frame; warped from the nearest shown class's when the clip never
- * shows it; warped wider when the speaker barely opens their mouth.
+ * shows it. A speaker who barely opens their mouth keeps their own range: warping their open
+ * shapes wider (to 0.12 of the eye distance, as before) made bbaf2n's opening 1.8 times their own
+ * and did not help lip sync (bench/mouth: 0.495 widened, 0.514 not).
  */
 function mouthImage(
   choice: AtlasChoice,
@@ -96,10 +79,10 @@ function mouthImage(
 ): Uint8Array | undefined {
   const rgb = mouths.get(choice.frame);
   const frame = frames.get(choice.frame);
-  if (!rgb || !frame || !isWarped(choice, range)) return rgb;
+  if (!rgb || !frame || !isWarped(choice)) return rgb;
   return synthesiseMouth(
     { rgb, size: mouthSize, points: cropPoints(frame, mouthSize) },
-    { viseme: choice.viseme, ...shapeOf(choice.viseme, livelyRange(range)) },
+    { viseme: choice.viseme, ...shapeOf(choice.viseme, range) },
   );
 }
 
@@ -249,7 +232,7 @@ function speechOf(speech: Listening): Record<string, unknown> {
     : { heard: null, ...(speech && 'failed' in speech ? { failed: speech.failed } : {}) };
 }
 
-/** The atlas's images, each with how it was made (cut, warped from another, widened). */
+/** The atlas's images, each with how it was made (cut, or warped from another). */
 function atlasImages(
   atlas: readonly AtlasChoice[],
   mouths: ReadonlyMap<number, Uint8Array>,
@@ -267,7 +250,6 @@ function atlasImages(
             distance: choice.distance,
             ...(choice.heard ? { heard: true } : {}),
             ...(choice.warpedFrom ? { warpedFrom: choice.warpedFrom } : {}),
-            ...(!choice.warpedFrom && isWarped(choice, range) ? { widened: true } : {}),
           },
         ]
       : [];

@@ -24,7 +24,7 @@ export interface AtlasImage {
   readonly distance?: number;
   /** Its sound called for this class too (the clip's speech aligned). */
   readonly heard?: boolean;
-  /** Warped wider than filmed (a speaker who barely opens their mouth). */
+  /** Warped wider than filmed (models built before speakers kept their own range). */
   readonly widened?: boolean;
   /** Made by warping this class's mouth (or the photo's own, "photo"). */
   readonly warpedFrom?: Viseme | 'photo';

@@ -77,6 +77,8 @@ export function visemeTrack(
   const all = gestures(phonemes, alphabet);
   const weights = new Map<Viseme, number>();
   const out: MouthFrame[] = [];
+  /** Frames whose lips must be shut (p, b, m): the pace limit leaves them as they are. */
+  const shut: boolean[] = [];
   let first = 0;
   for (let frame = 0; frame < frames; frame++) {
     const t = ((frame + 0.5) * 1000) / fps;
@@ -93,6 +95,7 @@ export function visemeTrack(
       const w = gesture.strength * Math.exp(-d * d);
       weights.set(gesture.viseme, (weights.get(gesture.viseme) ?? 0) + w);
     }
+    shut.push(closing);
     if (weights.size === 0 || closing) {
       out.push({ from: 'closed', to: 'closed', mix: 0 });
       continue;
@@ -115,7 +118,53 @@ export function visemeTrack(
     }
     out.push(dipWhenQuiet({ from: top[0], to: second[0], mix }, loudness?.[frame]));
   }
-  return out;
+  return limitPace(out, shut);
+}
+
+/**
+ * The most the jaw opens or closes between two frames (openness, 0 shut to 1 widest): from shut
+ * to wide takes three frames, as a speaker's does, not one.
+ */
+const maxStep = 0.4;
+
+const openingOf = (mouth: MouthFrame): number =>
+  openness[mouth.from] * (1 - mouth.mix) + openness[mouth.to] * mouth.mix;
+const shapeOf = (mouth: MouthFrame): Viseme => (mouth.mix > 0.5 ? mouth.to : mouth.from);
+
+/**
+ * The opening held to `maxStep` a frame, forward then backward (so the jaw starts closing before a
+ * p, b or m rather than snapping shut on it); shut frames are left shut. A frame opened less than
+ * its shape is its shape eased toward closed; one kept more open is eased toward its more open
+ * neighbour's shape.
+ */
+function limitPace(track: readonly MouthFrame[], shut: readonly boolean[]): MouthFrame[] {
+  const wanted = track.map(openingOf);
+  const held = [...wanted];
+  const clamp = (value: number, near: number) =>
+    Math.min(near + maxStep, Math.max(near - maxStep, value));
+  for (let n = 1; n < held.length; n++) {
+    if (!shut[n]) held[n] = clamp(held[n] ?? 0, held[n - 1] ?? 0);
+  }
+  for (let n = held.length - 2; n >= 0; n--) {
+    if (!shut[n]) held[n] = clamp(held[n] ?? 0, held[n + 1] ?? 0);
+  }
+  return track.map((mouth, n) => {
+    const want = wanted[n] ?? 0;
+    const have = held[n] ?? want;
+    if (shut[n] || Math.abs(have - want) < 1e-6) return mouth;
+    const shape = shapeOf(mouth);
+    if (have < want) {
+      const full = openness[shape];
+      return full > 0
+        ? { from: shape, to: 'closed', mix: Math.min(1, Math.max(0, 1 - have / full)) }
+        : mouth;
+    }
+    const neighbours = [track[n - 1], track[n + 1]].flatMap((m) => (m ? [shapeOf(m)] : []));
+    const wide = neighbours.sort((a, b) => openness[b] - openness[a])[0] ?? shape;
+    const [low, high] = [openness[shape], openness[wide]];
+    if (high <= low) return mouth;
+    return { from: shape, to: wide, mix: Math.min(1, Math.max(0, (have - low) / (high - low))) };
+  });
 }
 
 /**

@@ -58,3 +58,27 @@ test("the closure check reads each p/b/m's frames against the mouth's own shut r
   );
   assert.equal(check.closed, 2);
 });
+
+test("the jaw opens and closes at a speaker's pace: at most 0.4 of its range a frame, closures kept", () => {
+  // Silence, a long wide-open vowel, a b, the vowel again: shut to wide and back in one frame,
+  // unless held to a pace.
+  const phonemes = [
+    { symbol: 'pau', beginMs: 0, endMs: 200 },
+    { symbol: 'aa', beginMs: 200, endMs: 400 },
+    { symbol: 'b', beginMs: 400, endMs: 480 },
+    { symbol: 'aa', beginMs: 480, endMs: 680 },
+    { symbol: 'pau', beginMs: 680, endMs: 900 },
+  ];
+  const track = visemeTrack(phonemes, 'arpabet', 22, 25);
+  const openness = { closed: 0, open: 1 } as Record<string, number>;
+  const opening = (m: (typeof track)[number]) =>
+    (openness[m.from] ?? NaN) * (1 - m.mix) + (openness[m.to] ?? NaN) * m.mix;
+  const steps = track.slice(1).map((m, k) => Math.abs(opening(m) - opening(track[k]!)));
+  assert.ok(Math.max(...steps) <= 0.4 + 1e-9, steps.map((x) => x.toFixed(2)).join(' '));
+  assert.ok(Math.max(...track.map(opening)) > 0.9, 'the vowel still opens wide');
+  // The b (400–480 ms, shut from 380 ms) shuts frames 9 (360–400, a half inside), 10 and 11.
+  assert.deepEqual(
+    closedFrames(track).filter((k) => k >= 8 && k <= 13),
+    [9, 10, 11],
+  );
+});
