@@ -51,7 +51,7 @@ function gestures(phonemes: readonly PhonemeTiming[], alphabet: PhonemeAlphabet)
 /**
  * The lips meet a little before a p, b or m is heard (its closure is silent) and stay shut through
  * it: a frame is closed when a third of it or more falls inside the sound, its start brought
- * forward by this much.
+ * forward by this much, and so is the frame its middle falls in (a sound shorter than that).
  */
 const closureLeadMs = 20;
 
@@ -60,7 +60,7 @@ function closesFrame(gesture: Gesture, frame: number, fps: number): boolean {
   const start = frame * frameMs;
   const overlap =
     Math.min(start + frameMs, gesture.endMs) - Math.max(start, gesture.beginMs - closureLeadMs);
-  return overlap >= frameMs / 3;
+  return overlap >= frameMs / 3 || Math.floor(gesture.centreMs / frameMs) === frame;
 }
 
 /**

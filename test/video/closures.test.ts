@@ -35,6 +35,14 @@ test('a closure shuts every frame it mostly covers, from a little before it is h
     { symbol: 'a', beginMs: 160, endMs: 320 },
   ];
   assert.deepEqual(closedFrames(visemeTrack(short, 'espeak', 8, 25)), [3]);
+  // A very short b (10 ms, at the start of frame 4): the frame it is in is shut too, not only
+  // the one its lead reaches into.
+  const tiny = [
+    { symbol: 'aa', beginMs: 0, endMs: 160 },
+    { symbol: 'b', beginMs: 160, endMs: 170 },
+    { symbol: 'aa', beginMs: 170, endMs: 320 },
+  ];
+  assert.deepEqual(closedFrames(visemeTrack(tiny, 'arpabet', 8, 25)), [3, 4]);
 });
 
 test("the closure check reads each p/b/m's frames against the mouth's own shut reading", () => {
