@@ -190,9 +190,6 @@ export function silentScene(id: number): Utterance {
   };
 }
 
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-}
+export { percentile } from './stats.js';
 
 export const ms = (value: number): string => `${Math.round(value)} ms`;

@@ -30,6 +30,7 @@ import {
 import { videoSoundRate } from '../src/video/render.args.js';
 import { asrSampleRate } from '../src/voice/asr.service.js';
 import { openSpeech } from '../src/voice/speech.js';
+import { percentile } from './stats.js';
 import { buildBenchModel, english, mandarin, renderInChild } from './video-rig.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-bench-mouth-'));
@@ -42,17 +43,16 @@ const sources = [
   path.join(samplesDir, 'image', 'astronaut.png'),
 ].filter((file) => asked.length === 0 || asked.some((name) => file.includes(name)));
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-}
+/** A quantile of the frames where a face was found (the others read NaN). */
+const quantile = (values: readonly number[], p: number): number =>
+  percentile(values.filter(Number.isFinite), p);
 
 /** The opening's range (p90 − p10) and pace (p95 of |change| between frames). */
 function motion(openings: readonly number[]): { range: number; pace: number } {
   const steps = openings.slice(1).map((value, k) => Math.abs(value - (openings[k] ?? NaN)));
   return {
-    range: percentile(openings, 0.9) - percentile(openings, 0.1),
-    pace: percentile(steps, 0.95),
+    range: quantile(openings, 0.9) - quantile(openings, 0.1),
+    pace: quantile(steps, 0.95),
   };
 }
 
@@ -128,7 +128,7 @@ try {
       write(
         `| ${path.basename(source)} | ${language} | ${check.closed} of ${check.closures.length} | ` +
           `${closedFrames} of ${frames} | ${closed.toFixed(4)} (${own.closed.toFixed(4)}) | ` +
-          `${percentile(atClosures, 0.5).toFixed(4)} | ${(seen.range / own.range).toFixed(2)} | ` +
+          `${quantile(atClosures, 0.5).toFixed(4)} | ${(seen.range / own.range).toFixed(2)} | ` +
           `${(seen.pace / own.pace).toFixed(2)} | ${synced.toFixed(3)} | ${moved.toFixed(3)} |\n`,
       );
     }

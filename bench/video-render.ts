@@ -23,7 +23,7 @@ import { defaultPlacement } from '../src/video/video.handler.js';
 import { FrameLevels, visemeTrack } from '../src/video/viseme-track.js';
 import type { PhonemeTiming } from '../src/engines/tts/tts.types.js';
 import { openSpeech } from '../src/voice/speech.js';
-import type { TtsService } from '../src/voice/tts.service.js';
+import { notingPhonemes } from '../test/helpers/heard-phonemes.js';
 import { capYoungGeneration } from '../src/util/memory-policy.js';
 
 const [zip = '', width = '0', height = '0', out = '', textFile = '', language = 'en-US'] =
@@ -88,21 +88,11 @@ async function speechFirst() {
 /** The speech sounds the render was given, as TTS timed them (what bench/mouth judges it by). */
 const heard: PhonemeTiming[] = [];
 
-/** The TTS service, noting every piece's sounds on their way to the render. */
-const noting: TtsService = Object.assign(Object.create(speech.tts) as TtsService, {
-  async *stream(...args: Parameters<TtsService['stream']>) {
-    for await (const piece of speech.tts.stream(...args)) {
-      heard.push(...piece.phonemes);
-      yield piece;
-    }
-  },
-});
-
 /** As a task speaks text now: sentence by sentence while the model opens and the render runs. */
 async function streamed() {
   let ttsSeconds = 0;
   const stream = new SpeechStream(
-    noting,
+    notingPhonemes(speech.tts, heard),
     { kind: 'tts', text, ssml: false, language },
     { appId: '', fps: 25, signal: new AbortController().signal },
     { onEnd: () => void (ttsSeconds = since() / 1000) },

@@ -60,11 +60,6 @@ function poseOf(landmarks: Float32Array): Float32Array {
   );
 }
 
-/** Whether a class's mouth is warped (from the nearest shown class's) rather than cut as filmed. */
-function isWarped(choice: AtlasChoice): boolean {
-  return choice.warpedFrom !== undefined;
-}
-
 /**
  * A class's mouth: cut from its frame; warped from the nearest shown class's when the clip never
  * shows it. A speaker who barely opens their mouth keeps their own range: warping their open
@@ -79,7 +74,7 @@ function mouthImage(
 ): Uint8Array | undefined {
   const rgb = mouths.get(choice.frame);
   const frame = frames.get(choice.frame);
-  if (!rgb || !frame || !isWarped(choice)) return rgb;
+  if (!rgb || !frame || choice.warpedFrom === undefined) return rgb;
   return synthesiseMouth(
     { rgb, size: mouthSize, points: cropPoints(frame, mouthSize) },
     { viseme: choice.viseme, ...shapeOf(choice.viseme, range) },

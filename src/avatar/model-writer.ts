@@ -24,8 +24,6 @@ export interface AtlasImage {
   readonly distance?: number;
   /** Its sound called for this class too (the clip's speech aligned). */
   readonly heard?: boolean;
-  /** Warped wider than filmed (models built before speakers kept their own range). */
-  readonly widened?: boolean;
   /** Made by warping this class's mouth (or the photo's own, "photo"). */
   readonly warpedFrom?: Viseme | 'photo';
 }
@@ -116,7 +114,6 @@ export async function writeModel(parts: ModelParts): Promise<BuiltModel> {
           : { distance: Math.round(image.distance * 1000) / 1000 }),
         ...(image.heard ? { heard: true } : {}),
         ...(image.warpedFrom ? { warped_from: image.warpedFrom } : {}),
-        ...(image.widened ? { widened: true } : {}),
       })),
     },
     preview: 'assets/preview.png',

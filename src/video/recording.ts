@@ -80,8 +80,9 @@ export interface DecodedRecording {
 
 /**
  * Decodes the recording's first sound track to a 48 kHz mono WAV at `audio`, measuring loudness
- * per video frame (for the mouth) and as a whole (for the gain that brings it to the target). ffmpeg is told to stop one second past the cap, so a header that
- * understates the length costs no more than an honest one.
+ * per video frame (for the mouth) and as a whole (for the gain that brings it to the target).
+ * ffmpeg is told to stop one second past the cap, so a header that understates the length costs
+ * no more than an honest one.
  */
 export async function decodeRecording(
   file: string,

@@ -153,12 +153,7 @@ function limitPace(track: readonly MouthFrame[], shut: readonly boolean[]): Mout
     const have = held[n] ?? want;
     if (shut[n] || Math.abs(have - want) < 1e-6) return mouth;
     const shape = shapeOf(mouth);
-    if (have < want) {
-      const full = openness[shape];
-      return full > 0
-        ? { from: shape, to: 'closed', mix: Math.min(1, Math.max(0, 1 - have / full)) }
-        : mouth;
-    }
+    if (have < want) return openness[shape] > 0 ? shapeOpenedTo(shape, have) : mouth;
     const neighbours = [track[n - 1], track[n + 1]].flatMap((m) => (m ? [shapeOf(m)] : []));
     const wide = neighbours.sort((a, b) => openness[b] - openness[a])[0] ?? shape;
     const [low, high] = [openness[shape], openness[wide]];
@@ -174,11 +169,16 @@ function limitPace(track: readonly MouthFrame[], shut: readonly boolean[]): Mout
  */
 function dipWhenQuiet(mouth: MouthFrame, level: number | undefined): MouthFrame {
   if (level === undefined) return mouth;
-  const opening = openness[mouth.from] * (1 - mouth.mix) + openness[mouth.to] * mouth.mix;
   const wanted = 0.1 + 0.9 * level;
-  if (opening <= wanted) return mouth;
-  const shape = mouth.mix > 0.5 ? mouth.to : mouth.from;
-  return { from: shape, to: 'closed', mix: Math.max(0, 1 - wanted / openness[shape]) };
+  if (openingOf(mouth) <= wanted) return mouth;
+  return shapeOpenedTo(shapeOf(mouth), wanted);
+}
+
+/** `shape` eased toward shut until it opens `opening` (of the jaw's range; its own at most). */
+function shapeOpenedTo(shape: Viseme, opening: number): MouthFrame {
+  const full = openness[shape];
+  const mix = full > 0 ? Math.min(1, Math.max(0, 1 - opening / full)) : 0;
+  return { from: shape, to: 'closed', mix };
 }
 
 /** How far each shape opens the jaw, 0–1 (as the atlas's targets). */

@@ -26,8 +26,8 @@ import { renderStreamed } from '../../src/video/render.js';
 import { SpeechStream } from '../../src/video/speech-stream.js';
 import { defaultPlacement } from '../../src/video/video.handler.js';
 import { openSpeech, type SpeechServices } from '../../src/voice/speech.js';
-import type { TtsService } from '../../src/voice/tts.service.js';
 import { tempDir } from '../helpers/harness.js';
+import { notingPhonemes } from '../helpers/heard-phonemes.js';
 
 const grid = path.join(samplesDir, 'video', 'grid_sbia1a.mpg');
 let engine: HumanFaceEngine;
@@ -61,16 +61,8 @@ after(async () => {
 /** A render of `text` as a video task makes it, with the phonemes it was given. */
 async function render(text: string, language: string) {
   const phonemes: PhonemeTiming[] = [];
-  const tts: TtsService = Object.assign(Object.create(speech.tts) as TtsService, {
-    async *stream(...args: Parameters<TtsService['stream']>) {
-      for await (const piece of speech.tts.stream(...args)) {
-        phonemes.push(...piece.phonemes);
-        yield piece;
-      }
-    },
-  });
   const stream = new SpeechStream(
-    tts,
+    notingPhonemes(speech.tts, phonemes),
     { kind: 'tts', text, ssml: false, language },
     { appId: '', fps: 25, signal: new AbortController().signal },
   );
