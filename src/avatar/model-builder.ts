@@ -26,7 +26,7 @@ import {
   type AtlasImage,
   type BuiltModel,
 } from './model-writer.js';
-import { synthesiseMouth } from './mouth-shapes.js';
+import { pickMouthPoints, synthesiseMouth, type MouthShape } from './mouth-shapes.js';
 import { listenSeconds, listenToClip, type SpeechLabels } from './speech-visemes.js';
 import type { SourceNames } from './source-check.js';
 import { chooseBaseSegment, smoothRange, type BaseSegment } from './track.js';
@@ -71,12 +71,14 @@ function mouthImage(
   mouths: ReadonlyMap<number, Uint8Array>,
   frames: ReadonlyMap<number, TrackedFrame>,
   range: SpeakerRange,
-): Uint8Array | undefined {
+): MouthShape | undefined {
   const rgb = mouths.get(choice.frame);
   const frame = frames.get(choice.frame);
-  if (!rgb || !frame || choice.warpedFrom === undefined) return rgb;
+  if (!rgb || !frame) return undefined;
+  const points = cropPoints(frame, mouthSize);
+  if (choice.warpedFrom === undefined) return { rgb, points: pickMouthPoints(points) };
   return synthesiseMouth(
-    { rgb, size: mouthSize, points: cropPoints(frame, mouthSize) },
+    { rgb, size: mouthSize, points },
     { viseme: choice.viseme, ...shapeOf(choice.viseme, range) },
   );
 }
@@ -235,12 +237,12 @@ function atlasImages(
   range: SpeakerRange,
 ): AtlasImage[] {
   return atlas.flatMap((choice) => {
-    const rgb = mouthImage(choice, mouths, atlasFrames, range);
-    return rgb
+    const shape = mouthImage(choice, mouths, atlasFrames, range);
+    return shape
       ? [
           {
             viseme: choice.viseme,
-            rgb,
+            ...shape,
             sourceFrame: choice.frame,
             distance: choice.distance,
             ...(choice.heard ? { heard: true } : {}),

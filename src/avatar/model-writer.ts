@@ -8,6 +8,7 @@ import type { TrackedFrame } from './face-track.js';
 import { writeZip, type ZipEntry } from '../storage/zip-writer.js';
 import { manifestPath } from './model-package.js';
 import { mouthRegion } from './mouth-crop.js';
+import { mouthPointIndices } from './mouth-shapes.js';
 import { visemes, type Viseme } from './visemes.js';
 
 export const modelFps = 25;
@@ -18,6 +19,8 @@ export interface AtlasImage {
   readonly viseme: Viseme;
   /** size × size RGB. */
   readonly rgb: Uint8Array;
+  /** Where its mouth points are in the image (x, y pairs in `mouthPointIndices` order). */
+  readonly points?: Float32Array;
   /** The frame of the source it comes from (0 for a photo). */
   readonly sourceFrame: number;
   /** How far that frame's lips were from the class's shape, when it was cut rather than made. */
@@ -104,6 +107,7 @@ export async function writeModel(parts: ModelParts): Promise<BuiltModel> {
     atlas: {
       size: mouthSize,
       visemes: [...visemes],
+      points: [...mouthPointIndices],
       ...(parts.speech ? { speech: parts.speech } : {}),
       images: parts.atlas.map((image) => ({
         viseme: image.viseme,
@@ -114,6 +118,7 @@ export async function writeModel(parts: ModelParts): Promise<BuiltModel> {
           : { distance: Math.round(image.distance * 1000) / 1000 }),
         ...(image.heard ? { heard: true } : {}),
         ...(image.warpedFrom ? { warped_from: image.warpedFrom } : {}),
+        ...(image.points ? { points: rounded([...image.points], 2) } : {}),
       })),
     },
     preview: 'assets/preview.png',

@@ -5,6 +5,7 @@
  * for th and l) in colours taken from the speaker's own lips.
  */
 import { polygonCoverage, remap, warpMap } from '../media/warp.js';
+import { lipTone, looksLikeLip, type LipTone } from './lip-tone.js';
 import type { Viseme } from './visemes.js';
 
 /** Mesh points: the lips' outer and inner contours, corner to corner. */
@@ -17,6 +18,36 @@ const corners = new Set([61, 291, 78, 308]);
 const jaw = [18, 200, 199, 175, 152, 148, 176, 149, 150, 377, 400, 378, 379, 83, 313, 201, 421];
 /** The nose does not move when the mouth does. */
 const fixed = [1, 2, 4, 97, 98, 326, 327, 164, 167, 393];
+
+/**
+ * The mesh points a mouth image carries in the model (in its crop's pixels): lips, jaw and nose,
+ * what a renderer needs to warp one mouth into another's shape.
+ */
+export const mouthPointIndices: readonly number[] = [
+  ...new Set([...outerUpper, ...outerLower, ...innerUpper, ...innerLower, ...jaw, ...fixed]),
+];
+
+/** The mouth points (x, y pairs, in `mouthPointIndices` order) of a full set of mesh points. */
+export function pickMouthPoints(points: Float32Array): Float32Array {
+  return Float32Array.from(
+    mouthPointIndices.flatMap((index) => [points[index * 2] ?? 0, points[index * 2 + 1] ?? 0]),
+  );
+}
+
+/** The outline between the lips (inner contours), x, y pairs, from a mouth's `mouthPointIndices` points. */
+export function innerLipOutline(mouthPoints: Float32Array): number[] {
+  return [...innerUpper, ...[...innerLower].reverse()].flatMap((index) => {
+    const k = mouthPointIndices.indexOf(index);
+    return [mouthPoints[k * 2] ?? 0, mouthPoints[k * 2 + 1] ?? 0];
+  });
+}
+
+/** A made mouth: its crop, and where its mouth points went. */
+export interface MouthShape {
+  readonly rgb: Uint8Array;
+  /** x, y pairs in `mouthPointIndices` order, in crop pixels. */
+  readonly points: Float32Array;
+}
 
 /** Where the interocular distance sits in a mouth crop (the crop is 1.1 of it wide). */
 const cropPerInterOcular = 1.1;
@@ -154,6 +185,11 @@ function moveLips(
   return { src, dest, moved };
 }
 
+const smoothstep = (from: number, to: number, x: number) => {
+  const t = Math.min(1, Math.max(0, (x - from) / (to - from)));
+  return t * t * (3 - 2 * t);
+};
+
 const luma = (rgb: readonly number[]) =>
   0.299 * (rgb[0] ?? 0) + 0.587 * (rgb[1] ?? 0) + 0.114 * (rgb[2] ?? 0);
 
@@ -171,19 +207,165 @@ function gapOf(points: Float32Array): number {
   );
 }
 
+/** Below this lip gap (crop pixels) the lips touch: a closed mouth is made by closing them. */
+const touchingGap = 2;
+/** How much of the gap the jaw closes when the lips are brought together; the lips stretch the rest. */
+const jawShare = 0.6;
+
+/**
+ * The lips brought together column by column: each column of the crop is remapped vertically so
+ * that the upper lip's inner edge and the lower lip's meet at a seam, the jaw lifted by part of
+ * the gap and the lips stretched over the rest. What showed between them (teeth, the dark) is
+ * left out, not squeezed into a grey strip, and nothing above the upper lip moves.
+ */
+function closeLips(image: MouthImage): { rgb: Uint8Array; moved: Float32Array } {
+  const { size, points, rgb } = image;
+  const out = Uint8Array.from(rgb);
+  const moved = Float32Array.from(points);
+  const toneAt = (x: number, y: number): LipTone => {
+    const at = (Math.min(size - 1, Math.max(0, Math.round(y))) * size + x) * 3;
+    return lipTone(rgb[at] ?? 0, rgb[at + 1] ?? 0, rgb[at + 2] ?? 0);
+  };
+  /**
+   * Where the lips' red stops either side of the mesh's inner contours at x: the mesh puts them
+   * a pixel or two inside the lips, and what it leaves (a row of teeth) would stay in the seam.
+   */
+  const visibleGap = (x: number, outerTop: number, outerBottom: number): [number, number] => {
+    let top = contourY(points, innerUpper, x);
+    let bottom = contourY(points, innerLower, x);
+    const column = Math.min(size - 1, Math.max(0, Math.floor(x)));
+    const middle = Math.round((top + bottom) / 2);
+    const upperLip = toneAt(column, (outerTop + top) / 2);
+    const lowerLip = toneAt(column, (bottom + outerBottom) / 2);
+    const isLip = (y: number, lip: LipTone) => looksLikeLip(toneAt(column, y), lip);
+    if (!isLip(middle, upperLip) && !isLip(middle, lowerLip)) {
+      let y = middle;
+      while (y > outerTop + 1 && !isLip(y - 1, upperLip)) y--;
+      top = Math.min(top, y);
+      y = middle;
+      while (y < outerBottom - 1 && !isLip(y + 1, lowerLip)) y++;
+      bottom = Math.max(bottom, y + 1);
+    }
+    return [top, bottom];
+  };
+  // Each column's gap, found on its own, then smoothed across columns: a column's edge found a
+  // row off its neighbours' would show as a vertical streak through the lip.
+  const outerTops = Array.from({ length: size }, (_, x) => contourY(points, outerUpper, x + 0.5));
+  const outerBottoms = Array.from({ length: size }, (_, x) =>
+    contourY(points, outerLower, x + 0.5),
+  );
+  const gaps = outerTops.map((top, x) => visibleGap(x + 0.5, top, outerBottoms[x] ?? top));
+  const smooth = (values: readonly number[]) => {
+    const medians = values.map((_, x) => {
+      const near = values.slice(Math.max(0, x - 2), x + 3).sort((a, b) => a - b);
+      return near[near.length >> 1] ?? 0;
+    });
+    return medians.map((_, x) => {
+      const near = medians.slice(Math.max(0, x - 1), x + 2);
+      return near.reduce((sum, v) => sum + v, 0) / near.length;
+    });
+  };
+  const innerTops = smooth(gaps.map(([top]) => top));
+  const innerBottoms = smooth(gaps.map(([, bottom]) => bottom));
+  /** Column x's seam and lift, or none where the lips already touch. */
+  const columnAt = (x: number) => {
+    const c = Math.min(size - 1, Math.max(0, Math.floor(x)));
+    const outerTop = outerTops[c] ?? 0;
+    const outerBottom = outerBottoms[c] ?? 0;
+    const innerTop = innerTops[c] ?? 0;
+    const innerBottom = innerBottoms[c] ?? 0;
+    const gap = innerBottom - innerTop;
+    if (gap < 0.25) return undefined;
+    const lift = gap * jawShare;
+    const upper = Math.max(0.5, innerTop - outerTop);
+    const lower = Math.max(0.5, outerBottom - innerBottom);
+    const seam = innerTop + ((gap - lift) * upper) / (upper + lower);
+    return { outerTop, innerTop, innerBottom, outerBottom, seam, lift };
+  };
+  const [left] = point(points, 61);
+  const [right] = point(points, 291);
+  for (let x = Math.max(0, Math.floor(left)); x <= Math.min(size - 1, Math.ceil(right)); x++) {
+    const column = columnAt(x + 0.5);
+    if (!column) continue;
+    const { outerTop, innerTop, innerBottom, outerBottom, seam, lift } = column;
+    const bottom = outerBottom - lift;
+    for (let y = Math.max(0, Math.floor(outerTop)); y < size; y++) {
+      const at = y + 0.5;
+      let from: number;
+      if (at < seam)
+        from = outerTop + ((at - outerTop) * (innerTop - outerTop)) / (seam - outerTop);
+      else if (at < bottom)
+        from = innerBottom + ((at - seam) * (outerBottom - innerBottom)) / (bottom - seam);
+      else from = outerBottom + ((at - bottom) * (size - outerBottom)) / (size - bottom);
+      const fy = Math.min(size - 1, Math.max(0, from - 0.5));
+      const y0 = Math.min(size - 2, Math.floor(fy));
+      const k = fy - y0;
+      for (let c = 0; c < 3; c++) {
+        const a = rgb[(y0 * size + x) * 3 + c] ?? 0;
+        const b = rgb[((y0 + 1) * size + x) * 3 + c] ?? 0;
+        out[(y * size + x) * 3 + c] = Math.round(a + (b - a) * k);
+      }
+    }
+  }
+  for (const index of [...innerUpper, ...innerLower, ...outerLower, ...jaw]) {
+    const [x, y] = point(points, index);
+    const column = columnAt(x);
+    if (!column) continue;
+    const isInner = innerUpper.includes(index) || innerLower.includes(index);
+    moved[index * 2 + 1] = isInner ? column.seam : y - column.lift;
+  }
+  return { rgb: out, moved };
+}
+
+/**
+ * A thin dark line where the lips meet, along the inner contours of `moved`: about a pixel and a
+ * half of a 128 crop, as a closed mouth's line looks at that size (a wider band reads as a strip).
+ */
+function drawSeam(
+  out: Uint8Array,
+  moved: Float32Array,
+  lips: readonly number[],
+  size: number,
+): void {
+  // Shadowed lip, not grey: the red holds as the light falls.
+  const seam = lips.map((v, c) => v * (c === 0 ? 0.55 : 0.42));
+  const edge = (index: number, dy: number) => [point(moved, index)[0], point(moved, index)[1] + dy];
+  const line = polygonCoverage(
+    [
+      ...innerUpper.flatMap((index) => edge(index, -0.75)),
+      ...[...innerLower].reverse().flatMap((index) => edge(index, 0.75)),
+    ],
+    size,
+    size,
+  );
+  line.forEach((cover, i) => {
+    if (cover <= 0) return;
+    for (let c = 0; c < 3; c++) {
+      const v = out[i * 3 + c] ?? 0;
+      out[i * 3 + c] = Math.round(v + ((seam[c] ?? 0) - v) * cover * 0.7);
+    }
+  });
+}
+
 /**
  * The mouth of `image` warped into the target shape. A mouth that opens wider than the source is
  * painted inside: upper teeth (the speaker's own colour when the source shows them), the dark of
- * the mouth, the tongue for th and l. A mouth that closes gets a lip seam.
+ * the mouth, the tongue for th and l. A mouth made to close has its lips brought together over
+ * whatever the source showed between them, with a seam where they meet.
  */
-export function synthesiseMouth(image: MouthImage, target: MouthTarget): Uint8Array {
+export function synthesiseMouth(image: MouthImage, target: MouthTarget): MouthShape {
   const { size, points } = image;
   const interOcular = size / cropPerInterOcular;
+  const gapBefore = gapOf(points);
+  const lips = meanColour(image, [0, 17, 37, 267, 84, 314]);
+  if (target.openNorm * interOcular < touchingGap && gapBefore >= touchingGap) {
+    const closed = closeLips(image);
+    drawSeam(closed.rgb, closed.moved, lips, size);
+    return { rgb: closed.rgb, points: pickMouthPoints(closed.moved) };
+  }
   const { src, dest, moved } = moveLips(image, target);
   const out = remap(image.rgb, size, size, warpMap(dest, src, size, size, 2));
-  const gapBefore = gapOf(points);
   const gapAfter = gapOf(moved);
-  const lips = meanColour(image, [0, 17, 37, 267, 84, 314]);
   const polygon = innerPolygon(moved);
   const coverage = polygonCoverage(polygon, size, size);
   const blend = (at: number, colour: readonly number[], alpha: number) => {
@@ -192,25 +374,9 @@ export function synthesiseMouth(image: MouthImage, target: MouthTarget): Uint8Ar
     }
   };
   if (gapAfter < gapBefore * 1.1) {
-    // Closing: the squeezed inside becomes the dark line where the lips meet.
-    // Closing: what the source showed between the lips is squeezed to a line; lips meet over it.
-    if (gapAfter < 3) {
-      const seam = lips.map((v) => v * 0.6);
-      const edge = (index: number, dy: number) => [
-        point(moved, index)[0],
-        point(moved, index)[1] + dy,
-      ];
-      const line = polygonCoverage(
-        [
-          ...innerUpper.flatMap((index) => edge(index, -2)),
-          ...[...innerLower].reverse().flatMap((index) => edge(index, 2)),
-        ],
-        size,
-        size,
-      );
-      line.forEach((cover, i) => cover > 0 && blend(i * 3, seam, cover * 0.85));
-    }
-    return out;
+    // Closing part way: what the source showed between the lips narrows with them.
+    if (gapAfter < 3) drawSeam(out, moved, lips, size);
+    return { rgb: out, points: pickMouthPoints(moved) };
   }
 
   const skin = meanColour(image, [164, 18, 200]);
@@ -236,10 +402,16 @@ export function synthesiseMouth(image: MouthImage, target: MouthTarget): Uint8Ar
       const height = Math.max(1, bottom - top);
       const depth = (py - top) / height;
       const across = Math.min(1, Math.abs(px - centreX) / halfWidth);
-      // The mouth's dark, deepest in the middle.
       const shown = keep > 0 ? Math.min(1, Math.max(0, (py - top - keep) / 2)) : 1;
       if (shown <= 0) continue;
-      let colour = lips.map((v) => v * (0.3 - 0.15 * (1 - across) * Math.sin(Math.PI * depth)));
+      // The mouth's dark, deepest behind the teeth in the middle; toward the lower lip the tongue
+      // shows as a dim red floor (a flat charcoal crescent reads as a painted hole).
+      const floor = smoothstep(0.3, 1, depth) * (1 - across * across) * 0.85;
+      // Lit from the front, the inside is redder than the lips are (a grey mix reads as a hole).
+      let colour = lips.map((v, c) => {
+        const back = v * (0.2 - 0.1 * (1 - across) * Math.sin(Math.PI * depth));
+        return back + (v * (c === 0 ? 0.72 : 0.36) - back) * floor;
+      });
       if (
         keep === 0 &&
         teethShow.has(target.viseme) &&
@@ -252,5 +424,5 @@ export function synthesiseMouth(image: MouthImage, target: MouthTarget): Uint8Ar
       blend((y * size + x) * 3, colour, cover * shown);
     }
   }
-  return out;
+  return { rgb: out, points: pickMouthPoints(moved) };
 }

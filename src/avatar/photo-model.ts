@@ -92,7 +92,7 @@ export async function buildPhotoModel(input: PhotoInput): Promise<BuiltModel> {
   const range = assumedRange(face.mouth);
   const atlas = visemes.map((viseme) => ({
     viseme,
-    rgb: synthesiseMouth(mouth, { viseme, ...shapeOf(viseme, range) }),
+    ...synthesiseMouth(mouth, { viseme, ...shapeOf(viseme, range) }),
     sourceFrame: 0,
     warpedFrom: 'photo' as const,
   }));
