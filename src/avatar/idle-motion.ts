@@ -3,7 +3,7 @@
  * loop that ends where it starts. The head moves by warping along the face outline (the image's
  * border and the shoulders stay put); eyes close by pulling the upper lids down to the lower.
  */
-import { polygonCoverage, remap, warpMap } from '../media/warp.js';
+import { blinkProfile, closeEyes, eyes } from './blink.js';
 
 export interface IdlePose {
   /** Head shift in pixels. */
@@ -15,9 +15,6 @@ export interface IdlePose {
   /** 0 = eyes open, 1 = closed. */
   readonly blink: number;
 }
-
-/** How a blink closes and opens, frame by frame at 25 fps (about a quarter of a second). */
-const blinkProfile = [0.35, 0.8, 1, 0.75, 0.4, 0.12];
 
 /**
  * `frames` poses that loop (every motion's period divides the loop), for a face `faceWidth`
@@ -41,21 +38,6 @@ export function idleMotion(frames: number, faceWidth: number): IdlePose[] {
   });
 }
 
-/** Mesh points: each eye's upper and lower lid, outer corner to inner, and its brow. */
-const eyes = [
-  {
-    upper: [246, 161, 160, 159, 158, 157, 173],
-    lower: [7, 163, 144, 145, 153, 154, 155],
-    corners: [33, 133],
-    brow: [70, 63, 105, 66, 107],
-  },
-  {
-    upper: [466, 388, 387, 386, 385, 384, 398],
-    lower: [249, 390, 373, 374, 380, 381, 382],
-    corners: [263, 362],
-    brow: [300, 293, 334, 296, 336],
-  },
-];
 /** The face's outline: it carries the head's motion to the warp. */
 const faceOval = [
   10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148,
@@ -85,10 +67,7 @@ export function blinkLandmarks(landmarks: Float32Array, level: number): Float32A
   return moved;
 }
 
-/**
- * The picture with both eyes closed to `level` (0–1): each eye's box is warped on its own, its
- * border, the brow and the eye corners fixed; a closed eye gets a lash line.
- */
+/** The picture with both eyes closed to `level` (0–1): a copy, the lids slid down over the eyes. */
 export function blinkImage(
   rgb: Uint8Array,
   width: number,
@@ -97,93 +76,7 @@ export function blinkImage(
   level: number,
 ): Uint8Array {
   const out = Uint8Array.from(rgb);
-  if (level <= 0) return out;
-  const moved = blinkLandmarks(landmarks, level);
-  for (const eye of eyes) {
-    const all = [...eye.upper, ...eye.lower, ...eye.corners, ...eye.brow];
-    const xs = all.map((index) => at(landmarks, index, 0));
-    const ys = all.map((index) => at(landmarks, index, 1));
-    const eyeWidth = Math.max(...xs) - Math.min(...xs);
-    const x0 = Math.max(0, Math.floor(Math.min(...xs) - eyeWidth * 0.3));
-    const y0 = Math.max(0, Math.floor(Math.min(...ys) - eyeWidth * 0.15));
-    const x1 = Math.min(width, Math.ceil(Math.max(...xs) + eyeWidth * 0.3));
-    const y1 = Math.min(height, Math.ceil(Math.max(...ys) + eyeWidth * 0.4));
-    const w = x1 - x0;
-    const h = y1 - y0;
-    if (w < 4 || h < 4) continue;
-    const src: number[] = [];
-    const dest: number[] = [];
-    for (const index of all) {
-      src.push(at(landmarks, index, 0) - x0, at(landmarks, index, 1) - y0);
-      dest.push(at(moved, index, 0) - x0, at(moved, index, 1) - y0);
-    }
-    for (let k = 0; k <= 8; k++) {
-      for (const [x, y] of [
-        [(w * k) / 8, 0],
-        [(w * k) / 8, h],
-        [0, (h * k) / 8],
-        [w, (h * k) / 8],
-      ] as const) {
-        src.push(x, y);
-        dest.push(x, y);
-      }
-    }
-    const box = new Uint8Array(w * h * 3);
-    for (let y = 0; y < h; y++) {
-      box.set(rgb.subarray(((y0 + y) * width + x0) * 3, ((y0 + y) * width + x1) * 3), y * w * 3);
-    }
-    const warped = remap(box, w, h, warpMap(dest, src, w, h, 2));
-    if (level > 0.5) {
-      // Closed lids: the squeezed eye is covered with the lid's own skin, then a lash line.
-      const lid = eye.upper.map((index) => {
-        const x = Math.round(at(landmarks, index, 0) - x0);
-        const y = Math.round(at(landmarks, index, 1) - y0 - eyeWidth * 0.12);
-        const p = (Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))) * 3;
-        return [box[p] ?? 0, box[p + 1] ?? 0, box[p + 2] ?? 0];
-      });
-      const skin = [0, 1, 2].map(
-        (c) => lid.reduce((sum, rgb) => sum + (rgb[c] ?? 0), 0) / lid.length,
-      );
-      const strength = Math.min(1, (level - 0.5) / 0.5);
-      const band = (spread: number) =>
-        polygonCoverage(
-          [
-            ...[eye.corners[0] ?? 0, ...eye.upper, eye.corners[1] ?? 0].flatMap((index) => [
-              at(moved, index, 0) - x0,
-              at(moved, index, 1) - y0 - spread,
-            ]),
-            ...[...eye.lower]
-              .reverse()
-              .flatMap((index) => [at(moved, index, 0) - x0, at(moved, index, 1) - y0 + spread]),
-          ],
-          w,
-          h,
-        );
-      const paint = (coverage: Float32Array, colour: readonly number[], alpha: number) => {
-        coverage.forEach((cover, i) => {
-          if (cover <= 0) return;
-          for (let c = 0; c < 3; c++) {
-            const v = warped[i * 3 + c] ?? 0;
-            warped[i * 3 + c] = Math.round(v + ((colour[c] ?? 0) - v) * cover * alpha);
-          }
-        });
-      };
-      const reach = Math.max(1.5, eyeWidth * 0.06);
-      paint(
-        band(reach),
-        skin.map((v) => v * 0.95),
-        strength * 0.9,
-      );
-      paint(
-        band(Math.max(0.6, reach * 0.3)),
-        skin.map((v) => v * 0.45),
-        strength * 0.85,
-      );
-    }
-    for (let y = 0; y < h; y++) {
-      out.set(warped.subarray(y * w * 3, (y + 1) * w * 3), ((y0 + y) * width + x0) * 3);
-    }
-  }
+  closeEyes(out, width, height, landmarks, level);
   return out;
 }
 

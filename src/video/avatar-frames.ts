@@ -5,7 +5,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { maxBaseFrames } from '../avatar/model-manifest.js';
+import { maxBaseFrames, type ModelManifest } from '../avatar/model-manifest.js';
+import { eyeOpenness, showsBlink } from '../avatar/blink.js';
+import { mouthPointIndices } from '../avatar/mouth-shapes.js';
 import type { ModelPackage } from '../avatar/model-package.js';
 import { visemes, type Viseme } from '../avatar/visemes.js';
 import { AppError } from '../errors/app-error.js';
@@ -21,6 +23,11 @@ export interface AvatarFrames {
   readonly regions: readonly MouthRegion[];
   readonly mouths: ReadonlyMap<Viseme, MouthImage>;
   readonly mouthSize: number;
+  /**
+   * The base frames' landmarks when the base shows no blink of its own (a clip filmed without
+   * one, played forward and back): the renderer draws blinks with them. Absent otherwise.
+   */
+  readonly blinkLandmarks?: readonly Float32Array[];
   close(): void;
 }
 
@@ -36,6 +43,46 @@ function entry(model: ModelPackage, name: string): Buffer {
   const data = model.entries.get(name);
   if (!data) throw new AppError('avatarModelInvalid');
   return data;
+}
+
+/**
+ * An atlas image's mouth points, when the model lists the same mesh points this renderer warps
+ * along and the image has a number for each (older models have none: their mouths cross-fade).
+ */
+function atlasPoints(atlas: ModelManifest['atlas']): (image: object) => Float32Array | undefined {
+  const listed = (atlas as { points?: unknown }).points;
+  const same =
+    Array.isArray(listed) &&
+    listed.length === mouthPointIndices.length &&
+    listed.every((index, k) => index === mouthPointIndices[k]);
+  return (image) => {
+    const points = (image as { points?: unknown }).points;
+    if (!same || !Array.isArray(points) || points.length !== mouthPointIndices.length * 2) {
+      return undefined;
+    }
+    return points.every((v) => typeof v === 'number' && Number.isFinite(v))
+      ? Float32Array.from(points as number[])
+      : undefined;
+  };
+}
+
+/** Bytes of one base frame's landmarks in models/landmarks.f32: 468 points of x, y, z. */
+const landmarkBytes = 468 * 3 * 4;
+
+/**
+ * The base frames' landmarks, when the model carries one set per base frame and its base never
+ * blinks (the eyes' openness never dips); undefined when it blinks or the landmarks are missing.
+ */
+function blinkLandmarksOf(model: ModelPackage, frames: number): Float32Array[] | undefined {
+  const listed = (model.manifest as { landmarks?: { file?: unknown } }).landmarks?.file;
+  const data = model.entries.get(typeof listed === 'string' ? listed : 'models/landmarks.f32');
+  if (!data || data.length !== frames * landmarkBytes) return undefined;
+  const all = new Float32Array((frames * landmarkBytes) / 4);
+  for (let i = 0; i < all.length; i++) all[i] = data.readFloatLE(i * 4);
+  const perFrame = Array.from({ length: frames }, (_, index) =>
+    all.subarray((index * landmarkBytes) / 4, ((index + 1) * landmarkBytes) / 4),
+  );
+  return showsBlink(perFrame.map(eyeOpenness)) ? undefined : perFrame;
 }
 
 export async function loadAvatar(
@@ -65,6 +112,7 @@ export async function loadAvatar(
     }
     const size = manifest.atlas.size;
     const mouths = new Map<Viseme, MouthImage>();
+    const pointsOf = atlasPoints(manifest.atlas);
     for (const image of manifest.atlas.images) {
       const viseme = visemes.find((known) => known === image.viseme);
       if (!viseme) continue;
@@ -72,7 +120,8 @@ export async function loadAvatar(
       await fs.writeFile(file, entry(model, image.file));
       for await (const frame of decodeFrames(file, { width: size, height: size }, { fps: 25 })) {
         const rgb = Uint8Array.from(frame.rgb);
-        mouths.set(viseme, { rgb, ring: ringColour(rgb, size) });
+        const points = pointsOf(image);
+        mouths.set(viseme, { rgb, ring: ringColour(rgb, size), ...(points ? { points } : {}) });
         break;
       }
     }
@@ -83,6 +132,7 @@ export async function loadAvatar(
     const regions = manifest.mouth_regions.map(
       (region) => [region[0] ?? 0, region[1] ?? 0, region[2] ?? 1, region[3] ?? 0] as const,
     );
+    const blinkLandmarks = blinkLandmarksOf(model, frames.length);
     return {
       width,
       height,
@@ -90,6 +140,7 @@ export async function loadAvatar(
       regions,
       mouths,
       mouthSize: size,
+      ...(blinkLandmarks ? { blinkLandmarks } : {}),
       close: () => frames.close(),
     };
   } catch (error) {

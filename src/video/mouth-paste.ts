@@ -9,6 +9,8 @@
 export interface MouthImage {
   readonly rgb: Uint8Array;
   readonly ring: readonly [number, number, number];
+  /** Its mouth points (x, y pairs in the model's `atlas.points` order), when the model has them. */
+  readonly points?: Float32Array;
 }
 
 /** [cx, cy, size, angle]: the mouth region of one base frame, in frame pixels and radians. */
