@@ -25,8 +25,9 @@ import {
   closureCheck,
   lipSyncScore,
   loudnessPerFrame,
-  mouthOpenings,
+  mouthReadings,
 } from '../src/video/lip-sync.js';
+import { shutShowing } from '../src/video/lips-apart.js';
 import { videoSoundRate } from '../src/video/render.args.js';
 import { asrSampleRate } from '../src/voice/asr.service.js';
 import { openSpeech } from '../src/voice/speech.js';
@@ -66,11 +67,12 @@ try {
   const speech = openSpeech({ ttsMaxChars: 1000, asrMaxStreams: 1, festivalProcesses: 1 });
 
   write(
-    '| footage | p/b/m closed | closed reads | range | pace |\n| --- | ---: | ---: | ---: | ---: |\n',
+    '| footage | p/b/m closed | p/b/m shut (picture) | closed reads | showing, median | range | pace |\n' +
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n',
   );
   const footage = new Map<string, { range: number; pace: number; closed: number }>();
   for (const source of sources.filter((file) => file.endsWith('.mpg'))) {
-    const openings = await mouthOpenings(source, engine);
+    const { gaps: openings, showing } = await mouthReadings(source, engine);
     const { stdout } = await runFfmpeg(buildPcmDecodeArgs(source, asrSampleRate));
     const aligned = await speech.asr.transcribe(stdout, 'en-US');
     const closed = closedReading(openings);
@@ -80,9 +82,14 @@ try {
     });
     const seen = motion(openings);
     footage.set(source, { ...seen, closed });
+    const shut = closureCheck(showing, aligned?.phonemes ?? [], 'arpabet', {
+      fps: 25,
+      closedGap: shutShowing,
+    });
     write(
-      `| ${path.basename(source)} | ${check.closed} of ${check.closures.length} | ${closed.toFixed(4)} | ` +
-        `${seen.range.toFixed(4)} | ${seen.pace.toFixed(4)} |\n`,
+      `| ${path.basename(source)} | ${check.closed} of ${check.closures.length} | ` +
+        `${shut.closed} of ${shut.closures.length} | ${closed.toFixed(4)} | ` +
+        `${quantile(showing, 0.5).toFixed(4)} | ${seen.range.toFixed(4)} | ${seen.pace.toFixed(4)} |\n`,
     );
   }
   const mean = (key: 'range' | 'pace' | 'closed') =>
@@ -90,8 +97,8 @@ try {
   const typical = { range: mean('range'), pace: mean('pace'), closed: mean('closed') };
 
   write(
-    '\n| render | language | p/b/m closed | closed frames | closed reads (own) | gap at p/b/m, median | range × own | pace × own | lip sync | moved 0.5 s |\n' +
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n',
+    '\n| render | language | p/b/m closed | closed frames | p/b/m shut (picture) | shut frames | showing at p/b/m, median | closed reads (own) | gap at p/b/m, median | range × own | pace × own | lip sync | moved 0.5 s |\n' +
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n',
   );
   for (const source of sources) {
     const model = await buildBenchModel(dir, source, pool, speech.asr);
@@ -102,7 +109,7 @@ try {
     ] as const) {
       const out = path.join(dir, `${path.parse(source).name}-${language}.mp4`);
       const rendered = await renderInChild(dir, model, [0, 0], text, language, out);
-      const openings = await mouthOpenings(out, engine);
+      const { gaps: openings, showing } = await mouthReadings(out, engine);
       // The render's speech sounds, as its TTS timed them for it (eSpeak's times differ a little
       // from one synthesis of the same text to the next).
       const plan = speech.tts.plan({ text, language, sampleRate: videoSoundRate });
@@ -114,20 +121,32 @@ try {
       });
       const frames = check.closures.reduce((sum, c) => sum + c.frames.length, 0);
       const closedFrames = check.closures.reduce((sum, c) => sum + c.closedFrames, 0);
+      const shut = closureCheck(showing, rendered.phonemes, alphabet, {
+        fps: 25,
+        closedGap: shutShowing,
+      });
+      const shutFrames = shut.closures.reduce((sum, c) => sum + c.closedFrames, 0);
+      const showingAt = shut.closures.flatMap((c) => c.frames.map((k) => showing[k] ?? NaN));
       const seen = motion(openings);
       const atClosures = check.closures.flatMap((c) => c.frames.map((k) => openings[k] ?? NaN));
       const loudness = await loudnessPerFrame(out);
       const synced = lipSyncScore(openings, loudness).score;
       const moved = lipSyncScore(openings, loudness, 12).score;
       if (process.env.ANIMA_BENCH_KEEP) {
-        const missed = check.closures.filter((c) => c.closedFrames < c.frames.length);
+        const missed = (list: typeof check.closures) =>
+          list
+            .filter((c) => c.closedFrames < c.frames.length)
+            .map((c) => `${c.symbol}@${c.frames.join('+')}`)
+            .join(' ');
         write(
-          `missed in ${out}: ${missed.map((c) => `${c.symbol}@${c.frames.join('+')}`).join(' ')}\n`,
+          `missed in ${out}: ${missed(check.closures)}; in the picture: ${missed(shut.closures)}\n`,
         );
       }
       write(
         `| ${path.basename(source)} | ${language} | ${check.closed} of ${check.closures.length} | ` +
-          `${closedFrames} of ${frames} | ${closed.toFixed(4)} (${own.closed.toFixed(4)}) | ` +
+          `${closedFrames} of ${frames} | ${shut.closed} of ${shut.closures.length} | ` +
+          `${shutFrames} of ${frames} | ${quantile(showingAt, 0.5).toFixed(4)} | ` +
+          `${closed.toFixed(4)} (${own.closed.toFixed(4)}) | ` +
           `${quantile(atClosures, 0.5).toFixed(4)} | ${(seen.range / own.range).toFixed(2)} | ` +
           `${(seen.pace / own.pace).toFixed(2)} | ${synced.toFixed(3)} | ${moved.toFixed(3)} |\n`,
       );

@@ -12,18 +12,41 @@ import { decodeFrames } from '../media/decode.js';
 import { probeMedia } from '../media/probe.js';
 import { buildPcmDecodeArgs } from '../media/ffmpeg.args.js';
 import { runFfmpeg } from '../media/process.runner.js';
+import { insideShowing } from './lips-apart.js';
 
-/** Per frame at `fps`: the mouth's opening over the face's height (NaN where no face is found). */
-export async function mouthOpenings(file: string, engine: FaceEngine, fps = 25): Promise<number[]> {
+/** A video's mouth, frame by frame, each over the face's height (NaN where no face is found). */
+export interface MouthReadings {
+  /** The face mesh's inner-lip gap. */
+  readonly gaps: number[];
+  /** What shows between the lips in the picture (lips-apart.ts): about 0 where they meet. */
+  readonly showing: number[];
+}
+
+export async function mouthReadings(
+  file: string,
+  engine: FaceEngine,
+  fps = 25,
+): Promise<MouthReadings> {
   const info = await probeMedia(file);
   if (!info.video) throw new Error(`${file} has no video`);
   engine.reset();
-  const openings: number[] = [];
+  const gaps: number[] = [];
+  const showing: number[] = [];
   for await (const frame of decodeFrames(file, info.video, { fps })) {
-    const [face] = await engine.detect(frame.rgb, frame.width, frame.height, { handOver: true });
-    openings.push(face ? face.mouth.innerOpen / face.box.height : NaN);
+    // Not handed over: the pixels are read again after the landmarks come back.
+    const [face] = await engine.detect(frame.rgb, frame.width, frame.height);
+    const height = face?.box.height ?? NaN;
+    gaps.push(face ? face.mouth.innerOpen / height : NaN);
+    showing.push(
+      face ? insideShowing(frame.rgb, frame.width, frame.height, face.landmarks) / height : NaN,
+    );
   }
-  return openings;
+  return { gaps, showing };
+}
+
+/** Per frame at `fps`: the mouth's opening over the face's height (NaN where no face is found). */
+export async function mouthOpenings(file: string, engine: FaceEngine, fps = 25): Promise<number[]> {
+  return (await mouthReadings(file, engine, fps)).gaps;
 }
 
 /** Per frame at `fps`: the RMS loudness of the sound over that frame. */

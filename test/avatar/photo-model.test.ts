@@ -4,12 +4,15 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { readPackage } from '../../src/avatar/model-package.js';
 import { buildPhotoModel } from '../../src/avatar/photo-model.js';
-import { visemes } from '../../src/avatar/visemes.js';
+import { mouthPointIndices } from '../../src/avatar/mouth-shapes.js';
+import { visemes, type Viseme } from '../../src/avatar/visemes.js';
 import type { Face } from '../../src/engines/face/face.types.js';
 import { HumanFaceEngine } from '../../src/engines/face/human.engine.js';
 import { decodeFrames } from '../../src/media/decode.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { samplesDir } from '../../src/util/paths.js';
+import { loadAvatar } from '../../src/video/avatar-frames.js';
+import { insideShowing } from '../../src/video/lips-apart.js';
 import { tempDir } from '../helpers/harness.js';
 
 const photo = path.join(samplesDir, 'image', 'astronaut.png');
@@ -120,4 +123,27 @@ test('the base loop moves the head, blinks, ends where it starts, and its landma
     (landmark(150, 1)[1] ?? 0) - (landmark(0, 1)[1] ?? 0),
   );
   assert.ok(travel > 1, `the stored landmarks move with the head (${travel} px)`);
+});
+
+test("the photo's closed mouth is lips meeting: nothing of its smile's teeth between them", async () => {
+  const model = await readPackage(zip);
+  const avatar = await loadAvatar(model, fs.mkdtempSync(path.join(dir, 'load-')));
+  try {
+    /** What shows between the lips of an atlas mouth, in its 128-pixel crop, along its points. */
+    const showingIn = (viseme: Viseme) => {
+      const mouth = avatar.mouths.get(viseme);
+      assert.ok(mouth?.points, `${viseme} has its points`);
+      const landmarks: [number, number, number][] = [];
+      mouthPointIndices.forEach((index, k) => {
+        landmarks[index] = [mouth.points?.[k * 2] ?? 0, mouth.points?.[k * 2 + 1] ?? 0, 0];
+      });
+      return insideShowing(mouth.rgb, avatar.mouthSize, avatar.mouthSize, landmarks);
+    };
+    const shut = showingIn('closed');
+    const open = showingIn('open');
+    assert.ok(shut <= 2, `closed: ${shut} px of not-lip between the lips`);
+    assert.ok(open >= 6, `open: ${open} px (the measure sees teeth and the inside)`);
+  } finally {
+    avatar.close();
+  }
 });
