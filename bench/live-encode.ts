@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildLiveEncodeArgs } from '../src/live/live-encode.args.js';
+import { liveSampleRate } from '../src/live/running-live.js';
 import { startFfmpeg } from '../src/media/process.runner.js';
 import { feedLive } from '../test/helpers/live-feed.js';
 import { parseRtp, udpCollector } from '../test/helpers/live-probe.js';
@@ -30,7 +31,7 @@ function percentile(sorted: readonly number[], p: number): number {
 async function measure(preset: string, seconds: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-bench-live-'));
   const [video, audio] = await Promise.all([udpCollector(), udpCollector()]);
-  const picture = { width: 1280, height: 720, fps: 25, sampleRate: 16000 };
+  const picture = { width: 1280, height: 720, fps: 25, sampleRate: liveSampleRate };
   const args = buildLiveEncodeArgs({
     ...picture,
     preset,

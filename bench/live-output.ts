@@ -87,7 +87,9 @@ export function beepOnFrames(timeline: SpeechTimeline, period: number, shift = 0
     if (k === 0) {
       const first = timeline.sampleAt(n);
       for (let i = 0; i < out.length; i++) {
-        out[i] = Math.round(beepLevel * Math.sin((2 * Math.PI * beepHz * (first + i)) / 16000));
+        out[i] = Math.round(
+          beepLevel * Math.sin((2 * Math.PI * beepHz * (first + i)) / timeline.sampleRate),
+        );
       }
     }
     return out;
