@@ -13,7 +13,7 @@ import { visemes, type Viseme } from '../avatar/visemes.js';
 import { AppError } from '../errors/app-error.js';
 import { decodeFrames } from '../media/decode.js';
 import { RecordFile } from '../util/record-file.js';
-import { ringColour, type MouthImage, type MouthRegion } from './mouth-paste.js';
+import type { MouthImage, MouthRegion } from './mouth-paste.js';
 
 export interface AvatarFrames {
   readonly width: number;
@@ -121,7 +121,7 @@ export async function loadAvatar(
       for await (const frame of decodeFrames(file, { width: size, height: size }, { fps: 25 })) {
         const rgb = Uint8Array.from(frame.rgb);
         const points = pointsOf(image);
-        mouths.set(viseme, { rgb, ring: ringColour(rgb, size), ...(points ? { points } : {}) });
+        mouths.set(viseme, { rgb, ...(points ? { points } : {}) });
         break;
       }
     }

@@ -103,8 +103,6 @@ export class MouthMorph {
         out[c] = ((warpedA[c] ?? 0) * (1 - w) + (warpedB[c] ?? 0) * w + 0.5) | 0;
       }
     }
-    const ring = [0, 1, 2].map((c) => (a.ring[c] ?? 0) * (1 - t) + (b.ring[c] ?? 0) * t);
-    const mixed = { rgb: out, ring: [ring[0] ?? 0, ring[1] ?? 0, ring[2] ?? 0] as const };
-    return { ...mixed, points: mid };
+    return { rgb: out, points: mid };
   }
 }

@@ -2,13 +2,14 @@
  * Putting a mouth from the atlas into a base frame: the 128×128 mouth image is mapped onto the
  * frame's mouth region (centre, size and angle from the model), blended through a feathered
  * ellipse around the lips, and shifted in colour so that the ring where it fades matches the
- * frame beneath (the atlas mouths come from other frames, under other light).
+ * frame beneath (the atlas mouths come from other frames, under other light). The shift is a
+ * plane across the mouth, fitted over the ring, not one mean: light that falls across the face
+ * differently in the two frames would otherwise leave a lighter or darker oval.
  */
 
-/** A mouth image and its mean colour in the mask's fading ring. */
+/** A mouth image, and its mouth points when the model has them. */
 export interface MouthImage {
   readonly rgb: Uint8Array;
-  readonly ring: readonly [number, number, number];
   /** Its mouth points (x, y pairs in the model's `atlas.points` order), when the model has them. */
   readonly points?: Float32Array;
 }
@@ -20,36 +21,6 @@ export type MouthRegion = readonly [number, number, number, number];
 const maskCentre = [64, 57] as const;
 const maskRadius = [56, 46] as const;
 const solidInside = 0.7;
-
-/** The mask's opacity at crop point (u, v), and whether it is in the fading ring. */
-function maskAt(u: number, v: number, size: number): number {
-  const k = 128 / size;
-  const x = (u * k - maskCentre[0]) / maskRadius[0];
-  const y = (v * k - maskCentre[1]) / maskRadius[1];
-  const e = x * x + y * y;
-  if (e >= 1) return 0;
-  if (e <= solidInside) return 1;
-  const t = (1 - e) / (1 - solidInside);
-  return t * t * (3 - 2 * t);
-}
-
-/** The mean colour of a mouth image over the mask's fading ring. */
-export function ringColour(rgb: Uint8Array, size: number): [number, number, number] {
-  const sum = [0, 0, 0];
-  let count = 0;
-  for (let v = 0; v < size; v++) {
-    for (let u = 0; u < size; u++) {
-      const alpha = maskAt(u + 0.5, v + 0.5, size);
-      if (alpha <= 0 || alpha >= 1) continue;
-      const at = (v * size + u) * 3;
-      for (let c = 0; c < 3; c++) sum[c] = (sum[c] ?? 0) + (rgb[at + c] ?? 0);
-      count++;
-    }
-  }
-  return count === 0
-    ? [0, 0, 0]
-    : [(sum[0] ?? 0) / count, (sum[1] ?? 0) / count, (sum[2] ?? 0) / count];
-}
 
 /** Two atlas mouths blended: `mix` of `b`. */
 export function blendMouths(
@@ -69,8 +40,7 @@ export function blendMouths(
     out[i] = ((ra[i] as number) * keep + (rb[i] as number) * mix + 0.5) | 0;
   // Bytes past a short image (never in practice) count as 0, as before.
   for (let i = n; i < out.length; i++) out[i] = (ra[i] ?? 0) * keep + (rb[i] ?? 0) * mix + 0.5;
-  const ring = [0, 1, 2].map((c) => (a.ring[c] ?? 0) * keep + (b.ring[c] ?? 0) * mix);
-  return { rgb: out, ring: [ring[0] ?? 0, ring[1] ?? 0, ring[2] ?? 0] };
+  return { rgb: out };
 }
 
 /** Per-pixel crop coordinates and mask opacity of the last box, reused between frames. */
@@ -108,15 +78,10 @@ export function pasteMouth(
     boxV = new Float64Array(pixels);
     boxAlpha = new Float64Array(pixels);
   }
-  // The mask, as maskAt computes it (same operations in the same order, so the same numbers).
+  // The mask: solid inside, a smooth fade over its outer ring.
   const k = 128 / size;
   const [mcx, mcy] = maskCentre;
   const [mrx, mry] = maskRadius;
-  // The frame's own colour in the ring, to match the mouth to.
-  let sum0 = 0;
-  let sum1 = 0;
-  let sum2 = 0;
-  let count = 0;
   for (let y = y0, i = 0; y <= y1; y++) {
     const dy = y + 0.5 - cy;
     for (let x = x0; x <= x1; x++, i++) {
@@ -136,17 +101,9 @@ export function pasteMouth(
       boxU[i] = u;
       boxV[i] = v;
       boxAlpha[i] = alpha;
-      if (alpha <= 0 || alpha >= 1) continue;
-      const at = (y * width + x) * 3;
-      sum0 += frame[at] as number;
-      sum1 += frame[at + 1] as number;
-      sum2 += frame[at + 2] as number;
-      count++;
     }
   }
-  const shift0 = count === 0 ? 0 : sum0 / count - (mouth.ring[0] ?? 0);
-  const shift1 = count === 0 ? 0 : sum1 / count - (mouth.ring[1] ?? 0);
-  const shift2 = count === 0 ? 0 : sum2 / count - (mouth.ring[2] ?? 0);
+  const shift = fitShift(frame, width, mouth.rgb, size, x0, x1, y0, y1);
   const rgb = mouth.rgb;
   const last = size - 1;
   const row = size * 3;
@@ -154,8 +111,10 @@ export function pasteMouth(
     for (let x = x0; x <= x1; x++, i++) {
       const alpha = boxAlpha[i] as number;
       if (alpha <= 0) continue;
-      const fu = Math.min(last, Math.max(0, (boxU[i] as number) - 0.5));
-      const fv = Math.min(last, Math.max(0, (boxV[i] as number) - 0.5));
+      const u = boxU[i] as number;
+      const v = boxV[i] as number;
+      const fu = Math.min(last, Math.max(0, u - 0.5));
+      const fv = Math.min(last, Math.max(0, v - 0.5));
       const iu = Math.min(last - 1, Math.floor(fu));
       const iv = Math.min(last - 1, Math.floor(fv));
       const du = fu - iu;
@@ -164,16 +123,106 @@ export function pasteMouth(
       const ev = 1 - dv;
       const p = (iv * size + iu) * 3;
       const at = (y * width + x) * 3;
+      const pu = u / size - 0.5;
+      const pv = v / size - 0.5;
       for (let c = 0; c < 3; c++) {
         const m =
           (rgb[p + c] as number) * eu * ev +
           (rgb[p + 3 + c] as number) * du * ev +
           (rgb[p + row + c] as number) * eu * dv +
           (rgb[p + row + 3 + c] as number) * du * dv +
-          (c === 0 ? shift0 : c === 1 ? shift1 : shift2);
+          (shift[c * 3] as number) +
+          (shift[c * 3 + 1] as number) * pu +
+          (shift[c * 3 + 2] as number) * pv;
         const under = frame[at + c] as number;
         frame[at + c] = Math.min(255, Math.max(0, under + (m - under) * alpha + 0.5)) | 0;
       }
     }
   }
+}
+
+/** The mouth image's colour at crop point (u, v), bilinearly, channel c. */
+function sampleAt(rgb: Uint8Array, size: number, u: number, v: number, c: number): number {
+  const last = size - 1;
+  const fu = Math.min(last, Math.max(0, u - 0.5));
+  const fv = Math.min(last, Math.max(0, v - 0.5));
+  const iu = Math.min(last - 1, Math.floor(fu));
+  const iv = Math.min(last - 1, Math.floor(fv));
+  const du = fu - iu;
+  const dv = fv - iv;
+  const p = (iv * size + iu) * 3 + c;
+  const row = size * 3;
+  return (
+    (rgb[p] ?? 0) * (1 - du) * (1 - dv) +
+    (rgb[p + 3] ?? 0) * du * (1 - dv) +
+    (rgb[p + row] ?? 0) * (1 - du) * dv +
+    (rgb[p + row + 3] ?? 0) * du * dv
+  );
+}
+
+/**
+ * The colour shift frame − mouth over the mask's fading ring, as a plane in crop coordinates
+ * (a + b·u + c·v per channel, u and v from −0.5 to 0.5): nine numbers, channel by channel. A ring
+ * too thin to fit a plane to gets its mean.
+ */
+function fitShift(
+  frame: Uint8Array,
+  width: number,
+  rgb: Uint8Array,
+  size: number,
+  x0: number,
+  x1: number,
+  y0: number,
+  y1: number,
+): Float64Array {
+  // Normal equations of the least-squares plane: A = Σ [1 u v]ᵀ[1 u v], b = Σ [1 u v]ᵀ d.
+  let n = 0;
+  let su = 0;
+  let sv = 0;
+  let suu = 0;
+  let suv = 0;
+  let svv = 0;
+  const sd = new Float64Array(9);
+  for (let y = y0, i = 0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++, i++) {
+      const alpha = boxAlpha[i] as number;
+      if (alpha <= 0 || alpha >= 1) continue;
+      const u = boxU[i] as number;
+      const v = boxV[i] as number;
+      const pu = u / size - 0.5;
+      const pv = v / size - 0.5;
+      n++;
+      su += pu;
+      sv += pv;
+      suu += pu * pu;
+      suv += pu * pv;
+      svv += pv * pv;
+      const at = (y * width + x) * 3;
+      for (let c = 0; c < 3; c++) {
+        const d = (frame[at + c] as number) - sampleAt(rgb, size, u, v, c);
+        sd[c * 3] = (sd[c * 3] as number) + d;
+        sd[c * 3 + 1] = (sd[c * 3 + 1] as number) + d * pu;
+        sd[c * 3 + 2] = (sd[c * 3 + 2] as number) + d * pv;
+      }
+    }
+  }
+  const shift = new Float64Array(9);
+  if (n === 0) return shift;
+  // Solve the 3×3 system by Cramer's rule (symmetric, well conditioned for a ring around 0).
+  const det = n * (suu * svv - suv * suv) - su * (su * svv - suv * sv) + sv * (su * suv - suu * sv);
+  for (let c = 0; c < 3; c++) {
+    const [b0, b1, b2] = [sd[c * 3] ?? 0, sd[c * 3 + 1] ?? 0, sd[c * 3 + 2] ?? 0];
+    if (n < 12 || Math.abs(det) < 1e-9 * n * n * n) {
+      shift[c * 3] = b0 / n;
+      continue;
+    }
+    shift[c * 3] =
+      (b0 * (suu * svv - suv * suv) - su * (b1 * svv - suv * b2) + sv * (b1 * suv - suu * b2)) /
+      det;
+    shift[c * 3 + 1] =
+      (n * (b1 * svv - suv * b2) - b0 * (su * svv - suv * sv) + sv * (su * b2 - b1 * sv)) / det;
+    shift[c * 3 + 2] =
+      (n * (suu * b2 - b1 * suv) - su * (su * b2 - b1 * sv) + b0 * (su * suv - suu * sv)) / det;
+  }
+  return shift;
 }

@@ -33,7 +33,7 @@ function drawMouth([outerTop, innerTop, innerBottom, outerBottom]: Rows): MouthI
   const points = Float32Array.from(
     [outerTop, innerTop, innerBottom, outerBottom].flatMap((row) => xs.flatMap((x) => [x, row])),
   );
-  return { rgb, ring: [...skin], points };
+  return { rgb, points };
 }
 
 /** The rows of column 64 nearer `colour` than anything else of skin, lip and inside. */
@@ -94,7 +94,7 @@ test('morphs are reused and the ends are the atlas images themselves', () => {
 });
 
 test('mouths without points (older models) cross-fade', () => {
-  const bare = (mouth: MouthImage): MouthImage => ({ rgb: mouth.rgb, ring: mouth.ring });
+  const bare = (mouth: MouthImage): MouthImage => ({ rgb: mouth.rgb });
   const half = new MouthMorph(size).between('closed', bare(closed), 'open', bare(open), 0.5);
   const faded = blendMouths(closed, open, 0.5, new Uint8Array(size * size * 3));
   assert.deepEqual(half.rgb, faded.rgb);
