@@ -52,7 +52,8 @@ try {
   fs.writeFileSync(out, encodePng(picture, width, size * (rows.length + 1)));
   process.stdout.write(
     `atlas (${[...avatar.mouths.keys()].join(' ')}) and ${rows.length} morphs: ${out}; ` +
-      `blinks ${avatar.blinkLandmarks ? 'drawn (the base has none)' : "the base's own"}\n`,
+      `blinks ${avatar.blinkLandmarks ? 'drawn (the base has none)' : "the base's own"}; ` +
+      `paste mask ${avatar.mask.radius.map((r) => r.toFixed(1)).join(' x ')}\n`,
   );
   avatar.close();
 } finally {

@@ -8,12 +8,15 @@ import path from 'node:path';
 import { maxBaseFrames, type ModelManifest } from '../avatar/model-manifest.js';
 import { eyeOpenness, showsBlink } from '../avatar/blink.js';
 import { mouthPointIndices } from '../avatar/mouth-shapes.js';
+
+/** Where the lip corners (mesh points 61 and 291) are in the mouth points. */
+const mouthCorners = [mouthPointIndices.indexOf(61), mouthPointIndices.indexOf(291)] as const;
 import type { ModelPackage } from '../avatar/model-package.js';
 import { visemes, type Viseme } from '../avatar/visemes.js';
 import { AppError } from '../errors/app-error.js';
 import { decodeFrames } from '../media/decode.js';
 import { RecordFile } from '../util/record-file.js';
-import type { MouthImage, MouthRegion } from './mouth-paste.js';
+import { maskFor, type MouthImage, type MouthRegion, type PasteMask } from './mouth-paste.js';
 
 export interface AvatarFrames {
   readonly width: number;
@@ -23,6 +26,8 @@ export interface AvatarFrames {
   readonly regions: readonly MouthRegion[];
   readonly mouths: ReadonlyMap<Viseme, MouthImage>;
   readonly mouthSize: number;
+  /** Where the mouths are pasted: as narrow as their corners allow. */
+  readonly mask: PasteMask;
   /**
    * The base frames' landmarks when the base shows no blink of its own (a clip filmed without
    * one, played forward and back): the renderer draws blinks with them. Absent otherwise.
@@ -140,6 +145,7 @@ export async function loadAvatar(
       regions,
       mouths,
       mouthSize: size,
+      mask: maskFor([...mouths.values()], size, mouthCorners),
       ...(blinkLandmarks ? { blinkLandmarks } : {}),
       close: () => frames.close(),
     };

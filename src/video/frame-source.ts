@@ -50,7 +50,7 @@ export class AvatarFrameSource implements FrameSource {
     const region = avatar.regions[index];
     if (from && to && region) {
       const pasted = this.morph.between(mouth.from, from, mouth.to, to, mouth.mix);
-      pasteMouth(out, avatar.width, avatar.height, region, pasted, avatar.mouthSize);
+      pasteMouth(out, avatar.width, avatar.height, region, pasted, avatar.mouthSize, avatar.mask);
     }
     return out;
   }

@@ -17,10 +17,41 @@ export interface MouthImage {
 /** [cx, cy, size, angle]: the mouth region of one base frame, in frame pixels and radians. */
 export type MouthRegion = readonly [number, number, number, number];
 
-/** The mask in crop coordinates: an ellipse about the lips, solid inside, fading to its edge. */
-const maskCentre = [64, 57] as const;
-const maskRadius = [56, 46] as const;
+/**
+ * The mask, in the coordinates of a 128 crop: an ellipse about the lips, solid inside, fading to
+ * its edge. Narrower is better where the mouth's shapes allow: beside the corners (smile lines,
+ * stubble) the base frame's own skin is kept rather than another frame's.
+ */
+export interface PasteMask {
+  readonly centre: readonly [number, number];
+  readonly radius: readonly [number, number];
+}
+
+/** The mask for a model whose mouths' corners are not known: wide enough for any. */
+export const wideMask: PasteMask = { centre: [64, 57], radius: [56, 46] };
 const solidInside = 0.7;
+/** The corners stay this far inside the mask's solid part (of their distance from its middle). */
+const cornerRoom = 1.15;
+
+/**
+ * The mask for a set of mouths with their points: the solid part reaches past the widest mouth's
+ * corners by `cornerRoom`, the fade ends soon after, never wider than `wideMask`.
+ */
+export function maskFor(
+  mouths: readonly MouthImage[],
+  size: number,
+  corners: readonly [number, number],
+): PasteMask {
+  let reach = 0;
+  for (const mouth of mouths) {
+    if (!mouth.points) return wideMask;
+    for (const k of corners)
+      reach = Math.max(reach, Math.abs((mouth.points[k * 2] ?? 0) - size / 2));
+  }
+  const [wide, tall] = wideMask.radius;
+  const radius = (reach * (128 / size) * cornerRoom) / Math.sqrt(solidInside);
+  return { centre: wideMask.centre, radius: [Math.min(wide, Math.max(32, radius)), tall] };
+}
 
 /** Two atlas mouths blended: `mix` of `b`. */
 export function blendMouths(
@@ -59,6 +90,7 @@ export function pasteMouth(
   region: MouthRegion,
   mouth: MouthImage,
   size = 128,
+  mask: PasteMask = wideMask,
 ): void {
   const [cx, cy, regionSize, angle] = region;
   const scale = size / regionSize;
@@ -80,8 +112,8 @@ export function pasteMouth(
   }
   // The mask: solid inside, a smooth fade over its outer ring.
   const k = 128 / size;
-  const [mcx, mcy] = maskCentre;
-  const [mrx, mry] = maskRadius;
+  const [mcx, mcy] = mask.centre;
+  const [mrx, mry] = mask.radius;
   for (let y = y0, i = 0; y <= y1; y++) {
     const dy = y + 0.5 - cy;
     for (let x = x0; x <= x1; x++, i++) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pasteMouth, type MouthRegion } from '../../src/video/mouth-paste.js';
+import { maskFor, pasteMouth, wideMask, type MouthRegion } from '../../src/video/mouth-paste.js';
 
 const width = 200;
 const height = 160;
@@ -45,4 +45,47 @@ test('what the mouth shows inside is kept: only the light is matched', () => {
   const at = (x: number, y: number) => frame[(y * width + x) * 3] ?? 0;
   // The line lands at frame y 80 + (64 − 64) · 96 / 128 ≈ 80, darker than the skin by ~90.
   assert.ok(at(100, 80) < at(100, 70) - 70, `line ${at(100, 80)}, skin ${at(100, 70)}`);
+});
+
+/** Mouth points with only the two corners (at indices 0 and 1) set, `half` from the middle. */
+const cornersAt = (half: number) => ({
+  rgb: new Uint8Array(128 * 128 * 3),
+  points: Float32Array.from([64 - half, 60, 64 + half, 60]),
+});
+
+test('the mask reaches just past the widest mouth corners, and no wider than before', () => {
+  const mask = maskFor([cornersAt(24), cornersAt(30)], 128, [0, 1]);
+  const expected = (30 * 1.15) / Math.sqrt(0.7);
+  assert.ok(Math.abs((mask.radius[0] ?? 0) - expected) < 1e-9, `radius ${mask.radius[0]}`);
+  assert.deepEqual(maskFor([cornersAt(60)], 128, [0, 1]).radius, wideMask.radius);
+  assert.deepEqual(maskFor([{ rgb: new Uint8Array(0) }], 128, [0, 1]), wideMask);
+});
+
+test('beside the corners the frame keeps its own skin (stubble, smile lines)', () => {
+  const textured = () => {
+    const frame = new Uint8Array(width * height * 3);
+    for (let i = 0; i < width * height; i++)
+      frame.fill((((i % width) + i / width) | 0) % 2 ? 150 : 110, i * 3, i * 3 + 3);
+    return frame;
+  };
+  const mouth = new Uint8Array(128 * 128 * 3).fill(130);
+  const narrow = textured();
+  pasteMouth(
+    narrow,
+    width,
+    height,
+    region,
+    { rgb: mouth },
+    128,
+    maskFor([cornersAt(26)], 128, [0, 1]),
+  );
+  const wide = textured();
+  pasteMouth(wide, width, height, region, { rgb: mouth });
+  const original = textured();
+  // 34 px right of the mouth's middle: outside a mask fitted to corners 26 crop px (19 px) out.
+  const at = (frame: Uint8Array) => [
+    ...frame.subarray((80 * width + 134) * 3, (80 * width + 138) * 3),
+  ];
+  assert.deepEqual(at(narrow), at(original), 'the narrow mask leaves the skin beside the mouth');
+  assert.notDeepEqual(at(wide), at(original), 'the wide one pastes over it');
 });
