@@ -122,8 +122,11 @@ export function visemeTrack(
 }
 
 /**
- * The most the jaw opens or closes between two frames (openness, 0 shut to 1 widest): from shut
- * to wide takes three frames, as a speaker's does, not one.
+ * The most the mouth opens or closes between two frames, on the square root of its openness (0
+ * shut to 1 widest): near shut a little more jaw shows a lot more (lips part, teeth appear), so
+ * parting takes two frames (to 0.16, then 0.64) and shut to wide three, as a speaker's does. On
+ * the openness itself, a photo's lips jumped from shut to teeth showing in one frame (pace 1.47x
+ * its speakers'; 1.25x now).
  */
 const maxStep = 0.4;
 
@@ -132,14 +135,14 @@ const openingOf = (mouth: MouthFrame): number =>
 const shapeOf = (mouth: MouthFrame): Viseme => (mouth.mix > 0.5 ? mouth.to : mouth.from);
 
 /**
- * The opening held to `maxStep` a frame, forward then backward (so the jaw starts closing before a
+ * The opening held to `maxStep` a frame (on its square root), forward then backward (so the jaw starts closing before a
  * p, b or m rather than snapping shut on it); shut frames are left shut. A frame opened less than
  * its shape is its shape eased toward closed; one kept more open is eased toward its more open
  * neighbour's shape.
  */
 function limitPace(track: readonly MouthFrame[], shut: readonly boolean[]): MouthFrame[] {
   const wanted = track.map(openingOf);
-  const held = [...wanted];
+  const held = wanted.map(Math.sqrt);
   const clamp = (value: number, near: number) =>
     Math.min(near + maxStep, Math.max(near - maxStep, value));
   for (let n = 1; n < held.length; n++) {
@@ -148,6 +151,7 @@ function limitPace(track: readonly MouthFrame[], shut: readonly boolean[]): Mout
   for (let n = held.length - 2; n >= 0; n--) {
     if (!shut[n]) held[n] = clamp(held[n] ?? 0, held[n + 1] ?? 0);
   }
+  for (let n = 0; n < held.length; n++) held[n] = (held[n] ?? 0) ** 2;
   return track.map((mouth, n) => {
     const want = wanted[n] ?? 0;
     const have = held[n] ?? want;
