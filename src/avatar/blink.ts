@@ -5,6 +5,7 @@
  * own pixels, so a closed lid is the person's lid skin with their lash line at its edge, never a
  * see-through smear of the eye.
  */
+import { yAlong } from '../util/polyline.js';
 
 /** Mesh points: each eye's upper and lower lid, outer corner to inner, and its brow. */
 export const eyes = [
@@ -42,19 +43,6 @@ const xy = (landmarks: Landmarks, index: number): [number, number] => [
   landmarks[index * 3] ?? 0,
   landmarks[index * 3 + 1] ?? 0,
 ];
-
-/** A lid's y at x, along its points (corner to corner), by linear interpolation. */
-function lidY(points: readonly [number, number][], x: number): number {
-  const sorted = [...points].sort((a, b) => a[0] - b[0]);
-  const first = sorted[0] ?? [0, 0];
-  if (x <= first[0]) return first[1];
-  for (let i = 1; i < sorted.length; i++) {
-    const a = sorted[i - 1] ?? first;
-    const b = sorted[i] ?? first;
-    if (x <= b[0]) return a[1] + ((b[1] - a[1]) * (x - a[0])) / (b[0] - a[0] || 1);
-  }
-  return (sorted[sorted.length - 1] ?? first)[1];
-}
 
 /** How open the eyes are: the lids' gap over the eye's width, both eyes' mean. */
 export function eyeOpenness(landmarks: Landmarks): number {
@@ -102,12 +90,12 @@ export function closeEyes(
     const x0 = Math.max(0, Math.floor(Math.min(outer[0], inner[0])));
     const x1 = Math.min(width - 1, Math.ceil(Math.max(outer[0], inner[0])));
     for (let x = x0; x <= x1; x++) {
-      const opening = lidY(lower, x + 0.5) - lidY(upper, x + 0.5);
+      const opening = yAlong(lower, x + 0.5) - yAlong(upper, x + 0.5);
       if (opening < 0.3) continue;
       // Near the corners, where the lids meet, the margin shrinks with the opening.
       const margin = Math.min(lidMargin * eyeWidth, opening / 2);
-      const u = lidY(upper, x + 0.5) - margin;
-      const l = lidY(lower, x + 0.5) + margin;
+      const u = yAlong(upper, x + 0.5) - margin;
+      const l = yAlong(lower, x + 0.5) + margin;
       const gap = l - u;
       const movedUpper = u + level * upperShare * gap;
       const movedLower = l - level * (1 - upperShare) * gap;

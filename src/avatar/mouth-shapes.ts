@@ -5,6 +5,7 @@
  * for th and l) in colours taken from the speaker's own lips.
  */
 import { polygonCoverage, remap, warpMap } from '../media/warp.js';
+import { yAlong } from '../util/polyline.js';
 import { lipTone, looksLikeLip, type LipTone } from './lip-tone.js';
 import type { Viseme } from './visemes.js';
 
@@ -98,15 +99,10 @@ function meanColour(image: MouthImage, indices: readonly number[]): [number, num
 
 /** The y of a contour (a list of mesh points, left to right) at x, by linear interpolation. */
 function contourY(points: Float32Array, contour: readonly number[], x: number): number {
-  const xy = contour.map((index) => point(points, index)).sort((a, b) => a[0] - b[0]);
-  const first = xy[0] ?? [0, 0];
-  if (x <= first[0]) return first[1];
-  for (let i = 1; i < xy.length; i++) {
-    const a = xy[i - 1] ?? first;
-    const b = xy[i] ?? first;
-    if (x <= b[0]) return a[1] + ((b[1] - a[1]) * (x - a[0])) / (b[0] - a[0] || 1);
-  }
-  return (xy[xy.length - 1] ?? first)[1];
+  return yAlong(
+    contour.map((index) => point(points, index)),
+    x,
+  );
 }
 
 /** Where every control point goes to make the target shape; returns [src, dest] point lists. */

@@ -1,22 +1,23 @@
 /**
  * An avatar model made ready to render: its base frames decoded once into a file of raw frames
  * (read back by index, so the base can play forward and back without holding it in memory), the
- * mouth region of each base frame, and the atlas mouths decoded with their ring colours.
+ * mouth region of each base frame, the atlas mouths decoded with their points, the paste mask their
+ * corners allow, and the base's landmarks when blinks must be drawn on it.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { maxBaseFrames, type ModelManifest } from '../avatar/model-manifest.js';
 import { eyeOpenness, showsBlink } from '../avatar/blink.js';
-import { mouthPointIndices } from '../avatar/mouth-shapes.js';
-
-/** Where the lip corners (mesh points 61 and 291) are in the mouth points. */
-const mouthCorners = [mouthPointIndices.indexOf(61), mouthPointIndices.indexOf(291)] as const;
+import { maxBaseFrames, type ModelManifest } from '../avatar/model-manifest.js';
 import type { ModelPackage } from '../avatar/model-package.js';
+import { mouthPointIndices } from '../avatar/mouth-shapes.js';
 import { visemes, type Viseme } from '../avatar/visemes.js';
 import { AppError } from '../errors/app-error.js';
 import { decodeFrames } from '../media/decode.js';
 import { RecordFile } from '../util/record-file.js';
 import { maskFor, type MouthImage, type MouthRegion, type PasteMask } from './mouth-paste.js';
+
+/** Where the lip corners (mesh points 61 and 291) are in the mouth points. */
+const mouthCorners = [mouthPointIndices.indexOf(61), mouthPointIndices.indexOf(291)] as const;
 
 export interface AvatarFrames {
   readonly width: number;

@@ -1,7 +1,8 @@
 /**
  * The avatar's picture for one output frame: its base frame (the footage played forward and back)
- * with that frame's mouth pasted in, and blinks drawn when the footage has none of its own. Both drivers use it: a video task asks for frames as fast as
- * ffmpeg takes them, a live session asks by the clock.
+ * with that frame's mouth pasted in, and blinks drawn when the footage has none of its own. Both
+ * drivers use it: a video task asks for frames as fast as ffmpeg takes them, a live session asks
+ * by the clock.
  */
 import { blinkAt, closeEyes } from '../avatar/blink.js';
 import { modelFps } from '../avatar/model-writer.js';

@@ -2,7 +2,8 @@
  * A mouth between two atlas shapes, as a morph: both images warped onto the lip contours halfway
  * (by `mix`) between theirs, then blended. Cross-fading the images as they are shows two lip
  * outlines at once (the closed mouth's seam through the open one's teeth); warped first, their
- * outlines lie on each other and only the colour inside changes. Models made before atlas images
+ * outlines lie on each other and only the colour inside changes. Between the lips the more open
+ * shape's inside is taken whole, so teeth appear as the lips part. Models made before atlas images
  * carried their points fall back to the cross-fade.
  */
 import { innerLipOutline, mouthPointIndices } from '../avatar/mouth-shapes.js';

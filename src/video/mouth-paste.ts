@@ -137,7 +137,6 @@ export function pasteMouth(
   }
   const shift = fitShift(frame, width, mouth.rgb, size, x0, x1, y0, y1);
   const rgb = mouth.rgb;
-  const last = size - 1;
   const row = size * 3;
   for (let y = y0, i = 0; y <= y1; y++) {
     for (let x = x0; x <= x1; x++, i++) {
@@ -145,15 +144,12 @@ export function pasteMouth(
       if (alpha <= 0) continue;
       const u = boxU[i] as number;
       const v = boxV[i] as number;
-      const fu = Math.min(last, Math.max(0, u - 0.5));
-      const fv = Math.min(last, Math.max(0, v - 0.5));
-      const iu = Math.min(last - 1, Math.floor(fu));
-      const iv = Math.min(last - 1, Math.floor(fv));
-      const du = fu - iu;
-      const dv = fv - iv;
+      cropCell(size, u, v, cell);
+      const p = cell[0] as number;
+      const du = cell[1] as number;
+      const dv = cell[2] as number;
       const eu = 1 - du;
       const ev = 1 - dv;
-      const p = (iv * size + iu) * 3;
       const at = (y * width + x) * 3;
       const pu = u / size - 0.5;
       const pv = v / size - 0.5;
@@ -173,16 +169,27 @@ export function pasteMouth(
   }
 }
 
-/** The mouth image's colour at crop point (u, v), bilinearly, channel c. */
-function sampleAt(rgb: Uint8Array, size: number, u: number, v: number, c: number): number {
+/** Scratch for cropCell: the cell's first byte, and the point's place in it across and down. */
+const cell = new Float64Array(3);
+
+/** The crop pixel cell holding crop point (u, v), edges clamped: [first byte, du, dv] into `out`. */
+function cropCell(size: number, u: number, v: number, out: Float64Array): void {
   const last = size - 1;
   const fu = Math.min(last, Math.max(0, u - 0.5));
   const fv = Math.min(last, Math.max(0, v - 0.5));
   const iu = Math.min(last - 1, Math.floor(fu));
   const iv = Math.min(last - 1, Math.floor(fv));
-  const du = fu - iu;
-  const dv = fv - iv;
-  const p = (iv * size + iu) * 3 + c;
+  out[0] = (iv * size + iu) * 3;
+  out[1] = fu - iu;
+  out[2] = fv - iv;
+}
+
+/** The mouth image's colour at crop point (u, v), bilinearly, channel c. */
+function sampleAt(rgb: Uint8Array, size: number, u: number, v: number, c: number): number {
+  cropCell(size, u, v, cell);
+  const p = (cell[0] as number) + c;
+  const du = cell[1] as number;
+  const dv = cell[2] as number;
   const row = size * 3;
   return (
     (rgb[p] ?? 0) * (1 - du) * (1 - dv) +

@@ -124,11 +124,12 @@ export function visemeTrack(
 /**
  * The most the mouth opens or closes between two frames, on the square root of its openness (0
  * shut to 1 widest): near shut a little more jaw shows a lot more (lips part, teeth appear), so
- * parting takes two frames (to 0.16, then 0.64) and shut to wide three, as a speaker's does. On
- * the openness itself, a photo's lips jumped from shut to teeth showing in one frame (pace 1.47x
- * its speakers'; 1.25x now).
+ * parting takes two frames (to 0.12, then 0.49) and shut to wide three, as a speaker's does. On
+ * the openness itself (0.4 a frame), a photo's lips jumped from shut to teeth showing in one
+ * frame: pace 1.47x its speakers'. (0.4 on the square root: 1.25-1.31x; 0.35: 1.17x, and the
+ * lowest lip sync 0.525 -> 0.492.)
  */
-const maxStep = 0.4;
+const maxStep = 0.35;
 
 const openingOf = (mouth: MouthFrame): number =>
   openness[mouth.from] * (1 - mouth.mix) + openness[mouth.to] * mouth.mix;
