@@ -26,7 +26,7 @@ import {
   type AtlasImage,
   type BuiltModel,
 } from './model-writer.js';
-import { lipsApart, pickMouthPoints, synthesiseMouth, type MouthShape } from './mouth-shapes.js';
+import { pickMouthPoints, synthesiseMouth, type MouthShape } from './mouth-shapes.js';
 import { listenSeconds, listenToClip, type SpeechLabels } from './speech-visemes.js';
 import type { SourceNames } from './source-check.js';
 import { chooseBaseSegment, smoothRange, type BaseSegment } from './track.js';
@@ -71,23 +71,16 @@ function mouthImage(
   mouths: ReadonlyMap<number, Uint8Array>,
   frames: ReadonlyMap<number, TrackedFrame>,
   range: SpeakerRange,
-): (MouthShape & { lipsClosed?: boolean }) | undefined {
+): MouthShape | undefined {
   const rgb = mouths.get(choice.frame);
   const frame = frames.get(choice.frame);
   if (!rgb || !frame) return undefined;
   const points = cropPoints(frame, mouthSize);
-  // The most closed frame of a speaker who never quite shuts still shows a hair of gap: its lips
-  // are brought together, as a p, b or m needs them.
-  const closing = choice.viseme === 'closed' && lipsApart(points);
-  if (choice.warpedFrom === undefined && !closing) return { rgb, points: pickMouthPoints(points) };
-  const target = { viseme: choice.viseme, ...shapeOf(choice.viseme, range) };
-  return {
-    ...synthesiseMouth(
-      { rgb, size: mouthSize, points },
-      closing ? { ...target, openNorm: 0 } : target,
-    ),
-    ...(closing ? { lipsClosed: true } : {}),
-  };
+  if (choice.warpedFrom === undefined) return { rgb, points: pickMouthPoints(points) };
+  return synthesiseMouth(
+    { rgb, size: mouthSize, points },
+    { viseme: choice.viseme, ...shapeOf(choice.viseme, range) },
+  );
 }
 
 export async function buildVideoModel(input: BuildInput): Promise<BuiltModel> {

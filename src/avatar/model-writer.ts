@@ -29,8 +29,6 @@ export interface AtlasImage {
   readonly heard?: boolean;
   /** Made by warping this class's mouth (or the photo's own, "photo"). */
   readonly warpedFrom?: Viseme | 'photo';
-  /** Cut from a frame whose lips were a little apart, and brought together. */
-  readonly lipsClosed?: boolean;
 }
 
 export interface ModelParts {
@@ -120,7 +118,6 @@ export async function writeModel(parts: ModelParts): Promise<BuiltModel> {
           : { distance: Math.round(image.distance * 1000) / 1000 }),
         ...(image.heard ? { heard: true } : {}),
         ...(image.warpedFrom ? { warped_from: image.warpedFrom } : {}),
-        ...(image.lipsClosed ? { lips_closed: true } : {}),
         ...(image.points ? { points: rounded([...image.points], 2) } : {}),
       })),
     },

@@ -205,11 +205,6 @@ function gapOf(points: Float32Array): number {
 
 /** Below this lip gap (crop pixels) the lips touch: a closed mouth is made by closing them. */
 const touchingGap = 2;
-
-/** Whether a mouth's lips are apart (mesh points of its crop): its gap at least `touchingGap`. */
-export function lipsApart(points: Float32Array): boolean {
-  return gapOf(points) >= touchingGap;
-}
 /** How much of the gap the jaw closes when the lips are brought together; the lips stretch the rest. */
 const jawShare = 0.6;
 
@@ -239,14 +234,14 @@ function closeLips(image: MouthImage): { rgb: Uint8Array; moved: Float32Array } 
     const upperLip = toneAt(column, (outerTop + top) / 2);
     const lowerLip = toneAt(column, (bottom + outerBottom) / 2);
     const isLip = (y: number, lip: LipTone) => looksLikeLip(toneAt(column, y), lip);
-    // Lip where the mesh puts the gap's middle: the lips touch there, nothing is taken out.
-    if (isLip(middle, upperLip) || isLip(middle, lowerLip)) return [middle, middle];
-    let y = middle;
-    while (y > outerTop + 1 && !isLip(y - 1, upperLip)) y--;
-    top = Math.min(top, y);
-    y = middle;
-    while (y < outerBottom - 1 && !isLip(y + 1, lowerLip)) y++;
-    bottom = Math.max(bottom, y + 1);
+    if (!isLip(middle, upperLip) && !isLip(middle, lowerLip)) {
+      let y = middle;
+      while (y > outerTop + 1 && !isLip(y - 1, upperLip)) y--;
+      top = Math.min(top, y);
+      y = middle;
+      while (y < outerBottom - 1 && !isLip(y + 1, lowerLip)) y++;
+      bottom = Math.max(bottom, y + 1);
+    }
     return [top, bottom];
   };
   // Each column's gap, found on its own, then smoothed across columns: a column's edge found a
