@@ -50,7 +50,11 @@ test('British English and speaking rate; synthesis stays off the event loop', as
     setImmediate(spin);
   };
   setImmediate(spin);
-  const text = 'Schedule a meeting about the tomato harvest. It will be a long one, I think.';
+  // Long enough that its synthesis outlasts a turn of the loop even on an idle machine: a short
+  // one was answered by the worker before the first setImmediate ran (once, in a full run).
+  const text = Array(6)
+    .fill('Schedule a meeting about the tomato harvest. It will be a long one, I think.')
+    .join(' ');
   const normal = await engine.synthesize(text, {
     engineVoice: 'en-gb',
     sampleRate: 16000,
