@@ -52,7 +52,10 @@ export class WorkerClient<Request extends object, Answer extends WorkerAnswer> {
       const pending = this.pending.get(answer.id);
       if (!pending) return;
       this.pending.delete(answer.id);
-      if (this.pending.size === 0) worker.unref();
+      // Idle, it may be let go; a worker being terminated (no longer this.worker) is held until
+      // it exits: an answer arriving during terminate() used to unref it, and a caller awaiting
+      // terminate() was left with nothing keeping the process alive.
+      if (this.pending.size === 0 && this.worker === worker) worker.unref();
       if (answer.error !== undefined) pending.reject(new Error(`${this.label}: ${answer.error}`));
       else pending.resolve(answer);
     });
