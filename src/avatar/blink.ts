@@ -5,7 +5,7 @@
  * own pixels, so a closed lid is the person's lid skin with their lash line at its edge, never a
  * see-through smear of the eye.
  */
-import { yAlong } from '../util/polyline.js';
+import { polyline } from '../util/polyline.js';
 
 /** Mesh points: each eye's upper and lower lid, outer corner to inner, and its brow. */
 export const eyes = [
@@ -83,19 +83,21 @@ export function closeEyes(
   for (const eye of eyes) {
     const [outer, inner] = eye.corners.map((index) => xy(landmarks, index));
     if (!outer || !inner) continue;
-    const upper = [outer, ...eye.upper.map((index) => xy(landmarks, index)), inner];
-    const lower = [outer, ...eye.lower.map((index) => xy(landmarks, index)), inner];
+    const upperY = polyline([outer, ...eye.upper.map((index) => xy(landmarks, index)), inner]);
+    const lowerY = polyline([outer, ...eye.lower.map((index) => xy(landmarks, index)), inner]);
     const eyeWidth = Math.hypot(inner[0] - outer[0], inner[1] - outer[1]);
     if (eyeWidth < 3) continue;
     const x0 = Math.max(0, Math.floor(Math.min(outer[0], inner[0])));
     const x1 = Math.min(width - 1, Math.ceil(Math.max(outer[0], inner[0])));
     for (let x = x0; x <= x1; x++) {
-      const opening = yAlong(lower, x + 0.5) - yAlong(upper, x + 0.5);
+      const lidUpper = upperY(x + 0.5);
+      const lidLower = lowerY(x + 0.5);
+      const opening = lidLower - lidUpper;
       if (opening < 0.3) continue;
       // Near the corners, where the lids meet, the margin shrinks with the opening.
       const margin = Math.min(lidMargin * eyeWidth, opening / 2);
-      const u = yAlong(upper, x + 0.5) - margin;
-      const l = yAlong(lower, x + 0.5) + margin;
+      const u = lidUpper - margin;
+      const l = lidLower + margin;
       const gap = l - u;
       const movedUpper = u + level * upperShare * gap;
       const movedLower = l - level * (1 - upperShare) * gap;

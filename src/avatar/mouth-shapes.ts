@@ -5,7 +5,7 @@
  * for th and l) in colours taken from the speaker's own lips.
  */
 import { polygonCoverage, remap, warpMap } from '../media/warp.js';
-import { yAlong } from '../util/polyline.js';
+import { polyline } from '../util/polyline.js';
 import { lipTone, looksLikeLip, type LipTone } from './lip-tone.js';
 import type { Viseme } from './visemes.js';
 
@@ -97,12 +97,9 @@ function meanColour(image: MouthImage, indices: readonly number[]): [number, num
     : [(sum[0] ?? 0) / count, (sum[1] ?? 0) / count, (sum[2] ?? 0) / count];
 }
 
-/** The y of a contour (a list of mesh points, left to right) at x, by linear interpolation. */
-function contourY(points: Float32Array, contour: readonly number[], x: number): number {
-  return yAlong(
-    contour.map((index) => point(points, index)),
-    x,
-  );
+/** A contour (a list of mesh points, corner to corner) as y of x, by linear interpolation. */
+function contour(points: Float32Array, indices: readonly number[]): (x: number) => number {
+  return polyline(indices.map((index) => point(points, index)));
 }
 
 /** Where every control point goes to make the target shape; returns [src, dest] point lists. */
@@ -222,13 +219,15 @@ function closeLips(image: MouthImage): { rgb: Uint8Array; moved: Float32Array } 
     const at = (Math.min(size - 1, Math.max(0, Math.round(y))) * size + x) * 3;
     return lipTone(rgb[at] ?? 0, rgb[at + 1] ?? 0, rgb[at + 2] ?? 0);
   };
+  const innerTopAt = contour(points, innerUpper);
+  const innerBottomAt = contour(points, innerLower);
   /**
    * Where the lips' red stops either side of the mesh's inner contours at x: the mesh puts them
    * a pixel or two inside the lips, and what it leaves (a row of teeth) would stay in the seam.
    */
   const visibleGap = (x: number, outerTop: number, outerBottom: number): [number, number] => {
-    let top = contourY(points, innerUpper, x);
-    let bottom = contourY(points, innerLower, x);
+    let top = innerTopAt(x);
+    let bottom = innerBottomAt(x);
     const column = Math.min(size - 1, Math.max(0, Math.floor(x)));
     const middle = Math.round((top + bottom) / 2);
     const upperLip = toneAt(column, (outerTop + top) / 2);
@@ -246,10 +245,10 @@ function closeLips(image: MouthImage): { rgb: Uint8Array; moved: Float32Array } 
   };
   // Each column's gap, found on its own, then smoothed across columns: a column's edge found a
   // row off its neighbours' would show as a vertical streak through the lip.
-  const outerTops = Array.from({ length: size }, (_, x) => contourY(points, outerUpper, x + 0.5));
-  const outerBottoms = Array.from({ length: size }, (_, x) =>
-    contourY(points, outerLower, x + 0.5),
-  );
+  const outerTopAt = contour(points, outerUpper);
+  const outerBottomAt = contour(points, outerLower);
+  const outerTops = Array.from({ length: size }, (_, x) => outerTopAt(x + 0.5));
+  const outerBottoms = Array.from({ length: size }, (_, x) => outerBottomAt(x + 0.5));
   const gaps = outerTops.map((top, x) => visibleGap(x + 0.5, top, outerBottoms[x] ?? top));
   const smooth = (values: readonly number[]) => {
     const medians = values.map((_, x) => {
@@ -387,14 +386,16 @@ export function synthesiseMouth(image: MouthImage, target: MouthTarget): MouthSh
   // A source open already shows its own teeth below the upper lip: they are kept (warped) and
   // only the new depth below them is painted.
   const keep = gapBefore >= 4 ? gapBefore * 0.8 : 0;
+  const topAt = contour(moved, innerUpper);
+  const bottomAt = contour(moved, innerLower);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const cover = coverage[y * size + x] ?? 0;
       if (cover <= 0) continue;
       const px = x + 0.5;
       const py = y + 0.5;
-      const top = contourY(moved, innerUpper, px);
-      const bottom = contourY(moved, innerLower, px);
+      const top = topAt(px);
+      const bottom = bottomAt(px);
       const height = Math.max(1, bottom - top);
       const depth = (py - top) / height;
       const across = Math.min(1, Math.abs(px - centreX) / halfWidth);

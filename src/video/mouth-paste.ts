@@ -148,17 +148,12 @@ export function pasteMouth(
       const p = cell[0] as number;
       const du = cell[1] as number;
       const dv = cell[2] as number;
-      const eu = 1 - du;
-      const ev = 1 - dv;
       const at = (y * width + x) * 3;
       const pu = u / size - 0.5;
       const pv = v / size - 0.5;
       for (let c = 0; c < 3; c++) {
         const m =
-          (rgb[p + c] as number) * eu * ev +
-          (rgb[p + 3 + c] as number) * du * ev +
-          (rgb[p + row + c] as number) * eu * dv +
-          (rgb[p + row + 3 + c] as number) * du * dv +
+          bilinear(rgb, p + c, row, du, dv) +
           (shift[c * 3] as number) +
           (shift[c * 3 + 1] as number) * pu +
           (shift[c * 3 + 2] as number) * pv;
@@ -167,6 +162,16 @@ export function pasteMouth(
       }
     }
   }
+}
+
+/** The value at byte `p` of a crop and its right, lower and lower-right neighbours, mixed. */
+function bilinear(rgb: Uint8Array, p: number, row: number, du: number, dv: number): number {
+  return (
+    (rgb[p] as number) * (1 - du) * (1 - dv) +
+    (rgb[p + 3] as number) * du * (1 - dv) +
+    (rgb[p + row] as number) * (1 - du) * dv +
+    (rgb[p + row + 3] as number) * du * dv
+  );
 }
 
 /** Scratch for cropCell: the cell's first byte, and the point's place in it across and down. */
@@ -182,21 +187,6 @@ function cropCell(size: number, u: number, v: number, out: Float64Array): void {
   out[0] = (iv * size + iu) * 3;
   out[1] = fu - iu;
   out[2] = fv - iv;
-}
-
-/** The mouth image's colour at crop point (u, v), bilinearly, channel c. */
-function sampleAt(rgb: Uint8Array, size: number, u: number, v: number, c: number): number {
-  cropCell(size, u, v, cell);
-  const p = (cell[0] as number) + c;
-  const du = cell[1] as number;
-  const dv = cell[2] as number;
-  const row = size * 3;
-  return (
-    (rgb[p] ?? 0) * (1 - du) * (1 - dv) +
-    (rgb[p + 3] ?? 0) * du * (1 - dv) +
-    (rgb[p + row] ?? 0) * (1 - du) * dv +
-    (rgb[p + row + 3] ?? 0) * du * dv
-  );
 }
 
 /**
@@ -237,8 +227,14 @@ function fitShift(
       suv += pu * pv;
       svv += pv * pv;
       const at = (y * width + x) * 3;
+      // The mouth's colour here, bilinearly: the cell found once for the three channels.
+      cropCell(size, u, v, cell);
+      const p = cell[0] as number;
+      const du = cell[1] as number;
+      const dv = cell[2] as number;
+      const row = size * 3;
       for (let c = 0; c < 3; c++) {
-        const d = (frame[at + c] as number) - sampleAt(rgb, size, u, v, c);
+        const d = (frame[at + c] as number) - bilinear(rgb, p + c, row, du, dv);
         sd[c * 3] = (sd[c * 3] as number) + d;
         sd[c * 3 + 1] = (sd[c * 3 + 1] as number) + d * pu;
         sd[c * 3 + 2] = (sd[c * 3 + 2] as number) + d * pv;
