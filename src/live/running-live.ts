@@ -10,7 +10,6 @@ import type { ModelStore } from '../avatar/model-store.js';
 import { AppError } from '../errors/app-error.js';
 import type { FileService, MediaRef } from '../files/file.service.js';
 import type { TtsService } from '../voice/tts.service.js';
-import { videoSoundRate } from '../video/render.args.js';
 import { ttsRequest } from '../video/video.create.js';
 import type { TtsSpeech } from '../video/video-param.js';
 import type { LiveState } from './live.repository.js';
@@ -20,10 +19,10 @@ import { LiveSession } from './live-session.js';
 import type { UtteranceRequest } from './live-speaker.js';
 
 /**
- * The session's sound: 48 kHz mono, as a video's (the voices resampled once as they speak,
- * recordings decoded at it), so the AAC and Opus outputs keep everything above 8 kHz.
+ * The session's sound: 16 kHz mono, what the TTS voices speak natively (the outputs are 48 kHz,
+ * resampled by the encoder). At 48 kHz three sessions on 2 cores no longer kept pace (NOTES.md).
  */
-export const liveSampleRate = videoSoundRate;
+export const liveSampleRate = 16000;
 /** A viewer of the HLS stream counts as watching this long after its last fetch. */
 const hlsViewerMs = 10_000;
 
