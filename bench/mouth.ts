@@ -27,7 +27,7 @@ import {
   loudnessPerFrame,
   mouthReadings,
 } from '../src/video/lip-sync.js';
-import { shutShowing } from '../src/video/lips-apart.js';
+import { shutShowing } from '../src/avatar/lips-apart.js';
 import { videoSoundRate } from '../src/video/render.args.js';
 import { asrSampleRate } from '../src/voice/asr.service.js';
 import { openSpeech } from '../src/voice/speech.js';

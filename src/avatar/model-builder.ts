@@ -11,8 +11,10 @@ import type { MediaInfo } from '../media/probe.js';
 import type { AsrService } from '../voice/asr.service.js';
 import { trackFaces, type FaceTrack, type FrameSummary, type TrackedFrame } from './face-track.js';
 import { LandmarkStore } from './landmark-store.js';
+import { insideShowing } from './lips-apart.js';
 import {
   chooseAtlas,
+  nearestFrames,
   shapeOf,
   speakerRange,
   type AtlasChoice,
@@ -138,15 +140,53 @@ function chooseBase(track: FaceTrack): BaseSegment {
 
 /** Each chosen mouth's frame, smoothed: mouths are placed on these landmarks, so no jitter. */
 function atlasFramesOf(
-  atlas: readonly AtlasChoice[],
+  indices: readonly number[],
   smoothed: SmoothedFrames,
 ): Map<number, TrackedFrame> {
   const frames = new Map<number, TrackedFrame>();
-  for (const choice of atlas) {
-    const [frame] = smoothed(choice.frame, choice.frame + 1);
-    if (frame) frames.set(choice.frame, frame);
+  for (const index of indices) {
+    const [frame] = smoothed(index, index + 1);
+    if (frame) frames.set(index, frame);
   }
   return frames;
+}
+
+/** How many of the frames nearest a closed mouth in shape are cut to see whose lips meet. */
+const closedCandidateCount = 12;
+/** Crop pixels of not-lip between the lips that tell one closed mouth from another. */
+const showingTolerance = 0.75;
+
+/**
+ * The closed mouth: among the frames nearest it in shape, one whose lips meet in the picture.
+ * The mesh's lip gap cannot tell lips pressed together from a hair of gap (sbwe5n's most closed
+ * frame by shape shows a dark line at every p, b and m, while its rest frames are shut); the
+ * pixels between the lips can. The class's own choice stays when its lips meet as well as any.
+ */
+function lipsThatMeet(
+  choice: AtlasChoice,
+  candidates: readonly { frame: number; distance: number }[],
+  mouths: ReadonlyMap<number, Uint8Array>,
+  frames: ReadonlyMap<number, TrackedFrame>,
+): AtlasChoice {
+  const showing = (index: number) => {
+    const rgb = mouths.get(index);
+    const frame = frames.get(index);
+    if (!rgb || !frame) return Infinity;
+    const points = cropPoints(frame, mouthSize);
+    const landmarks = Array.from({ length: points.length / 2 }, (_, i): [number, number] => [
+      points[i * 2] ?? 0,
+      points[i * 2 + 1] ?? 0,
+    ]);
+    return insideShowing(rgb, mouthSize, mouthSize, landmarks);
+  };
+  const own = showing(choice.frame);
+  const seen = candidates.map((candidate) => ({ ...candidate, showing: showing(candidate.frame) }));
+  const least = Math.min(own, ...seen.map((candidate) => candidate.showing));
+  if (own <= least + showingTolerance) return choice;
+  const better = seen.find((candidate) => candidate.showing <= least + showingTolerance);
+  return better
+    ? { viseme: choice.viseme, frame: better.frame, distance: better.distance }
+    : choice;
 }
 
 interface Picture {
@@ -269,9 +309,18 @@ async function packageModel(
   const speech = await listening;
   signal?.throwIfAborted();
   const heard = speech && 'frames' in speech ? speech : undefined;
-  const atlas = chooseAtlas(track.frames, heard?.frames);
-  const atlasFrames = atlasFramesOf(atlas, smoothed);
+  const chosen = chooseAtlas(track.frames, heard?.frames);
+  const closedCandidates = nearestFrames(track.frames, 'closed', closedCandidateCount);
+  const atlasFrames = atlasFramesOf(
+    [...chosen.map((choice) => choice.frame), ...closedCandidates.map((c) => c.frame)],
+    smoothed,
+  );
   const { mouths, preview } = await cutMouthsAndPreview(input, atlasFrames, base.start);
+  const atlas = chosen.map((choice) =>
+    choice.viseme === 'closed' && !choice.warpedFrom
+      ? lipsThatMeet(choice, closedCandidates, mouths, atlasFrames)
+      : choice,
+  );
 
   progress('packaging', 85);
   const width = evenSize(track.width);

@@ -173,3 +173,26 @@ export function chooseAtlas(
       : choice;
   });
 }
+
+/**
+ * The frames whose lips are nearest `viseme`'s shape (at most `count`, each within the distance a
+ * frame may be and still show the class), nearest first: the ones worth cutting to look at when
+ * the geometry alone cannot tell (a closed mouth's lips meeting or showing a hair of gap).
+ */
+export function nearestFrames(
+  frames: readonly FrameSummary[],
+  viseme: Viseme,
+  count: number,
+): { frame: number; distance: number }[] {
+  const position = lipPosition(frames);
+  const target = targets[viseme];
+  return frames
+    .map((frame) => {
+      const point = position(frame);
+      const distance = Math.hypot(point.open - target.open, point.width - target.width);
+      return { frame: frame.index, distance };
+    })
+    .filter((candidate) => candidate.distance <= maxDistance)
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, count);
+}

@@ -12,7 +12,7 @@ import { decodeFrames } from '../media/decode.js';
 import { probeMedia } from '../media/probe.js';
 import { buildPcmDecodeArgs } from '../media/ffmpeg.args.js';
 import { runFfmpeg } from '../media/process.runner.js';
-import { insideShowing } from './lips-apart.js';
+import { insideShowing } from '../avatar/lips-apart.js';
 
 /** A video's mouth, frame by frame, each over the face's height (NaN where no face is found). */
 export interface MouthReadings {

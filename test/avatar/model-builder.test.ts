@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { insideShowing } from '../../src/avatar/lips-apart.js';
 import { buildVideoModel } from '../../src/avatar/model-builder.js';
 import { readPackage } from '../../src/avatar/model-package.js';
+import { mouthPointIndices } from '../../src/avatar/mouth-shapes.js';
 import { checkVideoSource } from '../../src/avatar/source-check.js';
 import { HumanFaceEngine } from '../../src/engines/face/human.engine.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { samplesDir } from '../../src/util/paths.js';
+import { loadAvatar } from '../../src/video/avatar-frames.js';
 import { openSpeech, type SpeechServices } from '../../src/voice/speech.js';
 import { tempDir } from '../helpers/harness.js';
 import { ffmpeg, withAac } from '../helpers/media.js';
@@ -110,4 +113,41 @@ test('a clip of odd width and height builds, its base cut to even sides for H.26
     ],
     [358, 286],
   );
+});
+
+test('the closed mouth is a frame whose lips meet, not the most closed by shape with a hair of gap', async () => {
+  // sbwe5n's most closed frame by the mesh shows a dark line between the lips; its rest is shut.
+  const file = path.join(samplesDir, 'video', 'grid_sbwe5n.mpg');
+  const info = await probeMedia(file);
+  const names = { modelId: 'abcdefabcdefabcdefabcdefabcdefab_s3', fileName: 'grid_sbwe5n.mpg' };
+  const workDir = path.join(dir, 'sbwe5n');
+  fs.mkdirSync(workDir);
+  const built = await buildVideoModel({
+    file,
+    info: { ...info, video: checkVideoSource(info, names) },
+    names,
+    name: 'sbwe5n',
+    engine,
+    asr: speech.asr,
+    workDir,
+    progress: () => undefined,
+  });
+  const avatar = await loadAvatar(await readPackage(built.zipPath), workDir);
+  try {
+    const shownBetween = (viseme: 'closed' | 'open') => {
+      const mouth = avatar.mouths.get(viseme);
+      assert.ok(mouth?.points, `${viseme} has its points`);
+      const landmarks: [number, number][] = [];
+      mouthPointIndices.forEach((index, k) => {
+        landmarks[index] = [mouth.points?.[k * 2] ?? NaN, mouth.points?.[k * 2 + 1] ?? NaN];
+      });
+      return insideShowing(mouth.rgb, 128, 128, landmarks);
+    };
+    const closed = shownBetween('closed');
+    const open = shownBetween('open');
+    assert.ok(closed <= 1, `at most a pixel of not-lip between the closed lips: ${closed}`);
+    assert.ok(open >= 4, `the open mouth shows its inside: ${open}`);
+  } finally {
+    avatar.close();
+  }
 });

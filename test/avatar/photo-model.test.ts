@@ -12,7 +12,7 @@ import { decodeFrames } from '../../src/media/decode.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { loadAvatar } from '../../src/video/avatar-frames.js';
-import { insideShowing } from '../../src/video/lips-apart.js';
+import { insideShowing } from '../../src/avatar/lips-apart.js';
 import { tempDir } from '../helpers/harness.js';
 
 const photo = path.join(samplesDir, 'image', 'astronaut.png');

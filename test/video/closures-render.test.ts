@@ -28,7 +28,7 @@ import {
   mouthReadings,
   type Closure,
 } from '../../src/video/lip-sync.js';
-import { shutShowing } from '../../src/video/lips-apart.js';
+import { shutShowing } from '../../src/avatar/lips-apart.js';
 import { renderStreamed } from '../../src/video/render.js';
 import { SpeechStream } from '../../src/video/speech-stream.js';
 import { defaultPlacement } from '../../src/video/video.handler.js';

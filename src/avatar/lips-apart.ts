@@ -7,8 +7,7 @@
  * inner-lip gap is a guess from the face's shape, and reads a smiling mouth as parted when its
  * lips are plainly shut.
  */
-import { lipTone, looksLikeLip, type LipTone } from '../avatar/lip-tone.js';
-import type { Point3 } from '../engines/face/face.types.js';
+import { lipTone, looksLikeLip, type LipTone } from './lip-tone.js';
 
 /** Mesh points per line: upper lip outer, upper inner, lower inner, lower outer. */
 const lines = [
@@ -34,7 +33,7 @@ export function insideShowing(
   rgb: Uint8Array,
   width: number,
   height: number,
-  landmarks: readonly Point3[],
+  landmarks: readonly (readonly [number, number, ...number[]])[],
 ): number {
   const toneAt = (x: number, y: number): LipTone => {
     const px = Math.min(width - 1, Math.max(0, Math.round(x - 0.5)));
@@ -45,9 +44,9 @@ export function insideShowing(
   const runs = lines.map((indices) => {
     const [top, innerTop, innerBottom, bottom] = indices.map((index) => landmarks[index]);
     if (!top || !innerTop || !innerBottom || !bottom) return NaN;
-    const along = (a: Point3, b: Point3, t: number): [number, number] => [
-      a[0] + (b[0] - a[0]) * t,
-      a[1] + (b[1] - a[1]) * t,
+    const along = (a: readonly number[], b: readonly number[], t: number): [number, number] => [
+      (a[0] ?? 0) + ((b[0] ?? 0) - (a[0] ?? 0)) * t,
+      (a[1] ?? 0) + ((b[1] ?? 0) - (a[1] ?? 0)) * t,
     ];
     // From lip to lip: the outer edges (skin beside lip) are left out.
     const from = along(top, innerTop, 0.5);
