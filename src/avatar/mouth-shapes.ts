@@ -4,7 +4,7 @@
  * and the opening that appears is filled with a mouth's inside (dark, upper teeth, the tongue
  * for th and l) in colours taken from the speaker's own lips.
  */
-import { polygonCoverage, remap, warpMap } from '../media/warp.js';
+import { polygonCoverage, remap, warpMap, type WarpMap } from '../media/warp.js';
 import { polyline } from '../util/polyline.js';
 import { lipTone, looksLikeLip, type LipTone } from './lip-tone.js';
 import type { Viseme } from './visemes.js';
@@ -200,6 +200,31 @@ function gapOf(points: Float32Array): number {
   );
 }
 
+/** Crop pixels over which painted depth shades in below the inside a source shows. */
+const lipFeather = 2;
+
+/**
+ * Inside the moved lips (`coverage`), `warp` reads the source at the same depth below its own
+ * upper lip as the pixel is below the moved one, stopping short of the source's lower lip.
+ */
+function hangInside(
+  warp: WarpMap,
+  coverage: Float32Array,
+  topAt: (x: number) => number,
+  srcTopAt: (x: number) => number,
+  srcBottomAt: (x: number) => number,
+): void {
+  const { width, map } = warp;
+  coverage.forEach((cover, i) => {
+    if (cover <= 0) return;
+    const px = (i % width) + 0.5;
+    const py = Math.floor(i / width) + 0.5;
+    const sx = map[i * 2] ?? px;
+    const top = srcTopAt(sx);
+    map[i * 2 + 1] = Math.min(top + (py - topAt(px)), Math.max(top, srcBottomAt(sx) - 0.5));
+  });
+}
+
 /** Below this lip gap (crop pixels) the lips touch: a closed mouth is made by closing them. */
 const touchingGap = 2;
 /** How much of the gap the jaw closes when the lips are brought together; the lips stretch the rest. */
@@ -359,10 +384,20 @@ export function synthesiseMouth(image: MouthImage, target: MouthTarget): MouthSh
     return { rgb: closed.rgb, points: pickMouthPoints(closed.moved) };
   }
   const { src, dest, moved } = moveLips(image, target);
-  const out = remap(image.rgb, size, size, warpMap(dest, src, size, size, 2));
+  const warp = warpMap(dest, src, size, size, 2);
   const gapAfter = gapOf(moved);
   const polygon = innerPolygon(moved);
   const coverage = polygonCoverage(polygon, size, size);
+  const topAt = contour(moved, innerUpper);
+  const bottomAt = contour(moved, innerLower);
+  const srcTopAt = contour(points, innerUpper);
+  const srcBottomAt = contour(points, innerLower);
+  // A source open already shows its own inside (teeth below the upper lip): it is hung from the
+  // moved upper lip at its own scale, not stretched into tall blurred teeth; only the new depth
+  // below it is painted.
+  const keeps = gapBefore >= touchingGap && gapAfter >= gapBefore * 1.1;
+  if (keeps) hangInside(warp, coverage, topAt, srcTopAt, srcBottomAt);
+  const out = remap(image.rgb, size, size, warp);
   const blend = (at: number, colour: readonly number[], alpha: number) => {
     for (let c = 0; c < 3; c++) {
       out[at + c] = Math.round((out[at + c] ?? 0) * (1 - alpha) + (colour[c] ?? 0) * alpha);
@@ -383,11 +418,7 @@ export function synthesiseMouth(image: MouthImage, target: MouthTarget): MouthSh
   const centreX = (lx + rx) / 2;
   const halfWidth = Math.max(1, Math.abs(rx - lx) / 2);
   const toothHeight = target.viseme === 'fv' ? Infinity : 0.07 * interOcular;
-  // A source open already shows its own teeth below the upper lip: they are kept (warped) and
-  // only the new depth below them is painted.
-  const keep = gapBefore >= 4 ? gapBefore * 0.8 : 0;
-  const topAt = contour(moved, innerUpper);
-  const bottomAt = contour(moved, innerLower);
+  const sourceGapAt = (x: number) => srcBottomAt(x) - srcTopAt(x);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const cover = coverage[y * size + x] ?? 0;
@@ -399,7 +430,9 @@ export function synthesiseMouth(image: MouthImage, target: MouthTarget): MouthSh
       const height = Math.max(1, bottom - top);
       const depth = (py - top) / height;
       const across = Math.min(1, Math.abs(px - centreX) / halfWidth);
-      const shown = keep > 0 ? Math.min(1, Math.max(0, (py - top - keep) / 2)) : 1;
+      // Below what the source shows (where its inside was hung), the new depth is painted.
+      const keep = keeps ? sourceGapAt(warp.map[(y * size + x) * 2] ?? px) - 0.5 : 0;
+      const shown = keeps ? smoothstep(0, lipFeather, py - top - keep) : 1;
       if (shown <= 0) continue;
       // The mouth's dark, deepest behind the teeth in the middle; toward the lower lip the tongue
       // shows as a dim red floor (a flat charcoal crescent reads as a painted hole).
@@ -410,7 +443,7 @@ export function synthesiseMouth(image: MouthImage, target: MouthTarget): MouthSh
         return back + (v * (c === 0 ? 0.72 : 0.36) - back) * floor;
       });
       if (
-        keep === 0 &&
+        !keeps &&
         teethShow.has(target.viseme) &&
         py - top < Math.min(toothHeight, height * 0.55)
       ) {

@@ -5,7 +5,11 @@ import { after, before, test } from 'node:test';
 import { frameAt, trackFaces, type FaceTrack } from '../../src/avatar/face-track.js';
 import { cropPoints, cutMouth } from '../../src/avatar/mouth-crop.js';
 import { chooseAtlas, shapeOf, speakerRange } from '../../src/avatar/mouth-atlas.js';
-import { synthesiseMouth, type MouthImage } from '../../src/avatar/mouth-shapes.js';
+import {
+  mouthPointIndices,
+  synthesiseMouth,
+  type MouthImage,
+} from '../../src/avatar/mouth-shapes.js';
 import { visemes } from '../../src/avatar/visemes.js';
 import { HumanFaceEngine } from '../../src/engines/face/human.engine.js';
 import { decodeFrames } from '../../src/media/decode.js';
@@ -141,5 +145,38 @@ test('an open mouth warped closed loses its dark inside', async () => {
   assert.ok(
     darkPixels(closed) < darkPixels(source.rgb) * 0.5,
     `dark pixels ${darkPixels(source.rgb)} → ${darkPixels(closed)}`,
+  );
+});
+
+test("a mouth opened wider than its frame shows that frame's own teeth at their own height", async () => {
+  const atlas = chooseAtlas(track.frames);
+  const midFrame = atlas.find((choice) => choice.viseme === 'mid')?.frame ?? 0;
+  const source = await mouthAt(midFrame);
+  const range = speakerRange(track.frames);
+  const before = track.frames[midFrame]?.mouth.openNorm ?? 0;
+  const opened = synthesiseMouth(source, {
+    viseme: 'open',
+    openNorm: before + 2 * (range.widest - range.closed),
+    widthNorm: track.frames[midFrame]?.mouth.widthNorm ?? 0,
+  });
+  // Down the middle of the mouth, from each one's upper inner lip (mesh point 13).
+  const k = mouthPointIndices.indexOf(13);
+  const column = (rgb: Uint8Array, x: number, y: number, rows: number) =>
+    Array.from({ length: rows }, (_, d) => luma(rgb, x, y + d));
+  const sourceX = source.points[13 * 2] ?? 0;
+  const sourceTop = source.points[13 * 2 + 1] ?? 0;
+  const gap = (source.points[14 * 2 + 1] ?? 0) - sourceTop;
+  const rows = Math.floor(gap) - 1;
+  assert.ok(rows >= 2, `the source shows an inside (${gap.toFixed(1)} px)`);
+  const own = column(source.rgb, sourceX, sourceTop, rows);
+  const shown = column(opened.rgb, opened.points[k * 2] ?? 0, opened.points[k * 2 + 1] ?? 0, rows);
+  const differs = Math.max(...own.map((v, d) => Math.abs(v - (shown[d] ?? 0))));
+  assert.ok(
+    differs <= 24,
+    `under the upper lip: ${own.map(Math.round).join()} → ${shown.map(Math.round).join()}`,
+  );
+  assert.ok(
+    darkPixels(opened.rgb) > darkPixels(source.rgb) + 40,
+    'the new depth below them is the dark inside',
   );
 });
