@@ -1,7 +1,7 @@
 import { statement, type Db } from '../storage/database.js';
+import { toRecord, type TaskRow } from './task-row.js';
 import type {
   CancelResult,
-  JsonObject,
   NewTask,
   RecoveryFailures,
   RecoveryReport,
@@ -13,52 +13,6 @@ import type {
   TaskStatus,
   TaskStore,
 } from './task.types.js';
-
-interface TaskRow {
-  id: string;
-  type: string;
-  app_id: string;
-  params: string;
-  status: TaskStatus;
-  stage: string;
-  progress: number;
-  error_code: number | null;
-  error_msg: string | null;
-  error_fix: string | null;
-  result: string | null;
-  callback_url: string | null;
-  user_data: string | null;
-  attempts: number;
-  cancel_requested: number;
-  created_at: number;
-  updated_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-}
-
-function toRecord(row: TaskRow): TaskRecord {
-  return {
-    id: row.id,
-    type: row.type,
-    appId: row.app_id,
-    params: JSON.parse(row.params) as JsonObject,
-    status: row.status,
-    stage: row.stage,
-    progress: row.progress,
-    errorCode: row.error_code,
-    errorMsg: row.error_msg,
-    errorFix: row.error_fix,
-    result: row.result === null ? null : (JSON.parse(row.result) as JsonObject),
-    callbackUrl: row.callback_url,
-    userData: row.user_data,
-    attempts: row.attempts,
-    cancelRequested: row.cancel_requested === 1,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  };
-}
 
 /** The task store on SQLite (better-sqlite3, WAL). Calls are synchronous underneath. */
 export class SqliteTaskStore implements TaskStore {
