@@ -6,8 +6,10 @@ import { AuthService } from './auth/auth.service.js';
 import { TokenSealer } from './auth/token-seal.js';
 import { TokenRepository } from './auth/token.repository.js';
 import { ConfigError, resolvePublicUrl, type Config } from './config/config.js';
+import { LocalBlobStore, type BlobStore } from './files/blob-store.js';
 import { FileRepository } from './files/file.repository.js';
 import { FileService } from './files/file.service.js';
+import { S3BlobStore } from './files/s3-blob-store.js';
 import type { AddressPolicy } from './net/address-policy.js';
 import { checkUrlTarget } from './net/safe-request.js';
 import { openDatabase, type Db } from './storage/database.js';
@@ -217,6 +219,20 @@ function wireTasks<Payloads extends Record<string, object>, Services>(
   return wiring;
 }
 
+/** Where files' bytes go: an S3-compatible bucket when one is configured, else the data directory. */
+function blobStoreFor(config: Config): BlobStore {
+  if (config.s3Bucket === '') return new LocalBlobStore(path.join(config.dataDir, 'files'));
+  return new S3BlobStore({
+    endpoint: config.s3Endpoint.replace(/\/$/, ''),
+    bucket: config.s3Bucket,
+    region: config.s3Region,
+    accessKeyId: config.s3AccessKeyId,
+    secretAccessKey: config.s3SecretAccessKey,
+    prefix: config.s3Prefix,
+    cacheDir: path.join(config.dataDir, 'cache'),
+  });
+}
+
 export function openPlatform<Payloads extends Record<string, object>, Services = unknown>(
   config: Config,
   options: PlatformOptions<Payloads, Services>,
@@ -241,6 +257,7 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
   let publicUrl = resolvePublicUrl(config, config.port);
   const files = new FileService(new FileRepository(db), {
     dataDir: config.dataDir,
+    blobs: blobStoreFor(config),
     secret: serverKey,
     retentionDays: config.fileRetentionDays,
     uploadLimitBytes: config.uploadLimitBytes,
@@ -305,6 +322,7 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
   let recovered: Promise<void> | undefined;
   const recover = (): Promise<void> =>
     (recovered ??= (async () => {
+      await files.checkStore();
       const partials = await files.sweepPartials();
       if (partials > 0) log?.('info', 'removed partial uploads left by a stop', { partials });
       await queue.recover();

@@ -67,7 +67,7 @@ export async function buildAvatarModel(
     signal,
     request.accept,
   );
-  const file = services.files.pathOf(stored.id);
+  const file = await services.files.localPath(stored.id);
   const faceFeatureId = newFaceFeatureId();
   const names = { modelId: faceFeatureId, fileName: stored.name };
   const info = await probeOr(

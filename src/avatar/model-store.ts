@@ -35,7 +35,7 @@ export class ModelStore {
     }
     if (!fileId && !ref.url) throw new AppError('avatarModelInvalid');
     const stored = await this.files.resolve({ fileId, url: ref.url }, appId, signal);
-    const model = await readPackage(this.files.pathOf(stored.id));
+    const model = await readPackage(await this.files.localPath(stored.id));
     if (ref.faceFeatureId && model.manifest.face_feature_id !== ref.faceFeatureId) {
       throw new AppError('avatarModelMismatch', { taskId });
     }

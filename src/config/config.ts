@@ -59,6 +59,12 @@ export interface Config {
   readonly liveIdleSeconds: number;
   readonly livePreset: string;
   readonly liveVideoKbps: number;
+  readonly s3Bucket: string;
+  readonly s3Endpoint: string;
+  readonly s3Region: string;
+  readonly s3AccessKeyId: string;
+  readonly s3SecretAccessKey: string;
+  readonly s3Prefix: string;
 }
 
 /** Every bad setting, reported together so the operator fixes them in one go. */
@@ -150,6 +156,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     } catch {
       throw new ConfigError([`publicUrl: expected an absolute URL, got "${config.publicUrl}"`]);
     }
+  }
+  if (config.s3Bucket !== '' && (config.s3AccessKeyId === '' || config.s3SecretAccessKey === '')) {
+    throw new ConfigError([
+      's3Bucket: ANIMA_S3_ACCESS_KEY_ID and ANIMA_S3_SECRET_ACCESS_KEY are needed with ANIMA_S3_BUCKET',
+    ]);
   }
   return deepFreeze(config);
 }

@@ -335,6 +335,42 @@ export const optionDefs = {
     min: 200,
     doc: "Video bit rate of a live stream, kbit/s (at 720p; scaled by the stream's pixel count).",
   },
+  s3Bucket: {
+    env: 'ANIMA_S3_BUCKET',
+    kind: 'string',
+    default: '',
+    doc: "Keep files (uploads, results, models) in this bucket of an S3-compatible store instead of the data directory, so several machines share them. Needs the endpoint (for a self-hosted store) and keys below; tools read a copy cached under the data directory's cache/.",
+  },
+  s3Endpoint: {
+    env: 'ANIMA_S3_ENDPOINT',
+    kind: 'url',
+    default: '',
+    doc: 'Address of a self-hosted S3-compatible store (MinIO, Ceph, Garage...), e.g. http://10.0.0.5:9000, reached path-style; empty for AWS S3 itself.',
+  },
+  s3Region: {
+    env: 'ANIMA_S3_REGION',
+    kind: 'string',
+    default: 'us-east-1',
+    doc: "The bucket's region (self-hosted stores mostly accept any).",
+  },
+  s3AccessKeyId: {
+    env: 'ANIMA_S3_ACCESS_KEY_ID',
+    kind: 'string',
+    default: '',
+    doc: 'Access key id for the bucket (required with ANIMA_S3_BUCKET).',
+  },
+  s3SecretAccessKey: {
+    env: 'ANIMA_S3_SECRET_ACCESS_KEY',
+    kind: 'string',
+    default: '',
+    doc: 'Secret access key for the bucket (required with ANIMA_S3_BUCKET).',
+  },
+  s3Prefix: {
+    env: 'ANIMA_S3_PREFIX',
+    kind: 'string',
+    default: '',
+    doc: 'Key prefix for every object, e.g. anima/ to share a bucket with other things.',
+  },
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionKey = keyof typeof optionDefs;

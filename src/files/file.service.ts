@@ -9,11 +9,14 @@ import { AppError, isAppError } from '../errors/app-error.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-request.js';
 import { hmacHex, newHexId, safeEqual } from '../util/ids.js';
+import type { BlobStore, ByteRange } from './blob-store.js';
 import type { FileOrigin, FileRepository, StoredFile } from './file.repository.js';
 import { acceptedType, sniffFile, storedType, typeGate, type MediaClass } from './sniff.js';
 
 export interface FileServiceOptions {
   readonly dataDir: string;
+  /** Where the files' bytes are kept: a directory here, or an S3-compatible bucket. */
+  readonly blobs: BlobStore;
   readonly secret: Buffer;
   readonly retentionDays: number;
   readonly uploadLimitBytes: number;
@@ -107,11 +110,32 @@ export class FileService {
     return this.options.retentionDays * 24 * 3600 * 1000;
   }
 
-  /** Where a file's bytes live. Only ids of our own shape get a path. */
-  pathOf(id: string): string {
+  /**
+   * A path on this machine with a file's bytes, for tools that read files (ffmpeg, the model
+   * reader). Only ids of our own shape get one.
+   */
+  localPath(id: string): Promise<string> {
     if (!idPattern.test(id))
       throw new AppError('fileNotFound', { fileId: id, retentionDays: this.options.retentionDays });
-    return path.join(this.options.dataDir, 'files', id.slice(0, 2), id);
+    return this.options.blobs.localPath(id);
+  }
+
+  /** Fails with one line naming the file store and why when it cannot be used (checked at start). */
+  async checkStore(): Promise<void> {
+    const { blobs } = this.options;
+    try {
+      await blobs.check();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message || error.name : String(error);
+      throw new Error(`the file store (${blobs.where}) cannot be used: ${reason}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** A stored file's bytes, or a range of them. */
+  read(file: StoredFile, range?: ByteRange): Promise<Readable> {
+    return this.options.blobs.read(file.id, range);
   }
 
   private tempPath(): string {
@@ -212,15 +236,10 @@ export class FileService {
     keep = false,
   ): Promise<StoredFile> {
     const id = newHexId();
-    const target = this.pathOf(id);
-    await fs.mkdir(path.dirname(target), { recursive: true });
     const hash = createHash('sha256');
     await pipeline((await fs.open(sourcePath)).createReadStream(), hash);
-    await fs.rename(sourcePath, target).catch(async () => {
-      await fs.copyFile(sourcePath, target);
-      await fs.rm(sourcePath, { force: true });
-    });
-    const stat = await fs.stat(target);
+    const stat = await fs.stat(sourcePath);
+    await this.options.blobs.putFile(id, sourcePath);
     const file: StoredFile = {
       id,
       appId,
@@ -246,9 +265,7 @@ export class FileService {
       const { size, sha256 } = counter.result();
       const sniffed = acceptedType(await sniffFile(temp), accept);
       const id = newHexId();
-      const target = this.pathOf(id);
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      await fs.rename(temp, target);
+      await this.options.blobs.putFile(id, temp);
       const now = this.now();
       const file: StoredFile = {
         id,
@@ -338,7 +355,7 @@ export class FileService {
     for (;;) {
       const batch = this.repo.expired(this.now(), 500);
       for (const file of batch) {
-        await fs.rm(this.pathOf(file.id), { force: true });
+        await this.options.blobs.delete(file.id);
         this.repo.delete(file.id);
         removed++;
       }

@@ -158,7 +158,7 @@ export async function decodeToPcm(
 ): Promise<Int16Array> {
   const stored = await files.resolve(source, context.appId, signal, ['audio', 'video']);
   const { stdout } = await runFfmpeg(
-    buildPcmDecodeArgs(files.pathOf(stored.id), context.sampleRate, context.maxSeconds),
+    buildPcmDecodeArgs(await files.localPath(stored.id), context.sampleRate, context.maxSeconds),
     { signal },
   );
   // A recording is brought to the loudness every voice is made at.

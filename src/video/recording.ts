@@ -66,7 +66,7 @@ export async function checkRecordingAtDoor(
   limits: RecordingLimits,
 ): Promise<void> {
   const stored = files.local(source, appId);
-  if (stored) await probeRecording(files.pathOf(stored.id), stored.name, limits);
+  if (stored) await probeRecording(await files.localPath(stored.id), stored.name, limits);
 }
 
 export interface DecodedRecording {

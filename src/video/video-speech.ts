@@ -105,7 +105,7 @@ async function useRecording(
 ): Promise<PreparedSpeech> {
   const { appId, workDir, fps, signal } = target;
   const stored = await step.files.resolve(speech.source, appId, signal, ['audio', 'video']);
-  const file = step.files.pathOf(stored.id);
+  const file = await step.files.localPath(stored.id);
   await probeRecording(file, stored.name, step.limits, signal);
   const audio = path.join(workDir, 'speech.wav');
   const decoded = await decodeRecording(file, stored.name, audio, fps, step.limits, signal);

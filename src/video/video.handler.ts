@@ -80,7 +80,7 @@ export async function openLayer(
   signal: AbortSignal,
 ): Promise<MediaLayer> {
   const stored = await files.resolve(layer.source, appId, signal, ['image', 'video']);
-  const file = files.pathOf(stored.id);
+  const file = await files.localPath(stored.id);
   const info = await probeOr(
     file,
     (reason) => new AppError('mediaUnreadable', { fileName: stored.name, reason }),

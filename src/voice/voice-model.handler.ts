@@ -185,7 +185,7 @@ async function fetchSamples(
   const samples: VoiceSample[] = [];
   for (const [k, ref] of refs.entries()) {
     const stored = await files.resolve(ref, appId, signal, ['audio', 'video']);
-    samples.push({ name: stored.name, file: files.pathOf(stored.id) });
+    samples.push({ name: stored.name, file: await files.localPath(stored.id) });
     progress('upload', (20 * (k + 1)) / refs.length);
   }
   return samples;

@@ -125,7 +125,7 @@ test('tampered, expired and foreign links are refused; ids never name paths', as
 
 test('the sweeper removes expired files and their links stop working', async () => {
   const uploaded = await client.upload(clip);
-  const stored = server.platform.files.pathOf(uploaded.fileId);
+  const stored = await server.platform.files.localPath(uploaded.fileId);
   assert.ok(fs.existsSync(stored));
   server.platform.db
     .prepare('UPDATE files SET expires_at = ? WHERE id = ?')

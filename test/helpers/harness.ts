@@ -100,8 +100,15 @@ async function startServerWith<P extends Record<string, object>, S>(
   });
   const platform = openPlatform(config, { tasks, lock: true });
   const app = await buildServer(platform, serverOptions);
-  await app.ready();
-  await platform.start();
+  try {
+    await app.ready();
+    await platform.start();
+  } catch (error) {
+    await app.close();
+    await platform.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     app,
     platform,

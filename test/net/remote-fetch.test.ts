@@ -124,7 +124,7 @@ test('an allowed host is fetched; redirects are re-checked; limits hold', async 
     );
     assert.equal(file.mimeType, 'video/mpeg');
     assert.equal(file.name, 'clip.mpg');
-    assert.ok(fs.readFileSync(server.platform.files.pathOf(file.id)).equals(clipBytes));
+    assert.ok(fs.readFileSync(await server.platform.files.localPath(file.id)).equals(clipBytes));
     const redirected = await server.platform.files.fetchRemote(
       `http://127.0.0.1:${port}/to-clip`,
       'app',

@@ -34,7 +34,7 @@ after(() => server.close());
  */
 async function buildHeldInCheck(): Promise<string> {
   const { fileId } = await client.upload(reader);
-  const stored = server.platform.files.pathOf(fileId);
+  const stored = await server.platform.files.localPath(fileId);
   fs.rmSync(stored);
   execFileSync('mkfifo', [stored]);
   const { taskId } = await client.call<{ taskId: string }>('POST', `${area}/create`, {

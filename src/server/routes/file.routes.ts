@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import { AppError, badParams, isAppError } from '../../errors/app-error.js';
@@ -124,7 +123,7 @@ export function registerFileRoutes(app: Server, files: FileService, disk: DiskRe
         querystring: Type.Object({ expires: Type.String(), signature: Type.String() }),
       },
     },
-    (request, reply) => {
+    async (request, reply) => {
       const file = files.verifyLink(
         request.params.fileId,
         request.query.expires,
@@ -145,7 +144,7 @@ export function registerFileRoutes(app: Server, files: FileService, disk: DiskRe
         .header('cache-control', 'private, max-age=3600');
       if (range) void reply.code(206).header('content-range', `bytes ${start}-${end}/${file.size}`);
       if (file.size === 0) return reply.send('');
-      return reply.send(fs.createReadStream(files.pathOf(file.id), { start, end }));
+      return reply.send(await files.read(file, { start, end }));
     },
   );
 }
