@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppRepository } from './auth/app.repository.js';
 import { AuthService } from './auth/auth.service.js';
 import { TokenSealer } from './auth/token-seal.js';
-import { TokenRepository } from './auth/token.repository.js';
 import { ConfigError, resolvePublicUrl, type Config } from './config/config.js';
 import { LocalBlobStore, type BlobStore } from './files/blob-store.js';
 import { FileRepository } from './files/file.repository.js';
@@ -12,7 +10,8 @@ import { FileService } from './files/file.service.js';
 import { S3BlobStore } from './files/s3-blob-store.js';
 import type { AddressPolicy } from './net/address-policy.js';
 import { checkUrlTarget } from './net/safe-request.js';
-import { openDatabase, type Db } from './storage/database.js';
+import { openDatabase } from './storage/database.js';
+import { SqliteSql, type SqlDb } from './storage/sql.js';
 import { CallbackService } from './tasks/callback.service.js';
 import { SqliteTaskStore } from './tasks/sqlite-task.store.js';
 import type { TaskHandlers, TaskSubmitter } from './tasks/task.contract.js';
@@ -26,7 +25,8 @@ export type LogFn = (level: 'info' | 'warn' | 'error', message: string, fields?:
 /** Everything a running Anima holds: the database, the services and the workers. */
 export interface Platform<Payloads extends Record<string, object>, Services = unknown> {
   readonly config: Config;
-  readonly db: Db;
+  /** The database, SQLite here or Postgres shared by many instances. */
+  readonly sql: SqlDb;
   readonly auth: AuthService;
   readonly files: FileService;
   readonly store: TaskStore;
@@ -53,7 +53,8 @@ export type AreaPlatform<Payloads extends Record<string, object>, Services> = Om
 /** What the platform itself opens, from which a product builds its services. */
 export interface PlatformCore {
   readonly config: Config;
-  readonly db: Db;
+  /** The database, SQLite here or Postgres shared by many instances. */
+  readonly sql: SqlDb;
   readonly files: FileService;
   readonly speech: SpeechServices;
   readonly voiceModels: VoiceModelRepository;
@@ -70,6 +71,8 @@ export interface PlatformCore {
 export interface TaskWiring<Payloads extends Record<string, object>, Services> {
   readonly services: Services;
   readonly handlers: TaskHandlers<Payloads>;
+  /** Settles what a stop left of the services' own work (live sessions cut off); before start. */
+  recover?(): Promise<void>;
   /** Closes what the services hold (engine pools), once no handler runs. */
   close(): Promise<void>;
 }
@@ -240,22 +243,16 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
   fs.mkdirSync(config.dataDir, { recursive: true });
   const unlock = options.lock ? takeLock(config.dataDir) : () => undefined;
   const db = openDatabase(path.join(config.dataDir, 'anima.db'));
+  const sql: SqlDb = new SqliteSql(db);
   const log = options.log;
-  const apps = new AppRepository(db);
   const serverKey = loadSecret(config.dataDir);
-  const auth = new AuthService(
-    db,
-    apps,
-    new TokenRepository(db),
-    new TokenSealer(serverKey),
-    config,
-  );
+  const auth = new AuthService(sql, new TokenSealer(serverKey), config);
   const policy: AddressPolicy = {
     allowPrivate: config.fetchAllowPrivate,
     allowHosts: config.fetchAllowHosts,
   };
   let publicUrl = resolvePublicUrl(config, config.port);
-  const files = new FileService(new FileRepository(db), {
+  const files = new FileService(new FileRepository(sql), {
     dataDir: config.dataDir,
     blobs: blobStoreFor(config),
     secret: serverKey,
@@ -267,12 +264,12 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
     publicUrl: () => publicUrl,
   });
   const store = new SqliteTaskStore(db);
-  const voiceModels = new VoiceModelRepository(db);
+  const voiceModels = new VoiceModelRepository(sql);
   const speech = openSpeech(config, () => voiceModels.voices());
   for (const problem of speech.voiceProblems) {
     options.log?.('warn', `ONNX voice left out: ${problem}`);
   }
-  const callbacks = new CallbackService(db, (appId) => apps.find(appId)?.appKey, {
+  const callbacks = new CallbackService(sql, async (appId) => (await auth.findApp(appId))?.appKey, {
     policy,
     maxAttempts: config.callbackMaxAttempts,
     timeoutMs: config.callbackTimeoutSeconds * 1000,
@@ -284,7 +281,7 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
     wiring = wireTasks(
       {
         config,
-        db,
+        sql,
         files,
         speech,
         voiceModels,
@@ -308,7 +305,14 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
     checkCallbackUrl: (url) => checkUrl(url, 'callbackUrl'),
     ...(log ? { log } : {}),
   });
-  queue.onEnded((task) => callbacks.enqueue(task, apps.find(task.appId)?.callbackUrl ?? null));
+  queue.onEnded((task) => {
+    auth
+      .findApp(task.appId)
+      .then((app) => callbacks.enqueue(task, app?.callbackUrl ?? null))
+      .catch((error: unknown) =>
+        log?.('error', 'callback not recorded', { taskId: task.id, error: String(error) }),
+      );
+  });
 
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = (): void => {
@@ -323,14 +327,16 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
   const recover = (): Promise<void> =>
     (recovered ??= (async () => {
       await files.checkStore();
+      await voiceModels.refresh();
       const partials = await files.sweepPartials();
       if (partials > 0) log?.('info', 'removed partial uploads left by a stop', { partials });
       await queue.recover();
+      await wiring.recover?.();
     })());
 
   return {
     config,
-    db,
+    sql,
     auth,
     files,
     store,

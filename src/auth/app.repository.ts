@@ -1,4 +1,4 @@
-import { statement, type Db } from '../storage/database.js';
+import type { SqlDb } from '../storage/sql.js';
 
 export interface App {
   readonly appId: string;
@@ -30,33 +30,29 @@ function toApp(row: AppRow): App {
 }
 
 export class AppRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlDb) {}
 
-  insert(app: App): void {
-    statement(
-      this.db,
+  async insert(app: App): Promise<void> {
+    await this.db.run(
       'INSERT INTO apps (app_id, app_key, name, callback_url, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(app.appId, app.appKey, app.name, app.callbackUrl, app.createdAt, app.revokedAt);
+      [app.appId, app.appKey, app.name, app.callbackUrl, app.createdAt, app.revokedAt],
+    );
   }
 
-  find(appId: string): App | undefined {
-    const row = statement(this.db, 'SELECT * FROM apps WHERE app_id = ?').get(appId) as
-      AppRow | undefined;
+  async find(appId: string): Promise<App | undefined> {
+    const row = await this.db.get<AppRow>('SELECT * FROM apps WHERE app_id = ?', [appId]);
     return row && toApp(row);
   }
 
-  list(): App[] {
-    return (statement(this.db, 'SELECT * FROM apps ORDER BY created_at').all() as AppRow[]).map(
-      toApp,
-    );
+  async list(): Promise<App[]> {
+    return (await this.db.all<AppRow>('SELECT * FROM apps ORDER BY created_at')).map(toApp);
   }
 
-  revoke(appId: string, at: number): boolean {
-    return (
-      statement(
-        this.db,
-        'UPDATE apps SET revoked_at = ? WHERE app_id = ? AND revoked_at IS NULL',
-      ).run(at, appId).changes > 0
+  async revoke(appId: string, at: number): Promise<boolean> {
+    const changed = await this.db.run(
+      'UPDATE apps SET revoked_at = ? WHERE app_id = ? AND revoked_at IS NULL',
+      [at, appId],
     );
+    return changed > 0;
   }
 }

@@ -1,11 +1,11 @@
 import type { Config } from '../config/config.js';
 import { AppError } from '../errors/app-error.js';
-import type { Db } from '../storage/database.js';
+import type { SqlDb } from '../storage/sql.js';
 import { newHexId, newSecretToken, sha256Hex } from '../util/ids.js';
-import type { App, AppRepository } from './app.repository.js';
+import { AppRepository, type App } from './app.repository.js';
 import { parseTimestampMs, verifySign } from './sign.js';
 import type { TokenSealer } from './token-seal.js';
-import type { TokenKind, TokenRepository } from './token.repository.js';
+import { TokenRepository, type TokenKind } from './token.repository.js';
 
 export interface TokenGrant {
   readonly accessToken: string;
@@ -47,17 +47,20 @@ interface Issued {
  */
 export class AuthService {
   private lastPurgeAt = 0;
+  private readonly apps: AppRepository;
+  private readonly tokens: TokenRepository;
 
   constructor(
-    private readonly db: Db,
-    private readonly apps: AppRepository,
-    private readonly tokens: TokenRepository,
+    private readonly db: SqlDb,
     private readonly sealer: TokenSealer,
     private readonly config: AuthConfig,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.apps = new AppRepository(db);
+    this.tokens = new TokenRepository(db);
+  }
 
-  createApp(input: NewApp): App {
+  async createApp(input: NewApp): Promise<App> {
     const app: App = {
       appId: input.appId ?? newHexId(),
       appKey: input.appKey ?? newHexId(),
@@ -66,37 +69,38 @@ export class AuthService {
       createdAt: this.now(),
       revokedAt: null,
     };
-    if (this.apps.find(app.appId)) throw new Error(`an app with id ${app.appId} already exists`);
-    this.apps.insert(app);
+    if (await this.apps.find(app.appId))
+      throw new Error(`an app with id ${app.appId} already exists`);
+    await this.apps.insert(app);
     return app;
   }
 
-  listApps(): App[] {
+  listApps(): Promise<App[]> {
     return this.apps.list();
   }
 
-  findApp(appId: string): App | undefined {
+  findApp(appId: string): Promise<App | undefined> {
     return this.apps.find(appId);
   }
 
-  revokeApp(appId: string): boolean {
+  revokeApp(appId: string): Promise<boolean> {
     const now = this.now();
-    return this.db.transaction(() => {
-      const revoked = this.apps.revoke(appId, now);
-      if (revoked) this.tokens.revokeAllForApp(appId, now);
+    return this.db.transaction(async (tx) => {
+      const revoked = await new AppRepository(tx).revoke(appId, now);
+      if (revoked) await new TokenRepository(tx).revokeAllForApp(appId, now);
       return revoked;
-    })();
+    }, appId);
   }
 
   /** The sign grant: checks the timestamp window and the MD5 sign in constant time. */
-  exchangeSign(appId: string, timestamp: string, sign: string): TokenGrant {
+  async exchangeSign(appId: string, timestamp: string, sign: string): Promise<TokenGrant> {
     const now = this.now();
     const at = parseTimestampMs(timestamp);
     const windowMs = this.config.signWindowSeconds * 1000;
     if (at === undefined || Math.abs(now - at) > windowMs) {
       throw new AppError('timestampOutOfWindow', { windowSeconds: this.config.signWindowSeconds });
     }
-    const app = this.apps.find(appId);
+    const app = await this.apps.find(appId);
     // Verify against a throwaway key for unknown apps so timing does not reveal which appIds exist.
     const ok = verifySign(appId, timestamp, app?.appKey ?? 'x'.repeat(32), sign);
     if (!app || !ok) throw new AppError('signInvalid');
@@ -108,30 +112,32 @@ export class AuthService {
    * The refresh grant. A refresh token stays valid until it expires (it is not spent on use):
    * several processes of one app may hold the same one.
    */
-  refresh(appId: string, refreshToken: string): TokenGrant {
+  async refresh(appId: string, refreshToken: string): Promise<TokenGrant> {
     const now = this.now();
-    const stored = this.tokens.findLive(sha256Hex(refreshToken), now);
+    const stored = await this.tokens.findLive(sha256Hex(refreshToken), now);
     if (!stored || stored.kind !== 'refresh' || stored.appId !== appId)
       throw new AppError('unauthorized');
-    const app = this.apps.find(appId);
+    const app = await this.apps.find(appId);
     if (!app || app.revokedAt !== null) throw new AppError('unauthorized');
     return this.issue(appId, now);
   }
 
   /** The app a live access token belongs to, or undefined. */
-  authenticate(accessToken: string): string | undefined {
-    const stored = this.tokens.findLive(sha256Hex(accessToken), this.now());
+  async authenticate(accessToken: string): Promise<string | undefined> {
+    const stored = await this.tokens.findLive(sha256Hex(accessToken), this.now());
     return stored?.kind === 'access' ? stored.appId : undefined;
   }
 
-  private issue(appId: string, now: number): TokenGrant {
+  /** Tokens for an app, one exchange at a time per app (on every instance sharing the database). */
+  private issue(appId: string, now: number): Promise<TokenGrant> {
     const { accessTokenTtlSeconds: accessTtl, refreshTokenTtlSeconds: refreshTtl } = this.config;
-    return this.db.transaction(() => {
-      const access = this.issueOne(appId, 'access', accessTtl, now);
-      const refresh = this.issueOne(appId, 'refresh', refreshTtl, now);
+    return this.db.transaction(async (tx) => {
+      const tokens = new TokenRepository(tx);
+      const access = await this.issueOne(tokens, appId, 'access', accessTtl, now);
+      const refresh = await this.issueOne(tokens, appId, 'refresh', refreshTtl, now);
       // Dead tokens are purged at most once a minute, not on every exchange.
       if (now - this.lastPurgeAt > 60_000) {
-        this.tokens.purge(now);
+        await tokens.purge(now);
         this.lastPurgeAt = now;
       }
       return {
@@ -140,13 +146,19 @@ export class AuthService {
         refreshToken: refresh.token,
         refreshTokenExpiresIn: refresh.expiresIn,
       };
-    })();
+    }, appId);
   }
 
   /** The newest fresh token of a kind when the app is at its cap, else a new one. */
-  private issueOne(appId: string, kind: TokenKind, ttlSeconds: number, now: number): Issued {
+  private async issueOne(
+    tokens: TokenRepository,
+    appId: string,
+    kind: TokenKind,
+    ttlSeconds: number,
+    now: number,
+  ): Promise<Issued> {
     const freshUntil = now + ttlSeconds * 1000 * renewShare;
-    const fresh = this.tokens.liveUntil(appId, kind, freshUntil);
+    const fresh = await tokens.liveUntil(appId, kind, freshUntil);
     if (fresh.length >= this.config.maxAccessTokensPerApp) {
       // One sealed under a server key that is gone still works for its holder, but cannot be
       // handed out again: the next is tried.
@@ -157,7 +169,7 @@ export class AuthService {
       }
     }
     const token = newSecretToken();
-    this.tokens.insert({
+    await tokens.insert({
       hash: sha256Hex(token),
       appId,
       kind,

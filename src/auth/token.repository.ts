@@ -1,4 +1,4 @@
-import { statement, type Db } from '../storage/database.js';
+import type { SqlDb } from '../storage/sql.js';
 
 export type TokenKind = 'access' | 'refresh';
 
@@ -24,23 +24,23 @@ export interface StoredToken {
 
 /** Tokens are stored only as SHA-256 hashes: a copy of the database grants no access. */
 export class TokenRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlDb) {}
 
-  insert(token: NewToken): void {
-    statement(
-      this.db,
+  async insert(token: NewToken): Promise<void> {
+    await this.db.run(
       `INSERT INTO tokens (token_hash, app_id, kind, created_at, expires_at, sealed)
          VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(token.hash, token.appId, token.kind, token.createdAt, token.expiresAt, token.sealed);
+      [token.hash, token.appId, token.kind, token.createdAt, token.expiresAt, token.sealed],
+    );
   }
 
   /** A live token: known, not revoked, not expired. */
-  findLive(hash: string, now: number): StoredToken | undefined {
-    const row = statement(
-      this.db,
+  async findLive(hash: string, now: number): Promise<StoredToken | undefined> {
+    const row = await this.db.get<{ app_id: string; kind: TokenKind; expires_at: number }>(
       `SELECT app_id, kind, expires_at FROM tokens
          WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?`,
-    ).get(hash, now) as { app_id: string; kind: TokenKind; expires_at: number } | undefined;
+      [hash, now],
+    );
     return row && { appId: row.app_id, kind: row.kind, expiresAt: row.expires_at };
   }
 
@@ -48,30 +48,30 @@ export class TokenRepository {
    * An app's live tokens of a kind that stay valid past `validAfter`, newest first, with their
    * sealed form (tokens issued before tokens were sealed are left out: they cannot be handed out).
    */
-  liveUntil(appId: string, kind: TokenKind, validAfter: number): SealedToken[] {
-    const rows = statement(
-      this.db,
+  async liveUntil(appId: string, kind: TokenKind, validAfter: number): Promise<SealedToken[]> {
+    const rows = await this.db.all<{ sealed: string; expires_at: number }>(
       `SELECT sealed, expires_at FROM tokens
          WHERE app_id = ? AND kind = ? AND revoked_at IS NULL AND expires_at > ?
            AND sealed IS NOT NULL
-         ORDER BY created_at DESC, rowid DESC`,
-    ).all(appId, kind, validAfter) as { sealed: string; expires_at: number }[];
+         ORDER BY created_at DESC, ${this.db.insertOrder} DESC`,
+      [appId, kind, validAfter],
+    );
     return rows.map((row) => ({ sealed: row.sealed, expiresAt: row.expires_at }));
   }
 
-  revokeAllForApp(appId: string, now: number): void {
-    statement(
-      this.db,
-      'UPDATE tokens SET revoked_at = ? WHERE app_id = ? AND revoked_at IS NULL',
-    ).run(now, appId);
+  async revokeAllForApp(appId: string, now: number): Promise<void> {
+    await this.db.run('UPDATE tokens SET revoked_at = ? WHERE app_id = ? AND revoked_at IS NULL', [
+      now,
+      appId,
+    ]);
   }
 
   /** Drops tokens that expired or were revoked more than a day ago. */
-  purge(now: number): void {
+  async purge(now: number): Promise<void> {
     const dayAgo = now - 24 * 3600 * 1000;
-    statement(this.db, 'DELETE FROM tokens WHERE expires_at < ? OR revoked_at < ?').run(
+    await this.db.run('DELETE FROM tokens WHERE expires_at < ? OR revoked_at < ?', [
       dayAgo,
       dayAgo,
-    );
+    ]);
   }
 }

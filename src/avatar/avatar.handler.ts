@@ -120,7 +120,7 @@ export function avatarBuildHandler(
       'application/zip',
       true,
     );
-    models.register({
+    await models.register({
       faceFeatureId,
       appId: task.appId,
       name: params.name,

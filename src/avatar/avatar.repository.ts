@@ -1,4 +1,4 @@
-import { statement, type Db } from '../storage/database.js';
+import type { SqlDb } from '../storage/sql.js';
 
 export interface AvatarModelRecord {
   readonly faceFeatureId: string;
@@ -32,37 +32,37 @@ const toRecord = (row: Row): AvatarModelRecord => ({
 
 /** The avatar models each app has built: a face_feature_id names its zip. */
 export class AvatarRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlDb) {}
 
-  register(record: AvatarModelRecord): void {
-    statement(
-      this.db,
+  async register(record: AvatarModelRecord): Promise<void> {
+    await this.db.run(
       `INSERT INTO avatar_models (face_feature_id, app_id, name, file_id, task_id, kind, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      record.faceFeatureId,
-      record.appId,
-      record.name,
-      record.fileId,
-      record.taskId,
-      record.kind,
-      record.createdAt,
+      [
+        record.faceFeatureId,
+        record.appId,
+        record.name,
+        record.fileId,
+        record.taskId,
+        record.kind,
+        record.createdAt,
+      ],
     );
   }
 
-  find(faceFeatureId: string, appId: string): AvatarModelRecord | undefined {
-    const row = statement(
-      this.db,
+  async find(faceFeatureId: string, appId: string): Promise<AvatarModelRecord | undefined> {
+    const row = await this.db.get<Row>(
       'SELECT * FROM avatar_models WHERE face_feature_id = ? AND app_id = ?',
-    ).get(faceFeatureId, appId) as Row | undefined;
+      [faceFeatureId, appId],
+    );
     return row ? toRecord(row) : undefined;
   }
 
-  list(appId: string): AvatarModelRecord[] {
-    const rows = statement(
-      this.db,
+  async list(appId: string): Promise<AvatarModelRecord[]> {
+    const rows = await this.db.all<Row>(
       'SELECT * FROM avatar_models WHERE app_id = ? ORDER BY created_at DESC',
-    ).all(appId) as Row[];
+      [appId],
+    );
     return rows.map(toRecord);
   }
 }

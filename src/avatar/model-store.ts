@@ -30,7 +30,7 @@ export class ModelStore {
     let fileId = ref.fileId;
     if (!fileId && !ref.url && ref.faceFeatureId) {
       // Only the id: one of this app's registered models.
-      fileId = this.models.find(ref.faceFeatureId, appId)?.fileId;
+      fileId = (await this.models.find(ref.faceFeatureId, appId))?.fileId;
       if (!fileId) throw new AppError('avatarModelMismatch', { taskId });
     }
     if (!fileId && !ref.url) throw new AppError('avatarModelInvalid');

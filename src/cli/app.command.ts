@@ -50,7 +50,7 @@ export async function runAppCommand(
               : error;
           });
         }
-        const app = platform.auth.createApp({
+        const app = await platform.auth.createApp({
           ...(typeof values.name === 'string' ? { name: values.name } : {}),
           ...(typeof appId === 'string' && typeof appKey === 'string' ? { appId, appKey } : {}),
           ...(typeof callbackUrl === 'string' ? { callbackUrl } : {}),
@@ -67,7 +67,7 @@ export async function runAppCommand(
       case 'list':
         print(
           JSON.stringify(
-            platform.auth.listApps().map((app) => ({
+            (await platform.auth.listApps()).map((app) => ({
               appId: app.appId,
               name: app.name,
               callbackUrl: app.callbackUrl,
@@ -82,7 +82,7 @@ export async function runAppCommand(
       case 'revoke': {
         const appId = positionals[0];
         if (!appId) throw new Error(usage);
-        if (!platform.auth.revokeApp(appId)) throw new Error(`no active app ${appId}`);
+        if (!(await platform.auth.revokeApp(appId))) throw new Error(`no active app ${appId}`);
         print(JSON.stringify({ appId, revoked: true }));
         return 0;
       }

@@ -30,10 +30,9 @@ export async function runDemoCommand(
   );
   try {
     const app =
-      server.platform.auth
-        .listApps()
-        .find((candidate) => candidate.name === 'demo' && candidate.revokedAt === null) ??
-      server.platform.auth.createApp({ name: 'demo' });
+      (await server.platform.auth.listApps()).find(
+        (candidate) => candidate.name === 'demo' && candidate.revokedAt === null,
+      ) ?? (await server.platform.auth.createApp({ name: 'demo' }));
     const client = new AnimaClient(server.url, app.appId, app.appKey);
     const grant = await client.authenticate();
     const clip = path.join(samplesDir, 'video', 'grid_bbaf2n.mpg');

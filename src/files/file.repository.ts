@@ -1,4 +1,4 @@
-import { statement, type Db } from '../storage/database.js';
+import type { SqlDb } from '../storage/sql.js';
 
 export type FileOrigin = 'upload' | 'fetch' | 'result';
 
@@ -41,42 +41,40 @@ function toFile(row: FileRow): StoredFile {
 }
 
 export class FileRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlDb) {}
 
-  insert(file: StoredFile): void {
-    statement(
-      this.db,
+  async insert(file: StoredFile): Promise<void> {
+    await this.db.run(
       `INSERT INTO files (id, app_id, name, mime_type, size, sha256, origin, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      file.id,
-      file.appId,
-      file.name,
-      file.mimeType,
-      file.size,
-      file.sha256,
-      file.origin,
-      file.createdAt,
-      file.expiresAt,
+      [
+        file.id,
+        file.appId,
+        file.name,
+        file.mimeType,
+        file.size,
+        file.sha256,
+        file.origin,
+        file.createdAt,
+        file.expiresAt,
+      ],
     );
   }
 
-  find(id: string): StoredFile | undefined {
-    const row = statement(this.db, 'SELECT * FROM files WHERE id = ?').get(id) as
-      FileRow | undefined;
+  async find(id: string): Promise<StoredFile | undefined> {
+    const row = await this.db.get<FileRow>('SELECT * FROM files WHERE id = ?', [id]);
     return row && toFile(row);
   }
 
-  expired(now: number, limit: number): StoredFile[] {
-    return (
-      statement(
-        this.db,
-        'SELECT * FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?',
-      ).all(now, limit) as FileRow[]
-    ).map(toFile);
+  async expired(now: number, limit: number): Promise<StoredFile[]> {
+    const rows = await this.db.all<FileRow>(
+      'SELECT * FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?',
+      [now, limit],
+    );
+    return rows.map(toFile);
   }
 
-  delete(id: string): void {
-    statement(this.db, 'DELETE FROM files WHERE id = ?').run(id);
+  async delete(id: string): Promise<void> {
+    await this.db.run('DELETE FROM files WHERE id = ?', [id]);
   }
 }

@@ -251,7 +251,7 @@ export class FileService {
       createdAt: this.now(),
       expiresAt: keep ? null : this.now() + this.retentionMs,
     };
-    this.repo.insert(file);
+    await this.repo.insert(file);
     return file;
   }
 
@@ -278,7 +278,7 @@ export class FileService {
         createdAt: now,
         expiresAt: now + this.retentionMs,
       };
-      this.repo.insert(file);
+      await this.repo.insert(file);
       return file;
     } finally {
       await fs.rm(temp, { force: true });
@@ -286,8 +286,8 @@ export class FileService {
   }
 
   /** A file of this app (or a platform file with no app), or a clear not-found. */
-  get(id: string, appId: string): StoredFile {
-    const file = idPattern.test(id) ? this.repo.find(id) : undefined;
+  async get(id: string, appId: string): Promise<StoredFile> {
+    const file = idPattern.test(id) ? await this.repo.find(id) : undefined;
     if (!file || (file.appId !== null && file.appId !== appId) || this.isExpired(file)) {
       throw new AppError('fileNotFound', { fileId: id, retentionDays: this.options.retentionDays });
     }
@@ -305,7 +305,7 @@ export class FileService {
     signal?: AbortSignal,
     accept?: readonly MediaClass[],
   ): Promise<StoredFile> {
-    const local = this.local(ref, appId, accept);
+    const local = await this.local(ref, appId, accept);
     if (local) return local;
     if (!ref.url)
       throw new AppError(
@@ -320,10 +320,14 @@ export class FileService {
    * The stored file a reference names when it is already here (a fileId, or a link this server
    * handed out), checked against `accept`; undefined for a remote URL, which only a task fetches.
    */
-  local(ref: MediaRef, appId: string, accept?: readonly MediaClass[]): StoredFile | undefined {
-    const own = ref.fileId ?? (ref.url ? this.ownLink(ref.url) : undefined);
+  async local(
+    ref: MediaRef,
+    appId: string,
+    accept?: readonly MediaClass[],
+  ): Promise<StoredFile | undefined> {
+    const own = ref.fileId ?? (ref.url ? await this.ownLink(ref.url) : undefined);
     if (own === undefined) return undefined;
-    const file = this.get(own, appId);
+    const file = await this.get(own, appId);
     acceptedType(storedType(file.mimeType), accept);
     return file;
   }
@@ -336,7 +340,7 @@ export class FileService {
   }
 
   /** The file a signed link names, when the signature is good and the link has not expired. */
-  verifyLink(id: string, expires: string, signature: string): StoredFile {
+  async verifyLink(id: string, expires: string, signature: string): Promise<StoredFile> {
     const seconds = Number(expires);
     const valid =
       idPattern.test(id) &&
@@ -344,7 +348,7 @@ export class FileService {
       seconds * 1000 > this.now() &&
       safeEqual(this.signature(id, seconds), signature);
     if (!valid) throw new AppError('downloadLinkInvalid');
-    const file = this.repo.find(id);
+    const file = await this.repo.find(id);
     if (!file || this.isExpired(file)) throw new AppError('downloadLinkInvalid');
     return file;
   }
@@ -353,10 +357,10 @@ export class FileService {
   async sweep(): Promise<number> {
     let removed = 0;
     for (;;) {
-      const batch = this.repo.expired(this.now(), 500);
+      const batch = await this.repo.expired(this.now(), 500);
       for (const file of batch) {
         await this.options.blobs.delete(file.id);
-        this.repo.delete(file.id);
+        await this.repo.delete(file.id);
         removed++;
       }
       if (batch.length < 500) return removed;
@@ -383,7 +387,7 @@ export class FileService {
     return hmacHex(this.options.secret, `${id}.${expires}`);
   }
 
-  private ownLink(raw: string): string | undefined {
+  private async ownLink(raw: string): Promise<string | undefined> {
     let url: URL;
     try {
       url = new URL(raw);
@@ -393,11 +397,12 @@ export class FileService {
     const base = new URL(this.options.publicUrl());
     if (url.origin !== base.origin || !url.pathname.startsWith(downloadPrefix)) return undefined;
     const id = url.pathname.slice(downloadPrefix.length).split('/')[0] ?? '';
-    return this.verifyLink(
+    const file = await this.verifyLink(
       id,
       url.searchParams.get('expires') ?? '',
       url.searchParams.get('signature') ?? '',
-    ).id;
+    );
+    return file.id;
   }
 }
 

@@ -3,7 +3,7 @@
  * client can still ask. A session's stream lives in the process that runs it: after a restart,
  * those that were running are recorded as ended by it (and their callbacks sent).
  */
-import { statement, type Db } from '../storage/database.js';
+import type { SqlDb } from '../storage/sql.js';
 
 /** The hosted statuses (32 initialising, 35 stream ready) and ours for the end. */
 export const liveStatus = { initialising: 32, live: 35, ended: 37, failed: 38 } as const;
@@ -54,59 +54,59 @@ function toRecord(row: Row): LiveRecord {
 }
 
 export class LiveRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlDb) {}
 
-  insert(record: Omit<LiveRecord, 'state' | 'reason' | 'counters' | 'updatedAt'>): void {
-    statement(
-      this.db,
+  async insert(
+    record: Omit<LiveRecord, 'state' | 'reason' | 'counters' | 'updatedAt'>,
+  ): Promise<void> {
+    await this.db.run(
       `INSERT INTO live_sessions (id, app_id, token_hash, status, state, user_data, callback_url,
          push_url, created_at, updated_at)
        VALUES (?, ?, ?, ?, 'initialising', ?, ?, ?, ?, ?)`,
-    ).run(
-      record.id,
-      record.appId,
-      record.tokenHash,
-      liveStatus.initialising,
-      record.userData,
-      record.callbackUrl,
-      record.pushUrl,
-      record.createdAt,
-      record.createdAt,
+      [
+        record.id,
+        record.appId,
+        record.tokenHash,
+        liveStatus.initialising,
+        record.userData,
+        record.callbackUrl,
+        record.pushUrl,
+        record.createdAt,
+        record.createdAt,
+      ],
     );
   }
 
-  update(
+  async update(
     id: string,
     state: LiveState,
     fields: { reason?: string; counters?: object } = {},
-  ): LiveRecord | undefined {
-    statement(
-      this.db,
+  ): Promise<LiveRecord | undefined> {
+    const row = await this.db.get<Row>(
       `UPDATE live_sessions SET state = ?, status = ?, reason = COALESCE(?, reason),
-         counters = COALESCE(?, counters), updated_at = ? WHERE id = ?`,
-    ).run(
-      state,
-      liveStatus[state],
-      fields.reason ?? null,
-      fields.counters ? JSON.stringify(fields.counters) : null,
-      Date.now(),
-      id,
+         counters = COALESCE(?, counters), updated_at = ? WHERE id = ? RETURNING *`,
+      [
+        state,
+        liveStatus[state],
+        fields.reason ?? null,
+        fields.counters ? JSON.stringify(fields.counters) : null,
+        Date.now(),
+        id,
+      ],
     );
-    return this.find(id);
+    return row ? toRecord(row) : undefined;
   }
 
-  find(id: string): LiveRecord | undefined {
-    const row = statement(this.db, 'SELECT * FROM live_sessions WHERE id = ?').get(id) as
-      Row | undefined;
+  async find(id: string): Promise<LiveRecord | undefined> {
+    const row = await this.db.get<Row>('SELECT * FROM live_sessions WHERE id = ?', [id]);
     return row ? toRecord(row) : undefined;
   }
 
   /** Sessions recorded as running (after a restart: those the stop cut off). */
-  running(): LiveRecord[] {
-    const rows = statement(
-      this.db,
+  async running(): Promise<LiveRecord[]> {
+    const rows = await this.db.all<Row>(
       `SELECT * FROM live_sessions WHERE state IN ('initialising', 'live') ORDER BY created_at`,
-    ).all() as Row[];
+    );
     return rows.map(toRecord);
   }
 }

@@ -63,13 +63,21 @@ const hashToken = (token: string) => sha256Hex(token);
 
 export class LiveService {
   private readonly sessions = new Map<string, RunningLive>();
+  /** State changes, recorded one after another in the order they happened. */
+  private recorded: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: LiveServiceDeps) {
-    for (const record of deps.repository.running()) {
+  constructor(private readonly deps: LiveServiceDeps) {}
+
+  /**
+   * Settles what a stop left: sessions recorded as running end (with their callback), and their
+   * files go. Run at start, before any session can begin.
+   */
+  async recover(): Promise<void> {
+    for (const record of await this.deps.repository.running()) {
       this.onState(record.id, 'ended', 'the server stopped while the session ran');
     }
-    // Nothing runs yet: what a stop left of sessions' files goes.
-    fs.rmSync(path.join(deps.config.dataDir, 'live'), { recursive: true, force: true });
+    await this.recorded;
+    fs.rmSync(path.join(this.deps.config.dataDir, 'live'), { recursive: true, force: true });
   }
 
   /** Checks everything that can be checked now, then starts the stream in the background. */
@@ -85,7 +93,7 @@ export class LiveService {
     this.checkLimits(request.appId, liveSlots(checked.script));
     const id = newHexId();
     const token = newSecretToken();
-    deps.repository.insert({
+    await deps.repository.insert({
       id,
       appId: request.appId,
       tokenHash: hashToken(token),
@@ -121,7 +129,7 @@ export class LiveService {
 
   /** Ends a session of the app's now. */
   async close(appId: string, sessionId: string): Promise<void> {
-    const record = this.owned(appId, sessionId);
+    const record = await this.authorize(sessionId, { appId });
     const running = this.sessions.get(record.id);
     if (running) await running.stop('ended', 'closed by the client');
   }
@@ -133,8 +141,8 @@ export class LiveService {
   }
 
   /** A session's status, by its owner's app or its own token. */
-  query(sessionId: string, access: Access) {
-    const record = this.authorize(sessionId, access);
+  async query(sessionId: string, access: Access) {
+    const record = await this.authorize(sessionId, access);
     const running = this.sessions.get(sessionId);
     const state = running?.state ?? record.state;
     return {
@@ -148,16 +156,16 @@ export class LiveService {
   }
 
   /** Text or a recording for a running session to say; answers the utterance's id. */
-  push(sessionId: string, access: Access, request: PushRequest) {
-    this.authorize(sessionId, access);
-    return this.live(sessionId).push(request);
+  async push(sessionId: string, access: Access, request: PushRequest) {
+    await this.authorize(sessionId, access);
+    return (await this.live(sessionId)).push(request);
   }
 
   /** A WebRTC viewer's offer → the answer (WHEP). */
   async addViewer(sessionId: string, access: Access, offer: string) {
-    this.authorize(sessionId, access);
+    await this.authorize(sessionId, access);
     try {
-      return await this.live(sessionId).addViewer(offer);
+      return await (await this.live(sessionId)).addViewer(offer);
     } catch (error) {
       if (error instanceof WhepOfferError) {
         throw new AppError('liveViewerRefused', { problem: error.text });
@@ -167,25 +175,22 @@ export class LiveService {
   }
 
   async removeViewer(sessionId: string, access: Access, viewerId: string): Promise<boolean> {
-    this.authorize(sessionId, access);
+    await this.authorize(sessionId, access);
     return (await this.sessions.get(sessionId)?.removeViewer(viewerId)) ?? false;
   }
 
   /** The HLS file `name` of a session (playlist or segment), its path and type; undefined if none. */
-  hlsFile(sessionId: string, access: Access, name: string) {
-    this.authorize(sessionId, access);
+  async hlsFile(sessionId: string, access: Access, name: string) {
+    const record = await this.authorize(sessionId, access);
     const running = this.sessions.get(sessionId);
     if (!running)
-      throw new AppError('liveSessionEnded', {
-        sessionId,
-        reason: this.deps.repository.find(sessionId)?.reason ?? 'ended',
-      });
+      throw new AppError('liveSessionEnded', { sessionId, reason: record.reason ?? 'ended' });
     return running.hlsFile(name);
   }
 
   /** The session's token, checked (the page and players hold it, not the app's). */
-  authorize(sessionId: string, access: Access): LiveRecord {
-    const record = this.deps.repository.find(sessionId);
+  async authorize(sessionId: string, access: Access): Promise<LiveRecord> {
+    const record = await this.deps.repository.find(sessionId);
     const allowed =
       record &&
       (('appId' in access && access.appId === record.appId) ||
@@ -194,23 +199,20 @@ export class LiveService {
     return record;
   }
 
-  /** Ends every session (server stopping). */
+  /** Ends every session (server stopping), their ends recorded. */
   async closeAll(): Promise<void> {
     await Promise.all(
       [...this.sessions.values()].map((session) =>
         session.stop('ended', 'the server is shutting down'),
       ),
     );
+    await this.recorded;
   }
 
-  private owned(appId: string, sessionId: string): LiveRecord {
-    return this.authorize(sessionId, { appId });
-  }
-
-  private live(sessionId: string): RunningLive {
+  private async live(sessionId: string): Promise<RunningLive> {
     const running = this.sessions.get(sessionId);
     if (!running?.active) {
-      const record = this.deps.repository.find(sessionId);
+      const record = await this.deps.repository.find(sessionId);
       throw new AppError('liveSessionEnded', { sessionId, reason: record?.reason ?? 'ended' });
     }
     return running;
@@ -275,23 +277,35 @@ export class LiveService {
     };
   }
 
+  /** A session's state changed: recorded (after any change before it), then its callback. */
   private onState(id: string, state: LiveState, reason?: string): void {
     const running = this.sessions.get(id);
-    const record = this.deps.repository.update(id, state, {
-      ...(reason ? { reason } : {}),
-      ...(running ? { counters: running.describe().frames } : {}),
-    });
+    const counters = running ? { counters: running.describe().frames } : {};
     if (state === 'ended' || state === 'failed') this.sessions.delete(id);
-    if (record) this.notify(record, state, reason);
     this.deps.log?.(state === 'failed' ? 'warn' : 'info', `live session ${state}`, {
       sessionId: id,
       ...(reason ? { reason } : {}),
     });
+    this.recorded = this.recorded
+      .then(async () => {
+        const record = await this.deps.repository.update(id, state, {
+          ...(reason ? { reason } : {}),
+          ...counters,
+        });
+        if (record) await this.notify(record, state, reason);
+      })
+      .catch((error: unknown) =>
+        this.deps.log?.('error', 'live session state not recorded', {
+          sessionId: id,
+          state,
+          error: String(error),
+        }),
+      );
   }
 
-  private notify(record: LiveRecord, state: LiveState, reason?: string): void {
+  private async notify(record: LiveRecord, state: LiveState, reason?: string): Promise<void> {
     if (!record.callbackUrl) return;
-    this.deps.callbacks.enqueueEvent(record.appId, record.id, record.callbackUrl, {
+    await this.deps.callbacks.enqueueEvent(record.appId, record.id, record.callbackUrl, {
       sessionId: record.id,
       status: liveStatus[state],
       state,

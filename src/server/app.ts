@@ -130,17 +130,16 @@ async function registerPlugins(app: Server, config: Config): Promise<void> {
 function addDoorHooks(app: Server, auth: AuthService): void {
   // This hook comes after the WebSocket plugin's own, so a refused upgrade is answered and its
   // socket closed by the plugin.
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (request.routeOptions.config.public || request.is404) return done();
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.public || request.is404) return;
     // Sockets may carry the token in the URL too (the header wins): tokenFromHandshake.
     const isSocket = request.headers.upgrade?.toLowerCase() === 'websocket';
     const token = isSocket
       ? tokenFromHandshake(request.headers, request.url)
       : parseBearer(request.headers.authorization);
-    const appId = auth.authenticate(token ?? '');
-    if (!appId) return done(new AppError('unauthorized'));
+    const appId = await auth.authenticate(token ?? '');
+    if (!appId) throw new AppError('unauthorized');
     request.appId = appId;
-    done();
   });
   // Text that is not well-formed Unicode is refused before any route sees it, naming the field.
   app.addHook('preValidation', (request, _reply, done) => {

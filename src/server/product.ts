@@ -72,7 +72,7 @@ export const productAreas = areasOf(product);
 
 /** The product's services and handlers, built once the platform's core is open. */
 export function wireProduct(core: PlatformCore): TaskWiring<ProductPayloads, ProductServices> {
-  const avatars = new AvatarRepository(core.db);
+  const avatars = new AvatarRepository(core.sql);
   const faces = new WarmFaces(core.config.faceWorkers);
   const models = new ModelStore(avatars, core.files);
   const live = new LiveService({
@@ -80,7 +80,7 @@ export function wireProduct(core: PlatformCore): TaskWiring<ProductPayloads, Pro
     tts: core.speech.tts,
     files: core.files,
     models,
-    repository: new LiveRepository(core.db),
+    repository: new LiveRepository(core.sql),
     callbacks: core.callbacks,
     checkUrl: core.checkUrl,
     publicUrl: core.publicUrl,
@@ -100,6 +100,7 @@ export function wireProduct(core: PlatformCore): TaskWiring<ProductPayloads, Pro
   return {
     services,
     handlers: handlersOf(product, services),
+    recover: () => live.recover(),
     close: async () => {
       await live.closeAll();
       await faces.close();

@@ -26,6 +26,7 @@ const migrations: readonly string[] = [
      revoked_at BIGINT
    );
    CREATE TABLE tokens (
+     seq BIGSERIAL UNIQUE,
      token_hash TEXT PRIMARY KEY,
      app_id TEXT NOT NULL REFERENCES apps(app_id),
      kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),

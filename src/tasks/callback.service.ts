@@ -1,4 +1,4 @@
-import { statement, type Db } from '../storage/database.js';
+import type { SqlDb } from '../storage/sql.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-request.js';
 import { hmacHex } from '../util/ids.js';
@@ -54,31 +54,34 @@ export class CallbackService {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly db: Db,
-    private readonly appKeyOf: (appId: string) => string | undefined,
+    private readonly db: SqlDb,
+    private readonly appKeyOf: (appId: string) => Promise<string | undefined>,
     private readonly options: CallbackOptions,
   ) {
     this.now = options.now ?? Date.now;
   }
 
   /** Records the callback for a task that just ended, if it or its app has a callback URL. */
-  enqueue(task: TaskRecord, appCallbackUrl: string | null): void {
+  async enqueue(task: TaskRecord, appCallbackUrl: string | null): Promise<void> {
     const url = task.callbackUrl ?? appCallbackUrl;
     if (!url) return;
-    this.enqueueEvent(task.appId, task.id, url, { ...toTaskAnswer(task), userData: task.userData });
+    await this.enqueueEvent(task.appId, task.id, url, {
+      ...toTaskAnswer(task),
+      userData: task.userData,
+    });
   }
 
   /**
    * Records a callback about anything of an app's (`subjectId`: a task, a live session), to be
    * POSTed to `url` signed like a task's, with the same retries.
    */
-  enqueueEvent(appId: string, subjectId: string, url: string, body: object): void {
+  async enqueueEvent(appId: string, subjectId: string, url: string, body: object): Promise<void> {
     const now = this.now();
-    statement(
-      this.db,
+    await this.db.run(
       `INSERT INTO callbacks (task_id, app_id, url, body, status, next_attempt_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
-    ).run(subjectId, appId, url, JSON.stringify(body), now, now, now);
+      [subjectId, appId, url, JSON.stringify(body), now, now, now],
+    );
     this.kick();
   }
 
@@ -94,10 +97,11 @@ export class CallbackService {
     await Promise.all([...this.inFlight]);
   }
 
-  list(taskId: string): CallbackRecord[] {
-    const rows = statement(this.db, 'SELECT * FROM callbacks WHERE task_id = ? ORDER BY id').all(
-      taskId,
-    ) as CallbackRow[];
+  async list(taskId: string): Promise<CallbackRecord[]> {
+    const rows = await this.db.all<CallbackRow>(
+      'SELECT * FROM callbacks WHERE task_id = ? ORDER BY id',
+      [taskId],
+    );
     return rows.map((row) => ({
       id: row.id,
       taskId: row.task_id,
@@ -123,16 +127,26 @@ export class CallbackService {
     this.inFlight.add(run);
   }
 
+  /**
+   * Claims the due callbacks (their next attempt moved past the time a delivery may take, so no
+   * other instance sharing the database takes them meanwhile) and delivers them.
+   */
   private async deliverDue(): Promise<void> {
-    const due = statement(
-      this.db,
-      `SELECT * FROM callbacks WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 20`,
-    ).all(this.now()) as CallbackRow[];
+    const now = this.now();
+    const lease = now + this.options.timeoutMs + 30_000;
+    const skipLocked = this.db.dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    const due = await this.db.all<CallbackRow>(
+      `UPDATE callbacks SET next_attempt_at = ?
+         WHERE id IN (SELECT id FROM callbacks WHERE status = 'pending' AND next_attempt_at <= ?
+                        ORDER BY next_attempt_at LIMIT 20 ${skipLocked})
+         RETURNING *`,
+      [lease, now],
+    );
     await Promise.all(due.map((row) => this.deliver(row)));
   }
 
   private async deliver(row: CallbackRow): Promise<void> {
-    const appKey = this.appKeyOf(row.app_id) ?? '';
+    const appKey = (await this.appKeyOf(row.app_id)) ?? '';
     const timestamp = String(this.now());
     let status: number | null = null;
     let error: string | null = null;
@@ -161,11 +175,11 @@ export class CallbackService {
     const outcome =
       error === null ? 'delivered' : attempts >= this.options.maxAttempts ? 'failed' : 'pending';
     const delay = (this.options.baseDelayMs ?? 1000) * 2 ** (attempts - 1);
-    statement(
-      this.db,
+    await this.db.run(
       `UPDATE callbacks SET status = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?
          WHERE id = ?`,
-    ).run(outcome, attempts, status, error, now + delay, now, row.id);
+      [outcome, attempts, status, error, now + delay, now, row.id],
+    );
     if (outcome === 'failed') {
       this.options.log?.('warn', 'callback given up', { taskId: row.task_id, url: row.url, error });
     }

@@ -65,7 +65,7 @@ export async function checkRecordingAtDoor(
   appId: string,
   limits: RecordingLimits,
 ): Promise<void> {
-  const stored = files.local(source, appId);
+  const stored = await files.local(source, appId);
   if (stored) await probeRecording(await files.localPath(stored.id), stored.name, limits);
 }
 

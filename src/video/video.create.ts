@@ -73,7 +73,7 @@ export async function checkVideoJob(
 ): Promise<AcceptedVideo<VideoJob>> {
   const speech = await checkSpeech(door, job.speech, appId);
   for (const layer of [job.background, ...job.foregrounds]) {
-    if (layer?.source.fileId) door.files.get(layer.source.fileId, appId);
+    if (layer?.source.fileId) await door.files.get(layer.source.fileId, appId);
   }
   const warning = speech.kind === 'tts' ? speech.chosen?.warning : undefined;
   return { payload: { ...job, speech }, warnings: warning ? [warning] : [] };

@@ -296,7 +296,7 @@ export function voiceBuildHandler(services: VoiceBuildDeps): TaskHandler<VoiceBu
     );
     await fs.rm(zipPath, { force: true });
     const { speaker, base, shape } = trained;
-    models.register({
+    await models.register({
       voiceId,
       appId: task.appId,
       name: params.name,

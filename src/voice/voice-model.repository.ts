@@ -1,4 +1,4 @@
-import { statement, type Db } from '../storage/database.js';
+import type { SqlDb } from '../storage/sql.js';
 import type { VoiceShape } from './voice-profile.js';
 import { builtInVoices, type VoiceDef } from './voices.js';
 
@@ -42,39 +42,43 @@ const toRecord = (row: Row): VoiceModelRecord => ({
 
 /** The personal voices each app has trained, and the voice definitions TTS speaks them with. */
 export class VoiceModelRepository {
-  constructor(private readonly db: Db) {}
+  /** Every app's personal voices, read at start and kept as voices are registered here. */
+  private known: VoiceDef[] = [];
 
-  register(record: VoiceModelRecord): void {
-    statement(
-      this.db,
+  constructor(private readonly db: SqlDb) {}
+
+  async register(record: VoiceModelRecord): Promise<void> {
+    await this.db.run(
       `INSERT INTO voice_models
          (voice_id, app_id, name, language, base_voice, shape, file_id, task_id, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      record.voiceId,
-      record.appId,
-      record.name,
-      record.language,
-      record.baseVoice,
-      JSON.stringify(record.shape),
-      record.fileId,
-      record.taskId,
-      record.createdAt,
+      [
+        record.voiceId,
+        record.appId,
+        record.name,
+        record.language,
+        record.baseVoice,
+        JSON.stringify(record.shape),
+        record.fileId,
+        record.taskId,
+        record.createdAt,
+      ],
     );
+    await this.refresh();
   }
 
-  list(appId: string): VoiceModelRecord[] {
-    const rows = statement(
-      this.db,
+  async list(appId: string): Promise<VoiceModelRecord[]> {
+    const rows = await this.db.all<Row>(
       'SELECT * FROM voice_models WHERE app_id = ? ORDER BY created_at DESC',
-    ).all(appId) as Row[];
+      [appId],
+    );
     return rows.map(toRecord);
   }
 
-  /** Every app's personal voices as TTS voices (each usable by its own app only). */
-  voices(): VoiceDef[] {
-    const rows = statement(this.db, 'SELECT * FROM voice_models').all() as Row[];
-    return rows.flatMap((row) => {
+  /** Reads every app's personal voices again (at start, and after one is registered). */
+  async refresh(): Promise<void> {
+    const rows = await this.db.all<Row>('SELECT * FROM voice_models');
+    this.known = rows.flatMap((row) => {
       const record = toRecord(row);
       const base = builtInVoices.find((voice) => voice.id === record.baseVoice);
       if (!base) return [];
@@ -89,5 +93,10 @@ export class VoiceModelRepository {
         },
       ];
     });
+  }
+
+  /** Every app's personal voices as TTS voices (each usable by its own app only). */
+  voices(): VoiceDef[] {
+    return this.known;
   }
 }

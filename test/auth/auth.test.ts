@@ -18,7 +18,7 @@ function signBody(appId: string, appKey: string, timestamp: string) {
 }
 
 test('the FAQ app exchanges the FAQ sign shape for tokens, with seconds or milliseconds', async () => {
-  const app = server.platform.auth.createApp({
+  const app = await server.platform.auth.createApp({
     appId: 'c103af9ac77646ca9fb0122e75f30811',
     appKey: '89f81a207e5e4a1297ed1255879191ee',
   });
@@ -47,7 +47,7 @@ test('the FAQ app exchanges the FAQ sign shape for tokens, with seconds or milli
 });
 
 test('a wrong sign, an unknown app and a stale timestamp are refused with their own errors', async () => {
-  const app = server.platform.auth.createApp({});
+  const app = await server.platform.auth.createApp({});
   const now = String(Date.now());
   const wrong = await server.app.inject({
     method: 'POST',
@@ -128,7 +128,7 @@ test('missing, unknown, malformed and revoked tokens get HTTP 401 with an empty 
     assert.equal(response.statusCode, 401);
     assert.equal(response.body, '');
   }
-  server.platform.auth.revokeApp(appId);
+  await server.platform.auth.revokeApp(appId);
   const revoked = await server.app.inject({ method: 'GET', url: listUrl, headers: bearer(token) });
   assert.equal(revoked.statusCode, 401);
   assert.equal(revoked.body, '');
@@ -138,7 +138,7 @@ test('an expired token gets 401', async () => {
   const expiring = await startTestServer({ ANIMA_ACCESS_TOKEN_TTL: '60' });
   try {
     const { token } = await expiring.newApp();
-    expiring.platform.db.prepare('UPDATE tokens SET expires_at = ?').run(Date.now() - 1);
+    await expiring.platform.sql.run('UPDATE tokens SET expires_at = ?', [Date.now() - 1]);
     const response = await expiring.app.inject({
       method: 'GET',
       url: listUrl,
@@ -152,7 +152,7 @@ test('an expired token gets 401', async () => {
 });
 
 test('clients that sign for every call never cost another client its token, and the cap holds', async () => {
-  const app = server.platform.auth.createApp({});
+  const app = await server.platform.auth.createApp({});
   const sign = async (timestamp: string) =>
     (
       await server.app.inject({
@@ -180,9 +180,10 @@ test('clients that sign for every call never cost another client its token, and 
   }
   assert.equal(await status(keeper), 200, 'replays retire nothing');
   // Only hashes and sealed copies are stored, never the token itself.
-  const stored = server.platform.db
-    .prepare('SELECT token_hash, sealed FROM tokens WHERE app_id = ?')
-    .all(app.appId) as { token_hash: string; sealed: string }[];
+  const stored = await server.platform.sql.all<{ token_hash: string; sealed: string }>(
+    'SELECT token_hash, sealed FROM tokens WHERE app_id = ?',
+    [app.appId],
+  );
   assert.equal(stored.length, 4, 'two access and two refresh tokens');
   for (const row of stored) {
     for (const token of issued) assert.ok(!row.sealed.includes(token) && row.token_hash !== token);
@@ -190,7 +191,7 @@ test('clients that sign for every call never cost another client its token, and 
 });
 
 test('a refresh token buys tokens until it expires, only for its own app, retiring none', async () => {
-  const app = server.platform.auth.createApp({});
+  const app = await server.platform.auth.createApp({});
   const first = (
     await server.app.inject({
       method: 'POST',
@@ -199,7 +200,7 @@ test('a refresh token buys tokens until it expires, only for its own app, retiri
     })
   ).json().data;
   const refreshUrl = '/api/uc/v1/access/api/token/refresh';
-  const other = server.platform.auth.createApp({});
+  const other = await server.platform.auth.createApp({});
   const wrongApp = await server.app.inject({
     method: 'POST',
     url: refreshUrl,
@@ -262,8 +263,8 @@ test("the FAQ's header example, a token ending in '&', is accepted", async () =>
 });
 
 test('a revoked app cannot get tokens', async () => {
-  const app = server.platform.auth.createApp({});
-  server.platform.auth.revokeApp(app.appId);
+  const app = await server.platform.auth.createApp({});
+  await server.platform.auth.revokeApp(app.appId);
   const response = await server.app.inject({
     method: 'POST',
     url: tokenUrl,

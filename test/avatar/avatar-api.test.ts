@@ -21,7 +21,7 @@ const area = '/api/2dvh/v1/material/avatar';
 before(async () => {
   server = await startProductServer();
   base = await server.listen();
-  const created = server.platform.auth.createApp({ name: 'avatar' });
+  const created = await server.platform.auth.createApp({ name: 'avatar' });
   credentials = ['--url', base, '--app-id', created.appId, '--app-key', created.appKey];
   client = new AnimaClient(base, created.appId, created.appKey);
   await client.authenticate();
@@ -44,7 +44,7 @@ test('a GRID clip becomes a model through the API: task stages, zip, face_featur
   assert.match(result.face_feature_id, /^[0-9a-f]{32}_s1$/);
   // The model is what its face_feature_id stands for: kept past the results' retention.
   const appId = credentials[credentials.indexOf('--app-id') + 1] ?? '';
-  assert.equal(server.platform.files.get(result.fileId, appId).expiresAt, null);
+  assert.equal((await server.platform.files.get(result.fileId, appId)).expiresAt, null);
   const zip = path.join(dir, 'model.zip');
   fs.writeFileSync(zip, Buffer.from(await (await fetch(result.url)).arrayBuffer()));
   const model = await readPackage(zip);
@@ -214,9 +214,10 @@ test('preview writes the mouth atlas sheet and the base loop of a model', async 
 
 test('a model is opened by face_feature_id, fileId or url, and a mismatch is the FAQ 6002', async () => {
   await client.authenticate();
-  const appId = server.platform.auth.listApps().find((app) => app.name === 'avatar')?.appId ?? '';
+  const appId =
+    (await server.platform.auth.listApps()).find((app) => app.name === 'avatar')?.appId ?? '';
   const store = server.platform.services.models;
-  const registered = server.platform.services.avatars.list(appId)[0];
+  const registered = (await server.platform.services.avatars.list(appId))[0];
   assert.ok(registered, 'a model was built above');
   const byId = await store.open({ faceFeatureId: registered.faceFeatureId }, appId, 't1');
   assert.equal(byId.manifest.face_feature_id, registered.faceFeatureId);

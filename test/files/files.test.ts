@@ -98,9 +98,9 @@ test('tampered, expired and foreign links are refused; ids never name paths', as
   const tampered = new URL(url);
   tampered.searchParams.set('expires', String(Number(url.searchParams.get('expires')) + 1));
   assert.equal((await fetch(tampered)).status, 403);
-  const expiredFile = server.platform.files.get(
+  const expiredFile = await server.platform.files.get(
     uploaded.fileId,
-    server.platform.auth.listApps()[0]?.appId ?? '',
+    (await server.platform.auth.listApps())[0]?.appId ?? '',
   );
   const expired = server.platform.files.signedUrl(expiredFile, Date.now() - 1000);
   assert.equal((await fetch(expired)).status, 403);
@@ -127,9 +127,10 @@ test('the sweeper removes expired files and their links stop working', async () 
   const uploaded = await client.upload(clip);
   const stored = await server.platform.files.localPath(uploaded.fileId);
   assert.ok(fs.existsSync(stored));
-  server.platform.db
-    .prepare('UPDATE files SET expires_at = ? WHERE id = ?')
-    .run(Date.now() - 1, uploaded.fileId);
+  await server.platform.sql.run('UPDATE files SET expires_at = ? WHERE id = ?', [
+    Date.now() - 1,
+    uploaded.fileId,
+  ]);
   assert.ok((await server.platform.files.sweep()) >= 1);
   assert.ok(!fs.existsSync(stored));
   assert.equal((await fetch(uploaded.url)).status, 403);

@@ -37,7 +37,7 @@ export async function startWithAvatar(
   faceFeatureId: string;
 }> {
   const server = await startProductServer(env);
-  const created = server.platform.auth.createApp({ name: appName });
+  const created = await server.platform.auth.createApp({ name: appName });
   const client = new AnimaClient(await server.listen(), created.appId, created.appKey);
   await client.authenticate();
   const clip = path.join(samplesDir, 'video', 'grid_lrwp9a.mpg');

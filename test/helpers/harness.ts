@@ -114,7 +114,7 @@ async function startServerWith<P extends Record<string, object>, S>(
     platform,
     config,
     async newApp(name = 'test') {
-      const created = platform.auth.createApp({ name });
+      const created = await platform.auth.createApp({ name });
       const timestamp = String(Date.now());
       const response = await app.inject({
         method: 'POST',

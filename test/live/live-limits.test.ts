@@ -43,7 +43,7 @@ interface Created {
 }
 
 async function otherApp(name: string): Promise<AnimaClient> {
-  const app = server.platform.auth.createApp({ name });
+  const app = await server.platform.auth.createApp({ name });
   const other = new AnimaClient(base, app.appId, app.appKey);
   await other.authenticate();
   return other;

@@ -118,7 +118,7 @@ before(async () => {
     ANIMA_DISK_RESERVE: String(2 ** 52),
     ANIMA_FETCH_ALLOW_PRIVATE: 'true',
   });
-  const created = server.platform.auth.createApp({ name: 'disk' });
+  const created = await server.platform.auth.createApp({ name: 'disk' });
   client = new AnimaClient(await server.listen(), created.appId, created.appKey);
   ({ server: origin, url: originUrl } = await startOrigin((_request, response) => {
     response.writeHead(200, { 'content-type': 'video/mpeg' }).end(fs.readFileSync(clip));

@@ -244,7 +244,7 @@ test('health checks are never rate limited; the token route still is', async () 
       const health = await limited.app.inject({ method: 'GET', url: '/healthz' });
       assert.equal(health.statusCode, 200, `health check ${i + 1}: ${health.body}`);
     }
-    const created = limited.platform.auth.createApp({ name: 'limited' });
+    const created = await limited.platform.auth.createApp({ name: 'limited' });
     const codes: number[] = [];
     for (let i = 0; i < 4; i++) {
       const timestamp = String(Date.now());

@@ -5,6 +5,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { openDatabase, type Db } from '../../src/storage/database.js';
+import { SqliteSql } from '../../src/storage/sql.js';
 import { CallbackService, type CallbackOptions } from '../../src/tasks/callback.service.js';
 import type { TaskRecord } from '../../src/tasks/task.types.js';
 import { startOrigin, tempDir, waitFor } from '../helpers/harness.js';
@@ -41,7 +42,8 @@ function service(options: Partial<CallbackOptions> = {}) {
   const clock = { now: 1_000_000 };
   const warnings: object[] = [];
   const db = openDatabase(path.join(dir, `callbacks-${++dbs}.db`));
-  const callbacks = new CallbackService(db, (appId) => (appId === 'app1' ? appKey : undefined), {
+  const keyOf = (appId: string) => Promise.resolve(appId === 'app1' ? appKey : undefined);
+  const callbacks = new CallbackService(new SqliteSql(db), keyOf, {
     policy: loopback,
     maxAttempts: 4,
     timeoutMs: 5000,
@@ -93,7 +95,7 @@ test('a callback is POSTed once, signed with the app key over "<timestamp>.<body
   const { callbacks, clock } = service();
   try {
     clock.now = 1_234_567;
-    callbacks.enqueue(task('t1', { callbackUrl: hook.url }), null);
+    await callbacks.enqueue(task('t1', { callbackUrl: hook.url }), null);
     const got = await waitFor(() => hook.received[0], 20_000, 'the callback');
     const body = JSON.parse(got.body) as Record<string, unknown>;
     assert.deepEqual(body, {
@@ -119,8 +121,10 @@ test('a callback is POSTed once, signed with the app key over "<timestamp>.<body
     // What a receiver computes on its side, with nothing of ours but the key.
     const mac = createHmac('sha256', appKey).update(`1234567.${got.body}`).digest('hex');
     assert.equal(got.headers['x-anima-signature'], `sha256=${mac}`);
-    await waitFor(() => (callbacks.list('t1')[0]?.status === 'delivered' ? true : undefined));
-    assert.deepEqual(callbacks.list('t1'), [
+    await waitFor(async () =>
+      (await callbacks.list('t1'))[0]?.status === 'delivered' ? true : undefined,
+    );
+    assert.deepEqual(await callbacks.list('t1'), [
       {
         id: 1,
         taskId: 't1',
@@ -133,8 +137,10 @@ test('a callback is POSTed once, signed with the app key over "<timestamp>.<body
     ]);
     // Time passing brings no second delivery: the next task's callback comes alone.
     clock.now += 3_600_000;
-    callbacks.enqueue(task('t2', { callbackUrl: hook.url }), null);
-    await waitFor(() => (callbacks.list('t2')[0]?.status === 'delivered' ? true : undefined));
+    await callbacks.enqueue(task('t2', { callbackUrl: hook.url }), null);
+    await waitFor(async () =>
+      (await callbacks.list('t2'))[0]?.status === 'delivered' ? true : undefined,
+    );
     assert.deepEqual(
       hook.received.map((request) => request.headers['x-anima-task-id']),
       ['t1', 't2'],
@@ -151,13 +157,13 @@ test('the task URL wins over the app URL; with neither, nothing is recorded', as
   // The poll picks up what arrives while a delivery is under way.
   callbacks.start();
   try {
-    callbacks.enqueue(task('own', { callbackUrl: `${hook.url}?own` }), `${hook.url}?app`);
-    callbacks.enqueue(task('app'), `${hook.url}?app`);
-    callbacks.enqueue(task('none'), null);
+    await callbacks.enqueue(task('own', { callbackUrl: `${hook.url}?own` }), `${hook.url}?app`);
+    await callbacks.enqueue(task('app'), `${hook.url}?app`);
+    await callbacks.enqueue(task('none'), null);
     await waitFor(() => (hook.received.length === 2 ? true : undefined));
-    assert.deepEqual(callbacks.list('own')[0]?.url, `${hook.url}?own`);
-    assert.deepEqual(callbacks.list('app')[0]?.url, `${hook.url}?app`);
-    assert.deepEqual(callbacks.list('none'), []);
+    assert.deepEqual((await callbacks.list('own'))[0]?.url, `${hook.url}?own`);
+    assert.deepEqual((await callbacks.list('app'))[0]?.url, `${hook.url}?app`);
+    assert.deepEqual(await callbacks.list('none'), []);
   } finally {
     await callbacks.stop();
     hook.close();
@@ -169,15 +175,15 @@ test('a refused delivery is retried after 1, 2, 4 base delays, each attempt reco
   const { callbacks, clock, db } = service();
   callbacks.start();
   try {
-    callbacks.enqueue(task('t1', { callbackUrl: hook.url }), null);
+    await callbacks.enqueue(task('t1', { callbackUrl: hook.url }), null);
     const expected = [
       { status: 503, delay: 1000 },
       { status: 500, delay: 2000 },
       { status: 404, delay: 4000 },
     ];
     for (const [index, { status, delay }] of expected.entries()) {
-      const record = await waitFor(() => {
-        const found = callbacks.list('t1')[0];
+      const record = await waitFor(async () => {
+        const found = (await callbacks.list('t1'))[0];
         return found?.attempts === index + 1 ? found : undefined;
       });
       assert.deepEqual(
@@ -192,8 +198,8 @@ test('a refused delivery is retried after 1, 2, 4 base delays, each attempt reco
       assert.equal(hook.received.length, index + 1, 'not retried before it is due');
       clock.now += delay;
     }
-    const done = await waitFor(() => {
-      const found = callbacks.list('t1')[0];
+    const done = await waitFor(async () => {
+      const found = (await callbacks.list('t1'))[0];
       return found?.status === 'delivered' ? found : undefined;
     });
     assert.deepEqual([done.attempts, done.lastStatus, done.lastError], [4, 204, null]);
@@ -215,11 +221,11 @@ test('after its last attempt a callback is given up, logged, and never sent agai
   const { callbacks, clock, warnings } = service({ maxAttempts: 2 });
   callbacks.start();
   try {
-    callbacks.enqueue(task('t1', { callbackUrl: hook.url }), null);
-    await waitFor(() => (callbacks.list('t1')[0]?.attempts === 1 ? true : undefined));
+    await callbacks.enqueue(task('t1', { callbackUrl: hook.url }), null);
+    await waitFor(async () => ((await callbacks.list('t1'))[0]?.attempts === 1 ? true : undefined));
     clock.now += 1000;
-    const failed = await waitFor(() => {
-      const found = callbacks.list('t1')[0];
+    const failed = await waitFor(async () => {
+      const found = (await callbacks.list('t1'))[0];
       return found?.status === 'failed' ? found : undefined;
     });
     assert.deepEqual(
@@ -237,11 +243,13 @@ test('after its last attempt a callback is given up, logged, and never sent agai
     // Long after, another task's callback is delivered; the given-up one stays as it was.
     clock.now += 3_600_000;
     const other = await receiver([204]);
-    callbacks.enqueue(task('t2', { callbackUrl: other.url }), null);
-    await waitFor(() => (callbacks.list('t2')[0]?.status === 'delivered' ? true : undefined));
+    await callbacks.enqueue(task('t2', { callbackUrl: other.url }), null);
+    await waitFor(async () =>
+      (await callbacks.list('t2'))[0]?.status === 'delivered' ? true : undefined,
+    );
     other.close();
     assert.equal(hook.received.length, 2);
-    assert.equal(callbacks.list('t1')[0]?.attempts, 2);
+    assert.equal((await callbacks.list('t1'))[0]?.attempts, 2);
   } finally {
     await callbacks.stop();
     hook.close();
@@ -254,17 +262,17 @@ test('an unreachable or refused receiver is recorded with the reason, no HTTP st
   const { callbacks } = service({ maxAttempts: 1 });
   const strict = service({ maxAttempts: 1, policy: { allowPrivate: false, allowHosts: [] } });
   try {
-    callbacks.enqueue(task('gone', { callbackUrl: hook.url }), null);
-    const gone = await waitFor(() => {
-      const found = callbacks.list('gone')[0];
+    await callbacks.enqueue(task('gone', { callbackUrl: hook.url }), null);
+    const gone = await waitFor(async () => {
+      const found = (await callbacks.list('gone'))[0];
       return found?.status === 'failed' ? found : undefined;
     });
     assert.equal(gone.lastStatus, null);
     assert.ok(gone.lastError, 'the connection error is kept');
     // A loopback address the policy does not allow is never contacted.
-    strict.callbacks.enqueue(task('private', { callbackUrl: hook.url }), null);
-    const refused = await waitFor(() => {
-      const found = strict.callbacks.list('private')[0];
+    await strict.callbacks.enqueue(task('private', { callbackUrl: hook.url }), null);
+    const refused = await waitFor(async () => {
+      const found = (await strict.callbacks.list('private'))[0];
       return found?.status === 'failed' ? found : undefined;
     });
     assert.equal(refused.lastStatus, null);

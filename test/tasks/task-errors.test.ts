@@ -36,7 +36,7 @@ after(async () => {
 
 test('an unplanned failure in a task is 5000 whose errorMsg holds no server path', async () => {
   await platform.start();
-  const { appId } = platform.auth.createApp({ name: 'errors' });
+  const { appId } = await platform.auth.createApp({ name: 'errors' });
   const task = await platform.queue.submit('probe.unplanned', appId, { name: 'clip.bin' });
   const ended = await waitFor<TaskRecord>(async () => {
     const now = await platform.store.get(task.id);

@@ -261,8 +261,8 @@ test('callbacks are signed with the app key, retried with back-off, and recorded
     assert.equal(delivered.signature, signCallback(appKey, delivered.timestamp, delivered.body));
     // The record is written once the receiver's answer is back, a moment after it got the body.
     const records = await waitFor(
-      () => {
-        const list = server.platform.callbacks.list(taskId);
+      async () => {
+        const list = await server.platform.callbacks.list(taskId);
         return list[0]?.status === 'delivered' ? list : undefined;
       },
       5_000,

@@ -27,7 +27,7 @@ const unopenedModel = { face_feature_id: 'never-opened_s1' };
 
 before(async () => {
   server = await startProductServer({ ANIMA_FETCH_ALLOW_PRIVATE: 'true' });
-  const created = server.platform.auth.createApp({ name: 'bad media' });
+  const created = await server.platform.auth.createApp({ name: 'bad media' });
   client = new AnimaClient(await server.listen(), created.appId, created.appKey);
   // A media host on loopback serving the files made here, as a client's CDN would.
   ({ server: origin, url: originUrl } = await startOrigin((request, response) => {

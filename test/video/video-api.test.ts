@@ -394,7 +394,7 @@ test('a background video under 25 fps, or a model that is not the face_feature_i
 });
 
 test('the CLI builds the avatar from a clip, renders, and downloads the video and subtitles', async () => {
-  const other = server.platform.auth.createApp({ name: 'video-cli' });
+  const other = await server.platform.auth.createApp({ name: 'video-cli' });
   const printed: string[] = [];
   const progress: string[] = [];
   const out = path.join(dir, 'cli.mp4');

@@ -26,7 +26,7 @@ const librivox = ['0870', '0920'].map((n) =>
 before(async () => {
   server = await startProductServer();
   base = await server.listen();
-  ({ appId, appKey } = server.platform.auth.createApp({ name: 'voices' }));
+  ({ appId, appKey } = await server.platform.auth.createApp({ name: 'voices' }));
   client = new AnimaClient(base, appId, appKey);
   await client.authenticate();
 });
@@ -70,7 +70,7 @@ test('a personal voice from the LibriVox reader: trained, kept, and speaking at 
   assert.ok(speakerHz > 90 && speakerHz < 125, `the reader's pitch: ${speakerHz} Hz`);
   assert.equal(result.baseVoice, 'en-US-kal', 'a man is made from the male base voice');
   // The model is what its voice id stands for: kept past the results' retention.
-  assert.equal(server.platform.files.get(result.fileId, appId).expiresAt, null);
+  assert.equal((await server.platform.files.get(result.fileId, appId)).expiresAt, null);
   // The model keeps its profile (versioned) and the samples.
   const zip = Buffer.from(await (await fetch(result.url)).arrayBuffer());
   const text = zip.toString('latin1');
@@ -96,7 +96,7 @@ test('a personal voice from the LibriVox reader: trained, kept, and speaking at 
     `spoken at ${heard} Hz, the reader ${speakerHz}`,
   );
   // Another app can neither see nor use it.
-  const other = server.platform.auth.createApp({ name: 'other' });
+  const other = await server.platform.auth.createApp({ name: 'other' });
   assert.throws(() => tts.plan({ text: 'Hello.', voice: voiceId, appId: other.appId }), /voice/i);
   const mine = tts.listVoices(appId).map((voice) => voice.id);
   assert.ok(mine.includes(voiceId));

@@ -22,7 +22,7 @@ const reader = path.join(samplesDir, 'audio', 'librivox_en_sense_and_sensibility
 before(async () => {
   server = await startProductServer();
   const base = await server.listen();
-  const { appId, appKey } = server.platform.auth.createApp({ name: 'voices' });
+  const { appId, appKey } = await server.platform.auth.createApp({ name: 'voices' });
   client = new AnimaClient(base, appId, appKey);
   await client.authenticate();
 });

@@ -33,9 +33,9 @@ export function registerAuthRoutes(app: Server, auth: AuthService): void {
         body: tokenBody,
       },
     },
-    (request) => {
+    async (request) => {
       const { appId, timestamp, sign } = request.body;
-      return ok(auth.exchangeSign(appId, String(timestamp), sign));
+      return ok(await auth.exchangeSign(appId, String(timestamp), sign));
     },
   );
 
@@ -49,10 +49,10 @@ export function registerAuthRoutes(app: Server, auth: AuthService): void {
         body: refreshBody,
       },
     },
-    (request) => {
+    async (request) => {
       const refreshToken = parseBearer(request.headers.authorization);
       if (!refreshToken) throw new AppError('unauthorized');
-      return ok(auth.refresh(request.body.appId, refreshToken));
+      return ok(await auth.refresh(request.body.appId, refreshToken));
     },
   );
 }

@@ -45,7 +45,7 @@ export function registerAvatarRoutes(
       // A file of ours is checked now: a wrong id, or one neither a video nor a picture, answers
       // at once. Whether a source is a clip or a photo is decided by what it holds.
       if (fileId) {
-        const file = platform.files.get(fileId, request.appId);
+        const file = await platform.files.get(fileId, request.appId);
         if (!/^(video|image)\//.test(file.mimeType)) {
           throw badParams([
             { field: 'fileId', problem: `is ${file.mimeType}, neither a video nor a photo` },
@@ -64,16 +64,18 @@ export function registerAvatarRoutes(
   app.get(
     `${prefix}/models`,
     { schema: { tags: ['avatar'], summary: "The app's avatar models, newest first" } },
-    (request) =>
+    async (request) =>
       ok({
-        models: models.list(request.appId).map((model) => ({
-          face_feature_id: model.faceFeatureId,
-          name: model.name,
-          kind: model.kind,
-          url: platform.files.signedUrl(platform.files.get(model.fileId, request.appId)),
-          taskId: model.taskId,
-          createdAt: model.createdAt,
-        })),
+        models: await Promise.all(
+          (await models.list(request.appId)).map(async (model) => ({
+            face_feature_id: model.faceFeatureId,
+            name: model.name,
+            kind: model.kind,
+            url: platform.files.signedUrl(await platform.files.get(model.fileId, request.appId)),
+            taskId: model.taskId,
+            createdAt: model.createdAt,
+          })),
+        ),
       }),
   );
 }

@@ -109,7 +109,7 @@ export function registerFileRoutes(app: Server, files: FileService, disk: DiskRe
         params: Type.Object({ fileId: Type.String() }),
       },
     },
-    (request) => ok(fileAnswer(files, files.get(request.params.fileId, request.appId))),
+    async (request) => ok(fileAnswer(files, await files.get(request.params.fileId, request.appId))),
   );
 
   app.get(
@@ -124,7 +124,7 @@ export function registerFileRoutes(app: Server, files: FileService, disk: DiskRe
       },
     },
     async (request, reply) => {
-      const file = files.verifyLink(
+      const file = await files.verifyLink(
         request.params.fileId,
         request.query.expires,
         request.query.signature,

@@ -26,14 +26,14 @@ export interface LivePlatform {
  * Who asks, on the routes a viewer uses too: an app token of the owner, or the session's own token
  * (Bearer header, or `?token=` for players that cannot set headers).
  */
-function accessOf(auth: AuthService, request: FastifyRequest): Access {
+async function accessOf(auth: AuthService, request: FastifyRequest): Promise<Access> {
   const isSocket = request.headers.upgrade?.toLowerCase() === 'websocket';
   const query = request.query as { token?: string };
   const token = isSocket
     ? (tokenFromHandshake(request.headers, request.url) ?? query.token)
     : (parseBearer(request.headers.authorization) ?? query.token);
   if (!token) throw new AppError('unauthorized');
-  const appId = auth.authenticate(token);
+  const appId = await auth.authenticate(token);
   return appId ? { appId } : { token };
 }
 
@@ -169,7 +169,7 @@ export function registerLiveRoutes(app: Server, platform: LivePlatform): void {
         }),
       },
     },
-    (request) => ok(live.query(request.query.sessionId, access(request))),
+    async (request) => ok(await live.query(request.query.sessionId, await access(request))),
   );
   app.post(
     `${v1}/push`,
@@ -182,7 +182,8 @@ export function registerLiveRoutes(app: Server, platform: LivePlatform): void {
         body: pushBody,
       },
     },
-    (request) => ok(live.push(request.body.sessionId, access(request), pushRequest(request.body))),
+    async (request) =>
+      ok(await live.push(request.body.sessionId, await access(request), pushRequest(request.body))),
   );
   registerSessionSocket(app, live, access);
   registerViewerRoutes(app, live, access);
@@ -203,7 +204,7 @@ function socketError(error: unknown) {
 function registerSessionSocket(
   app: Server,
   live: LiveService,
-  access: (request: FastifyRequest) => Access,
+  access: (request: FastifyRequest) => Promise<Access>,
 ): void {
   app.get(
     `${v1}/socket`,
@@ -217,13 +218,30 @@ function registerSessionSocket(
         querystring: Type.Object({ sessionId: Type.String({ maxLength: 64 }) }),
       },
     },
-    (socket, request) => {
+    async (socket, request) => {
       const sessionId = request.query.sessionId;
       const send = (message: object) => socket.send(JSON.stringify(message));
+      // Pushes are taken in the order they arrive, each once the one before it is answered.
+      let taken: Promise<void> = Promise.resolve();
+      const take = (data: Buffer) => {
+        taken = taken.then(async () => {
+          try {
+            const message = JSON.parse(data.toString('utf8')) as PushBody & { id?: string };
+            const answer = await live.push(sessionId, who, pushRequest(message));
+            send({ type: 'push', status: 'ok', id: message.id ?? null, ...answer });
+          } catch (error) {
+            send({ type: 'push', ...socketError(error) });
+          }
+        });
+      };
+      // Messages sent while the token is checked wait for it.
+      const early: Buffer[] = [];
+      const hold = (data: Buffer) => early.push(data);
+      socket.on('message', hold);
       let who: Access;
       try {
-        who = access(request);
-        send({ type: 'status', status: 'ok', data: live.query(sessionId, who) });
+        who = await access(request);
+        send({ type: 'status', status: 'ok', data: await live.query(sessionId, who) });
       } catch (error) {
         const answer = socketError(error);
         send({ type: 'error', ...answer });
@@ -235,24 +253,18 @@ function registerSessionSocket(
       }
       let last = '';
       const watch = setInterval(() => {
-        try {
-          const data = live.query(sessionId, who);
-          const text = JSON.stringify([data.status, data.scene, data.speaking]);
-          if (text !== last) send({ type: 'status', status: 'ok', data });
-          last = text;
-        } catch {
-          clearInterval(watch);
-        }
+        live.query(sessionId, who).then(
+          (data) => {
+            const text = JSON.stringify([data.status, data.scene, data.speaking]);
+            if (text !== last) send({ type: 'status', status: 'ok', data });
+            last = text;
+          },
+          () => clearInterval(watch),
+        );
       }, 500);
-      socket.on('message', (data: Buffer) => {
-        try {
-          const message = JSON.parse(data.toString('utf8')) as PushBody & { id?: string };
-          const answer = live.push(sessionId, who, pushRequest(message));
-          send({ type: 'push', status: 'ok', id: message.id ?? null, ...answer });
-        } catch (error) {
-          send({ type: 'push', ...socketError(error) });
-        }
-      });
+      socket.off('message', hold);
+      socket.on('message', take);
+      for (const data of early.splice(0)) take(data);
       socket.on('close', () => clearInterval(watch));
       socket.on('error', () => socket.terminate());
     },
@@ -263,7 +275,7 @@ function registerSessionSocket(
 function registerViewerRoutes(
   app: Server,
   live: LiveService,
-  access: (request: FastifyRequest) => Access,
+  access: (request: FastifyRequest) => Promise<Access>,
 ): void {
   const viewer = { config: { public: true }, schema: { tags: ['live'] } };
   app.get('/live/assets/hls.min.js', { ...viewer, schema: { hide: true } }, (_request, reply) =>
@@ -282,9 +294,9 @@ function registerViewerRoutes(
           'The page that plays a session (WebRTC, else HLS) and pushes text: ?token=<sessionToken>',
       },
     },
-    (request, reply) => {
-      const who = access(request);
-      live.authorize(request.params.sessionId, who);
+    async (request, reply) => {
+      const who = await access(request);
+      await live.authorize(request.params.sessionId, who);
       return reply
         .type('text/html; charset=utf-8')
         .header(
@@ -316,7 +328,7 @@ function registerViewerRoutes(
       }
       const { id, answerSdp } = await live.addViewer(
         request.params.sessionId,
-        access(request),
+        await access(request),
         request.body,
       );
       return reply
@@ -332,7 +344,7 @@ function registerViewerRoutes(
     async (request, reply) => {
       const removed = await live.removeViewer(
         request.params.sessionId,
-        access(request),
+        await access(request),
         request.params.viewerId,
       );
       return reply.code(removed ? 204 : 404).send();
@@ -343,7 +355,7 @@ function registerViewerRoutes(
     { ...viewer, schema: { hide: true } },
     async (request, reply) => {
       const { sessionId, name } = request.params;
-      const found = live.hlsFile(sessionId, access(request), name);
+      const found = await live.hlsFile(sessionId, await access(request), name);
       const text = found
         ? await fs.promises.readFile(found.file).catch(() => undefined)
         : undefined;

@@ -61,7 +61,7 @@ export function registerVoiceModelRoutes(
         throw badParams([{ field: 'fileIds', problem: `at most ${maxSamples} recordings in all` }]);
       }
       for (const [k, fileId] of fileIds.entries()) {
-        const file = platform.files.get(fileId, request.appId);
+        const file = await platform.files.get(fileId, request.appId);
         if (!/^(audio|video)\//.test(file.mimeType)) {
           throw badParams([
             { field: `fileIds[${k}]`, problem: `is ${file.mimeType}, not a recording` },
@@ -87,18 +87,20 @@ export function registerVoiceModelRoutes(
   app.get(
     `${prefix}/voices`,
     { schema: { tags: ['voice'], summary: "The app's personal voices, newest first" } },
-    (request) =>
+    async (request) =>
       ok({
-        voices: models.list(request.appId).map((model) => ({
-          voiceId: model.voiceId,
-          name: model.name,
-          language: model.language,
-          baseVoice: model.baseVoice,
-          shape: model.shape,
-          url: platform.files.signedUrl(platform.files.get(model.fileId, request.appId)),
-          taskId: model.taskId,
-          createdAt: model.createdAt,
-        })),
+        voices: await Promise.all(
+          (await models.list(request.appId)).map(async (model) => ({
+            voiceId: model.voiceId,
+            name: model.name,
+            language: model.language,
+            baseVoice: model.baseVoice,
+            shape: model.shape,
+            url: platform.files.signedUrl(await platform.files.get(model.fileId, request.appId)),
+            taskId: model.taskId,
+            createdAt: model.createdAt,
+          })),
+        ),
       }),
   );
 }
