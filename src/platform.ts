@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AuthService } from './auth/auth.service.js';
@@ -11,8 +11,10 @@ import { S3BlobStore } from './files/s3-blob-store.js';
 import type { AddressPolicy } from './net/address-policy.js';
 import { checkUrlTarget } from './net/safe-request.js';
 import { openDatabase } from './storage/database.js';
-import { SqliteSql, type SqlDb } from './storage/sql.js';
+import { openPostgres, type PgPool } from './storage/postgres.js';
+import { PostgresSql, SqliteSql, type SqlDb } from './storage/sql.js';
 import { CallbackService } from './tasks/callback.service.js';
+import { PgTaskStore } from './tasks/pg-task.store.js';
 import { SqliteTaskStore } from './tasks/sqlite-task.store.js';
 import type { TaskHandlers, TaskSubmitter } from './tasks/task.contract.js';
 import { TaskQueue } from './tasks/task.queue.js';
@@ -236,16 +238,59 @@ function blobStoreFor(config: Config): BlobStore {
   });
 }
 
-export function openPlatform<Payloads extends Record<string, object>, Services = unknown>(
+/** The database: SQLite in the data directory, or Postgres shared by many instances. */
+interface Storage {
+  readonly sql: SqlDb;
+  readonly store: TaskStore;
+  close(): Promise<void>;
+}
+
+async function openStorage(config: Config): Promise<Storage> {
+  if (config.databaseUrl === '') {
+    const db = openDatabase(path.join(config.dataDir, 'anima.db'));
+    return {
+      sql: new SqliteSql(db),
+      store: new SqliteTaskStore(db),
+      close: () => {
+        db.close();
+        return Promise.resolve();
+      },
+    };
+  }
+  let pool: PgPool;
+  try {
+    pool = await openPostgres(config.databaseUrl);
+  } catch (error) {
+    const where = config.databaseUrl.replace(/:[^:@/]*@/, ':***@');
+    const reason = error instanceof Error ? error.message || error.name : String(error);
+    throw new Error(`the database (${where}) cannot be used: ${reason}`, { cause: error });
+  }
+  return { sql: new PostgresSql(pool), store: new PgTaskStore(pool), close: () => pool.end() };
+}
+
+/** The key links are signed and tokens sealed with: the configured one, or this directory's own. */
+function serverKeyOf(config: Config): Buffer {
+  return config.secret === ''
+    ? loadSecret(config.dataDir)
+    : createHash('sha256').update(config.secret).digest();
+}
+
+export async function openPlatform<Payloads extends Record<string, object>, Services = unknown>(
   config: Config,
   options: PlatformOptions<Payloads, Services>,
-): Platform<Payloads, Services> {
+): Promise<Platform<Payloads, Services>> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const unlock = options.lock ? takeLock(config.dataDir) : () => undefined;
-  const db = openDatabase(path.join(config.dataDir, 'anima.db'));
-  const sql: SqlDb = new SqliteSql(db);
+  let storage: Storage;
+  try {
+    storage = await openStorage(config);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  const { sql, store } = storage;
   const log = options.log;
-  const serverKey = loadSecret(config.dataDir);
+  const serverKey = serverKeyOf(config);
   const auth = new AuthService(sql, new TokenSealer(serverKey), config);
   const policy: AddressPolicy = {
     allowPrivate: config.fetchAllowPrivate,
@@ -263,7 +308,6 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
     policy,
     publicUrl: () => publicUrl,
   });
-  const store = new SqliteTaskStore(db);
   const voiceModels = new VoiceModelRepository(sql);
   const speech = openSpeech(config, () => voiceModels.voices());
   for (const problem of speech.voiceProblems) {
@@ -293,8 +337,8 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
       options.tasks,
     );
   } catch (error) {
-    void speech.close();
-    db.close();
+    await speech.close();
+    await storage.close();
     unlock();
     throw error;
   }
@@ -362,7 +406,7 @@ export function openPlatform<Payloads extends Record<string, object>, Services =
       await callbacks.stop();
       await wiring.close();
       await speech.close();
-      db.close();
+      await storage.close();
       unlock();
     },
   };

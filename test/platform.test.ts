@@ -72,15 +72,15 @@ test('a lock left by a dead server is taken over; a live holder is named', async
   const dir = dataDir();
   const lock = path.join(dir, 'server.pid');
   fs.writeFileSync(lock, String(await deadPid()));
-  const platform = openPlatform(configFor(dir), { tasks: testHandlers, lock: true });
+  const platform = await openPlatform(configFor(dir), { tasks: testHandlers, lock: true });
   assert.equal(fs.readFileSync(lock, 'utf8'), String(process.pid));
   // A live server holding it (here: a process that is running) keeps it.
   await platform.close();
   const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
   try {
     fs.writeFileSync(lock, String(holder.pid));
-    assert.throws(
-      () => openPlatform(configFor(dir), { tasks: testHandlers, lock: true }),
+    await assert.rejects(
+      openPlatform(configFor(dir), { tasks: testHandlers, lock: true }),
       new RegExp(`another Anima server \\(pid ${holder.pid}\\) is using the data directory`),
     );
     assert.equal(fs.readFileSync(lock, 'utf8'), String(holder.pid), 'its lock is left alone');
@@ -92,8 +92,8 @@ test('a lock left by a dead server is taken over; a live holder is named', async
 test('a misspelled task type in ANIMA_CONCURRENCY is a configuration error naming the types', async () => {
   const dir = dataDir();
   const config = configFor(dir, { ANIMA_CONCURRENCY: 'test.echo=2,test.ffmpg=3' });
-  assert.throws(
-    () => openPlatform(config, { tasks: testHandlers, lock: true }),
+  await assert.rejects(
+    openPlatform(config, { tasks: testHandlers, lock: true }),
     (error: unknown) => {
       assert.ok(error instanceof ConfigError);
       assert.deepEqual(error.problems, [
@@ -104,6 +104,6 @@ test('a misspelled task type in ANIMA_CONCURRENCY is a configuration error namin
   );
   // Nothing was left held: the corrected setting starts.
   const fixed = configFor(dir, { ANIMA_CONCURRENCY: 'test.echo=2,test.ffmpeg=3' });
-  const platform = openPlatform(fixed, { tasks: testHandlers, lock: true });
+  const platform = await openPlatform(fixed, { tasks: testHandlers, lock: true });
   await platform.close();
 });

@@ -21,7 +21,7 @@ export async function runAppCommand(
     'app-key': { type: 'string' },
     'callback-url': { type: 'string' },
   });
-  const platform = openPlatform(config, { tasks: wireProduct });
+  const platform = await openPlatform(config, { tasks: wireProduct });
   try {
     switch (sub) {
       case 'create': {

@@ -59,6 +59,8 @@ export interface Config {
   readonly liveIdleSeconds: number;
   readonly livePreset: string;
   readonly liveVideoKbps: number;
+  readonly databaseUrl: string;
+  readonly secret: string;
   readonly s3Bucket: string;
   readonly s3Endpoint: string;
   readonly s3Region: string;
@@ -156,6 +158,14 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     } catch {
       throw new ConfigError([`publicUrl: expected an absolute URL, got "${config.publicUrl}"`]);
     }
+  }
+  if (config.databaseUrl !== '' && !/^postgres(ql)?:\/\/./.test(config.databaseUrl)) {
+    throw new ConfigError([
+      `databaseUrl: expected postgres://user:password@host:port/database, got "${config.databaseUrl.replace(/:[^:@/]*@/, ':***@')}"`,
+    ]);
+  }
+  if (config.secret !== '' && config.secret.length < 32) {
+    throw new ConfigError(['secret: ANIMA_SECRET must be at least 32 characters']);
   }
   if (config.s3Bucket !== '' && (config.s3AccessKeyId === '' || config.s3SecretAccessKey === '')) {
     throw new ConfigError([

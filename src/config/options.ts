@@ -335,6 +335,18 @@ export const optionDefs = {
     min: 200,
     doc: "Video bit rate of a live stream, kbit/s (at 720p; scaled by the stream's pixel count).",
   },
+  databaseUrl: {
+    env: 'ANIMA_DATABASE_URL',
+    kind: 'string',
+    default: '',
+    doc: 'postgres://user:password@host:5432/db puts apps, tokens, tasks, files, models, live sessions and callbacks in Postgres, shared by every instance given the same URL (migrated at start). Empty: SQLite in the data directory.',
+  },
+  secret: {
+    env: 'ANIMA_SECRET',
+    kind: 'string',
+    default: '',
+    doc: "The key download links are signed and held tokens sealed with. Empty: a random key kept in the data directory's secret.key. Instances sharing a database need the same one (at least 32 characters).",
+  },
   s3Bucket: {
     env: 'ANIMA_S3_BUCKET',
     kind: 'string',

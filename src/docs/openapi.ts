@@ -9,7 +9,9 @@ import { productServer, wireProduct } from '../server/product.js';
 /** The OpenAPI document of the product's routes, as served at /docs/json, stably formatted. */
 export async function renderOpenApi(): Promise<string> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-openapi-'));
-  const platform = openPlatform(loadConfig({ env: { ANIMA_DATA: dataDir } }), { tasks: wireProduct });
+  const platform = await openPlatform(loadConfig({ env: { ANIMA_DATA: dataDir } }), {
+    tasks: wireProduct,
+  });
   try {
     const app = await buildServer(platform, productServer);
     await app.ready();

@@ -18,7 +18,7 @@ export async function startServer<P extends Record<string, object>, S>(
   options: ServerOptions<P, S> = {},
 ): Promise<RunningServer<P, S>> {
   const logger = pino({ level: config.logLevel });
-  const platform = openPlatform(config, {
+  const platform = await openPlatform(config, {
     tasks,
     lock: true,
     log: (level, message, fields) => logger[level](fields ?? {}, message),

@@ -98,7 +98,10 @@ async function startServerWith<P extends Record<string, object>, S>(
   const config = loadConfig({
     env: { ANIMA_DATA: dataDir, ANIMA_PORT: '0', ANIMA_LOG_LEVEL: 'silent', ...env },
   });
-  const platform = openPlatform(config, { tasks, lock: true });
+  const platform = await openPlatform(config, { tasks, lock: true }).catch((error: unknown) => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   const app = await buildServer(platform, serverOptions);
   try {
     await app.ready();

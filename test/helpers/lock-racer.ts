@@ -16,7 +16,7 @@ while (performance.timeOrigin + performance.now() < Number(startAt)) {
   // wait
 }
 try {
-  const platform = openPlatform(config, { tasks: {}, lock: true });
+  const platform = await openPlatform(config, { tasks: {}, lock: true });
   process.stdout.write('HELD\n');
   process.stdin.resume();
   await new Promise((resolve) => process.stdin.once('end', resolve));

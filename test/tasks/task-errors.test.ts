@@ -16,7 +16,7 @@ type Payloads = { 'probe.unplanned': { name: string } };
 
 // The data directory's name holds a space, as operators' often do.
 const dataDir = tempDir('anima data ');
-const platform = openPlatform<Payloads>(
+const platform = await openPlatform<Payloads>(
   loadConfig({ env: { ANIMA_DATA: dataDir, ANIMA_LOG_LEVEL: 'silent' } }),
   {
     tasks: {

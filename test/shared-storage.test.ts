@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import S3rver from 's3rver';
+import { AnimaClient } from '../sdk/client.js';
+import { samplesDir } from '../src/util/paths.js';
+import { bearer, startTestServer, tempDir, waitFor, type TestServer } from './helpers/harness.js';
+import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { testArea } from './helpers/test-tasks.js';
+
+// Two instances sharing one Postgres (a real one, started here) and one S3-compatible bucket
+// (s3rver: no S3-compatible product installs from Debian or npm here): what one accepted, the
+// other answers for. Tokens, tasks, files and links are the database's and the bucket's, not an
+// instance's.
+
+const dir = tempDir('anima-shared-');
+let postgres: TestPostgres;
+let s3: S3rver;
+let shared: Record<string, string>;
+const servers: TestServer[] = [];
+
+before(async () => {
+  postgres = await startPostgres();
+  s3 = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: path.join(dir, 's3rver'),
+    configureBuckets: [{ name: 'anima' }],
+  });
+  const { port } = await s3.run();
+  shared = {
+    ANIMA_DATABASE_URL: await postgres.database(),
+    ANIMA_SECRET: 'a shared secret of at least thirty-two characters',
+    ANIMA_S3_BUCKET: 'anima',
+    ANIMA_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+    ANIMA_S3_ACCESS_KEY_ID: 'S3RVER',
+    ANIMA_S3_SECRET_ACCESS_KEY: 'S3RVER',
+  };
+});
+after(async () => {
+  for (const server of servers) await server.close();
+  await s3.close();
+  postgres.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(): Promise<{ server: TestServer; base: string }> {
+  const server = await startTestServer(shared);
+  servers.push(server);
+  return { server, base: await server.listen() };
+}
+
+test('a second instance serves tokens, task queries and downloads for what the first accepted', async () => {
+  const one = await start();
+  const { appId, appKey, token } = await one.server.newApp('shared');
+  const client = new AnimaClient(one.base, appId, appKey);
+  await client.authenticate();
+  const uploaded = await client.upload(path.join(samplesDir, 'video', 'grid_bbaf2n.mpg'));
+  const created = await fetch(`${one.base}${testArea.prefix}/create`, {
+    method: 'POST',
+    headers: { ...bearer(token), 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'test.echo', params: { value: 'from one' } }),
+  });
+  const { data } = (await created.json()) as { data: { taskId: string } };
+
+  const two = await start();
+  const query = async (base: string) => {
+    const response = await fetch(`${base}${testArea.prefix}/${data.taskId}`, {
+      headers: bearer(token),
+    });
+    return (await response.json()) as { code: number; data: { status: string; result: unknown } };
+  };
+  const done = await waitFor(async () => {
+    const answer = await query(two.base);
+    return answer.data.status === 'succeeded' ? answer : undefined;
+  });
+  assert.deepEqual(done.data.result, { value: 'from one' }, "the first's token works on the second");
+
+  // The sign exchange on the second answers within the same cap (the token the first issued).
+  const other = new AnimaClient(two.base, appId, appKey);
+  const grant = await other.authenticate();
+  const listed = await fetch(`${two.base}${testArea.prefix}/list?page=1&size=10`, {
+    headers: bearer(grant.accessToken),
+  });
+  assert.equal(listed.status, 200);
+
+  // A link the first signed downloads from the second, by range too.
+  const bytes = fs.readFileSync(path.join(samplesDir, 'video', 'grid_bbaf2n.mpg'));
+  const link = uploaded.url.replace(one.base, two.base);
+  const part = await fetch(link, { headers: { range: 'bytes=0-99' } });
+  assert.equal(part.status, 206);
+  assert.ok(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(0, 100)));
+});
+
+test('a database that cannot be reached stops the start with one line naming it', async () => {
+  await assert.rejects(
+    startTestServer({ ANIMA_DATABASE_URL: 'postgres://anima:pw@127.0.0.1:9/anima' }),
+    (error: Error) => {
+      assert.match(
+        error.message,
+        /^the database \(postgres:\/\/anima:\*\*\*@127\.0\.0\.1:9\/anima\) cannot be used: .*ECONNREFUSED/,
+      );
+      return true;
+    },
+  );
+});
