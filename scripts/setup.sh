@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # python3-httpx and python3-websockets: the Python client suite in test/interop/.
 # chromium (driven by playwright-core) plays the live page; nginx with libnginx-mod-rtmp is the
 # RTMP ingest the live tests push to (started by the tests, never as a service). postgresql: the
-# server the Postgres store's tests start in a scratch directory (its system cluster is not used).
-DEBIAN_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 festival festvox-us-slt-hts festvox-kallpc16k pocketsphinx pocketsphinx-en-us libpocketsphinx3 libsphinxbase3 fonts-wqy-microhei python3-httpx python3-websockets chromium nginx libnginx-mod-rtmp postgresql)
+# server the Postgres store's tests start in a scratch directory (its system cluster is not used);
+# redis-server: the BullMQ queue's, started the same way.
+DEBIAN_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 festival festvox-us-slt-hts festvox-kallpc16k pocketsphinx pocketsphinx-en-us libpocketsphinx3 libsphinxbase3 fonts-wqy-microhei python3-httpx python3-websockets chromium nginx libnginx-mod-rtmp postgresql redis-server)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

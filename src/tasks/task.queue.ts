@@ -1,55 +1,47 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
-import { AppError, isAppError } from '../errors/app-error.js';
-import { errorCatalog, formatMessage } from '../errors/catalog.js';
-import { unexpectedError } from '../errors/unexpected.js';
-import { isAbortError } from '../media/process.runner.js';
+import { AppError } from '../errors/app-error.js';
 import { newHexId } from '../util/ids.js';
 import type { SubmitOptions, TaskHandlers, TaskSubmitter } from './task.contract.js';
-import type { JsonObject, TaskFailure, TaskOutcome, TaskRecord, TaskStore } from './task.types.js';
+import {
+  cancelReason,
+  catalogFailure,
+  recoveryFailures,
+  shutdownReason,
+  TaskExecutor,
+  type EndListener,
+  type TaskExecutorOptions,
+} from './task.executor.js';
+import type { JsonObject, TaskRecord, TaskStore } from './task.types.js';
 
-export interface TaskQueueOptions {
-  readonly workRoot: string;
+export interface TaskQueueOptions extends TaskExecutorOptions {
   readonly concurrency: Readonly<Record<string, number>>;
   readonly maxAttempts: number;
   readonly pollIntervalMs?: number;
-  readonly progressIntervalMs?: number;
-  readonly log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
-  readonly now?: () => number;
   /** Refuses a callback URL at submit that delivery would refuse (see checkUrlTarget). */
   readonly checkCallbackUrl?: (url: string) => Promise<void>;
 }
 
-type EndListener = (task: TaskRecord) => void;
-
-function failureOf(error: AppError): TaskFailure {
-  return { code: error.code, message: error.message, fix: error.fix };
+/** What the server asks of a queue, whichever it is (in-process, or BullMQ over Redis). */
+export interface TaskQueueLike<
+  Payloads extends Record<string, object>,
+> extends TaskSubmitter<Payloads> {
+  readonly types: readonly string[];
+  onEnded(listener: EndListener): void;
+  recover(): Promise<void>;
+  start(): Promise<void>;
+  cancel(task: TaskRecord): Promise<void>;
+  stop(): Promise<void>;
 }
-
-function catalogFailure(
-  key: 'taskCancelled' | 'internal',
-  params: Record<string, unknown> = {},
-): TaskFailure {
-  const entry = errorCatalog[key];
-  return {
-    code: entry.code,
-    message: formatMessage(entry.message, params),
-    fix: formatMessage(entry.fix, params),
-  };
-}
-
-const cancelReason = 'cancel';
-const shutdownReason = 'shutdown';
 
 /**
  * The in-process queue and worker pool: claims queued tasks from the store, runs them with a
  * per-type concurrency, reports progress, delivers cancellation through an AbortSignal, and
  * recovers tasks a crash left running.
  */
-export class TaskQueue<Payloads extends Record<string, object>> implements TaskSubmitter<Payloads> {
+export class TaskQueue<Payloads extends Record<string, object>> implements TaskQueueLike<Payloads> {
   private readonly running = new Map<string, number>();
   private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  private readonly endListeners: EndListener[] = [];
+  private readonly executor: TaskExecutor<Payloads>;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private pumping = false;
@@ -61,18 +53,19 @@ export class TaskQueue<Payloads extends Record<string, object>> implements TaskS
 
   constructor(
     private readonly store: TaskStore,
-    private readonly handlers: TaskHandlers<Payloads>,
+    handlers: TaskHandlers<Payloads>,
     private readonly options: TaskQueueOptions,
   ) {
-    this.now = options.now ?? Date.now;
+    this.executor = new TaskExecutor(store, handlers, options);
+    this.now = this.executor.now;
   }
 
   get types(): readonly string[] {
-    return Object.keys(this.handlers);
+    return this.executor.types;
   }
 
   onEnded(listener: EndListener): void {
-    this.endListeners.push(listener);
+    this.executor.onEnded(listener);
   }
 
   /**
@@ -86,19 +79,13 @@ export class TaskQueue<Payloads extends Record<string, object>> implements TaskS
     await fs.mkdir(this.options.workRoot, { recursive: true });
     const report = await this.store.recoverInterrupted(
       this.options.maxAttempts,
-      {
-        interrupted: (attempts) => failureOf(new AppError('taskInterrupted', { attempts })),
-        cancelled: catalogFailure('taskCancelled'),
-      },
+      recoveryFailures,
       this.now(),
     );
     if (report.requeued.length > 0 || report.failed.length > 0) {
-      this.log('warn', 'recovered tasks interrupted by a restart', report);
+      this.options.log?.('warn', 'recovered tasks interrupted by a restart', report);
     }
-    for (const id of report.failed) {
-      const task = await this.store.get(id);
-      if (task) this.emitEnded(task);
-    }
+    for (const id of report.failed) await this.executor.endedNow(id);
   }
 
   /** Starts taking work (recovering first, if that has not run). */
@@ -134,8 +121,7 @@ export class TaskQueue<Payloads extends Record<string, object>> implements TaskS
       this.now(),
     );
     if (result === 'cancelled') {
-      const ended = await this.store.get(task.id);
-      if (ended) this.emitEnded(ended);
+      await this.executor.endedNow(task.id);
     } else if (result === 'signalled') {
       this.active.get(task.id)?.controller.abort(cancelReason);
     } else {
@@ -160,7 +146,9 @@ export class TaskQueue<Payloads extends Record<string, object>> implements TaskS
     }
     this.pumping = true;
     void this.fill()
-      .catch((error: unknown) => this.log('error', 'queue pump failed', { error: String(error) }))
+      .catch((error: unknown) =>
+        this.options.log?.('error', 'queue pump failed', { error: String(error) }),
+      )
       .finally(() => {
         this.pumping = false;
         if (this.pumpAgain) {
@@ -178,94 +166,16 @@ export class TaskQueue<Payloads extends Record<string, object>> implements TaskS
         if (!task) break;
         this.running.set(type, (this.running.get(type) ?? 0) + 1);
         const controller = new AbortController();
-        const done = this.execute(task, controller).finally(() => {
-          this.active.delete(task.id);
-          this.running.set(type, (this.running.get(type) ?? 1) - 1);
-          this.pump();
-        });
+        const done = this.executor
+          .execute(task, controller)
+          .then(() => undefined)
+          .finally(() => {
+            this.active.delete(task.id);
+            this.running.set(type, (this.running.get(type) ?? 1) - 1);
+            this.pump();
+          });
         this.active.set(task.id, { controller, done });
       }
     }
-  }
-
-  private async execute(task: TaskRecord, controller: AbortController): Promise<void> {
-    const handler = this.handlers[task.type as keyof Payloads & string];
-    const workDir = path.join(this.options.workRoot, task.id);
-    const reporter = this.progressReporter(task.id);
-    let outcome: TaskOutcome | 'release';
-    try {
-      await fs.mkdir(workDir, { recursive: true });
-      const result = await handler({
-        task,
-        params: task.params as Payloads[keyof Payloads & string],
-        signal: controller.signal,
-        workDir,
-        progress: reporter,
-      });
-      outcome = controller.signal.aborted
-        ? this.abortedOutcome(controller)
-        : { status: 'succeeded', result };
-    } catch (error) {
-      if (controller.signal.aborted && (isAbortError(error) || !isAppError(error))) {
-        outcome = this.abortedOutcome(controller);
-      } else if (isAppError(error)) {
-        outcome = { status: 'failed', error: failureOf(error) };
-      } else {
-        this.log('error', 'task handler failed', {
-          taskId: task.id,
-          type: task.type,
-          error: String(error),
-        });
-        // The work folder sits in the data directory, whose path a client must not read.
-        const failure = unexpectedError(error, path.dirname(this.options.workRoot));
-        outcome = { status: 'failed', error: failureOf(failure) };
-      }
-    } finally {
-      await fs.rm(workDir, { recursive: true, force: true });
-    }
-    if (outcome === 'release') {
-      await this.store.release(task.id, this.now());
-      return;
-    }
-    if (await this.store.finish(task.id, outcome, this.now())) {
-      const ended = await this.store.get(task.id);
-      if (ended) this.emitEnded(ended);
-    }
-  }
-
-  private abortedOutcome(controller: AbortController): TaskOutcome | 'release' {
-    return controller.signal.reason === shutdownReason
-      ? 'release'
-      : { status: 'cancelled', error: catalogFailure('taskCancelled') };
-  }
-
-  private progressReporter(taskId: string): (stage: string, percent: number) => void {
-    const interval = this.options.progressIntervalMs ?? 250;
-    let lastStage = '';
-    let lastAt = 0;
-    return (stage, percent) => {
-      const now = this.now();
-      if (stage === lastStage && now - lastAt < interval) return;
-      lastStage = stage;
-      lastAt = now;
-      const clamped = Math.max(0, Math.min(99, percent));
-      this.store.reportProgress(taskId, stage, clamped, now).catch((error: unknown) => {
-        this.log('warn', 'progress update failed', { taskId, error: String(error) });
-      });
-    };
-  }
-
-  private emitEnded(task: TaskRecord): void {
-    for (const listener of this.endListeners) {
-      try {
-        listener(task);
-      } catch (error) {
-        this.log('error', 'task end listener failed', { taskId: task.id, error: String(error) });
-      }
-    }
-  }
-
-  private log(level: 'info' | 'warn' | 'error', message: string, fields?: object): void {
-    this.options.log?.(level, message, fields);
   }
 }
