@@ -76,7 +76,11 @@ test('a second instance serves tokens, task queries and downloads for what the f
     const answer = await query(two.base);
     return answer.data.status === 'succeeded' ? answer : undefined;
   });
-  assert.deepEqual(done.data.result, { value: 'from one' }, "the first's token works on the second");
+  assert.deepEqual(
+    done.data.result,
+    { value: 'from one' },
+    "the first's token works on the second",
+  );
 
   // The sign exchange on the second answers within the same cap (the token the first issued).
   const other = new AnimaClient(two.base, appId, appKey);

@@ -75,6 +75,23 @@ export class PgTaskStore implements TaskStore {
     );
   }
 
+  claim(id: string, now: number): Promise<TaskRecord | undefined> {
+    return this.one(
+      `UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = $1, updated_at = $1
+         WHERE id = $2 AND status IN ('queued', 'running') RETURNING *`,
+      [now, id],
+    );
+  }
+
+  async queuedBefore(before: number, limit: number): Promise<{ id: string; type: string }[]> {
+    const { rows } = await this.pool.query<{ id: string; type: string }>(
+      `SELECT id, type FROM tasks WHERE status = 'queued' AND updated_at < $1
+         ORDER BY created_at, seq LIMIT $2`,
+      [before, limit],
+    );
+    return rows;
+  }
+
   async reportProgress(id: string, stage: string, progress: number, now: number): Promise<void> {
     await this.pool.query(
       `UPDATE tasks SET stage = $1, progress = GREATEST(progress, $2), updated_at = $3

@@ -69,6 +69,25 @@ export class SqliteTaskStore implements TaskStore {
     return Promise.resolve(row && toRecord(row));
   }
 
+  claim(id: string, now: number): Promise<TaskRecord | undefined> {
+    const row = statement(
+      this.db,
+      `UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = ?, updated_at = ?
+         WHERE id = ? AND status IN ('queued', 'running') RETURNING *`,
+    ).get(now, now, id) as TaskRow | undefined;
+    return Promise.resolve(row && toRecord(row));
+  }
+
+  queuedBefore(before: number, limit: number): Promise<{ id: string; type: string }[]> {
+    return Promise.resolve(
+      statement(
+        this.db,
+        `SELECT id, type FROM tasks WHERE status = 'queued' AND updated_at < ?
+           ORDER BY created_at, rowid LIMIT ?`,
+      ).all(before, limit) as { id: string; type: string }[],
+    );
+  }
+
   reportProgress(id: string, stage: string, progress: number, now: number): Promise<void> {
     statement(
       this.db,

@@ -83,6 +83,14 @@ export interface TaskStore {
   list(query: TaskListQuery): Promise<TaskPage>;
   /** Atomically moves the oldest queued task of a type to running, counting the attempt. */
   claimNext(type: string, now: number): Promise<TaskRecord | undefined>;
+  /**
+   * Takes one named task to run: a queued one, or a running one whose runner stopped (a queue
+   * that hands tasks out itself knows which). Running, its start counted; undefined when it has
+   * ended or is missing.
+   */
+  claim(id: string, now: number): Promise<TaskRecord | undefined>;
+  /** Queued tasks last touched before `before`, oldest first: those a queue may have lost. */
+  queuedBefore(before: number, limit: number): Promise<{ id: string; type: string }[]>;
   reportProgress(id: string, stage: string, progress: number, now: number): Promise<void>;
   /** Ends a running task; false when it was not running (cancelled or deleted meanwhile). */
   finish(id: string, outcome: TaskOutcome, now: number): Promise<boolean>;

@@ -191,6 +191,25 @@ for (const [name, backend] of [
       assert.equal(await store.requestCancel(hex(7), cancelled, 9), 'missing');
     });
 
+    test('a named task is claimed while queued or running (its runner stopped), not once ended', async () => {
+      const { store } = await backend.fresh();
+      await add(store, 1, 't', 1);
+      await add(store, 2, 't', 2);
+      assert.deepEqual(await store.queuedBefore(3, 10), [
+        { id: hex(1), type: 't' },
+        { id: hex(2), type: 't' },
+      ]);
+      assert.deepEqual(await store.queuedBefore(2, 10), [{ id: hex(1), type: 't' }]);
+      const first = await store.claim(hex(2), 5);
+      assert.deepEqual([first?.status, first?.attempts, first?.startedAt], ['running', 1, 5]);
+      assert.deepEqual(await store.queuedBefore(10, 10), [{ id: hex(1), type: 't' }]);
+      const again = await store.claim(hex(2), 9);
+      assert.deepEqual([again?.status, again?.attempts], ['running', 2], 'a second start counts');
+      await store.finish(hex(2), { status: 'succeeded', result: {} }, 10);
+      assert.equal(await store.claim(hex(2), 11), undefined, 'an ended task stays ended');
+      assert.equal(await store.claim(hex(9), 11), undefined);
+    });
+
     test('release puts a running task back without counting the start; delete removes it', async () => {
       const { store } = await backend.fresh();
       await add(store, 1, 't', 1);
