@@ -17,7 +17,8 @@ import { CallbackService } from './tasks/callback.service.js';
 import { PgTaskStore } from './tasks/pg-task.store.js';
 import { SqliteTaskStore } from './tasks/sqlite-task.store.js';
 import type { TaskHandlers, TaskSubmitter } from './tasks/task.contract.js';
-import { TaskQueue } from './tasks/task.queue.js';
+import { BullTaskQueue } from './tasks/bull-queue.js';
+import { TaskQueue, type TaskQueueLike } from './tasks/task.queue.js';
 import type { TaskStore } from './tasks/task.types.js';
 import { openSpeech, type SpeechServices } from './voice/speech.js';
 import { VoiceModelRepository } from './voice/voice-model.repository.js';
@@ -32,7 +33,7 @@ export interface Platform<Payloads extends Record<string, object>, Services = un
   readonly auth: AuthService;
   readonly files: FileService;
   readonly store: TaskStore;
-  readonly queue: TaskQueue<Payloads>;
+  readonly queue: TaskQueueLike<Payloads>;
   readonly callbacks: CallbackService;
   readonly speech: SpeechServices;
   /** What the product built once for its handlers and routes (repositories, engine pools). */
@@ -57,6 +58,8 @@ export interface PlatformCore {
   readonly config: Config;
   /** The database, SQLite here or Postgres shared by many instances. */
   readonly sql: SqlDb;
+  /** This instance among those sharing a database: kept in its data directory across restarts. */
+  readonly instanceId: string;
   readonly files: FileService;
   readonly speech: SpeechServices;
   readonly voiceModels: VoiceModelRepository;
@@ -96,6 +99,18 @@ function loadSecret(dataDir: string): Buffer {
     const secret = randomBytes(32);
     fs.writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
     return secret;
+  }
+}
+
+/** The data directory's instance id, made at its first start. */
+function instanceIdOf(dataDir: string): string {
+  const file = path.join(dataDir, 'instance.id');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    const id = randomBytes(8).toString('hex');
+    fs.writeFileSync(file, id, { flag: 'wx' });
+    return id;
   }
 }
 
@@ -290,6 +305,12 @@ export async function openPlatform<Payloads extends Record<string, object>, Serv
   }
   const { sql, store } = storage;
   const log = options.log;
+  if (config.databaseUrl !== '' && config.redisUrl === '') {
+    log?.(
+      'warn',
+      'on Postgres without ANIMA_REDIS_URL: run one instance on this database (recovery at start re-queues every running task)',
+    );
+  }
   const serverKey = serverKeyOf(config);
   const auth = new AuthService(sql, new TokenSealer(serverKey), config);
   const policy: AddressPolicy = {
@@ -326,6 +347,7 @@ export async function openPlatform<Payloads extends Record<string, object>, Serv
       {
         config,
         sql,
+        instanceId: instanceIdOf(config.dataDir),
         files,
         speech,
         voiceModels,
@@ -342,13 +364,23 @@ export async function openPlatform<Payloads extends Record<string, object>, Serv
     unlock();
     throw error;
   }
-  const queue = new TaskQueue(store, wiring.handlers, {
+  const queueOptions = {
     workRoot: path.join(config.dataDir, 'work'),
     concurrency: config.concurrency,
     maxAttempts: config.taskMaxAttempts,
-    checkCallbackUrl: (url) => checkUrl(url, 'callbackUrl'),
+    checkCallbackUrl: (url: string) => checkUrl(url, 'callbackUrl'),
     ...(log ? { log } : {}),
-  });
+  };
+  const queue: TaskQueueLike<Payloads> =
+    config.redisUrl === ''
+      ? new TaskQueue(store, wiring.handlers, queueOptions)
+      : new BullTaskQueue(store, wiring.handlers, {
+          ...queueOptions,
+          redisUrl: config.redisUrl,
+          prefix: config.redisPrefix,
+          work: config.role !== 'api',
+          lockMs: config.queueLockSeconds * 1000,
+        });
   queue.onEnded((task) => {
     auth
       .findApp(task.appId)

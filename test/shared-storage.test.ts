@@ -7,6 +7,7 @@ import { AnimaClient } from '../sdk/client.js';
 import { samplesDir } from '../src/util/paths.js';
 import { bearer, startTestServer, tempDir, waitFor, type TestServer } from './helpers/harness.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { startRedis, type TestRedis } from './helpers/redis.js';
 import { testArea } from './helpers/test-tasks.js';
 
 // Two instances sharing one Postgres (a real one, started here) and one S3-compatible bucket
@@ -16,12 +17,14 @@ import { testArea } from './helpers/test-tasks.js';
 
 const dir = tempDir('anima-shared-');
 let postgres: TestPostgres;
+let redis: TestRedis;
 let s3: S3rver;
 let shared: Record<string, string>;
 const servers: TestServer[] = [];
 
 before(async () => {
   postgres = await startPostgres();
+  redis = await startRedis();
   s3 = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -42,12 +45,15 @@ before(async () => {
 after(async () => {
   for (const server of servers) await server.close();
   await s3.close();
+  await redis.close();
   postgres.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(): Promise<{ server: TestServer; base: string }> {
-  const server = await startTestServer(shared);
+async function start(
+  env: Record<string, string> = {},
+): Promise<{ server: TestServer; base: string }> {
+  const server = await startTestServer({ ...shared, ...env });
   servers.push(server);
   return { server, base: await server.listen() };
 }
@@ -96,6 +102,47 @@ test('a second instance serves tokens, task queries and downloads for what the f
   const part = await fetch(link, { headers: { range: 'bytes=0-99' } });
   assert.equal(part.status, 206);
   assert.ok(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(0, 100)));
+});
+
+test('an API instance enqueues; a worker instance runs the task, and a cancel reaches it', async () => {
+  // A database of their own: instances without Redis (the test above) claim queued tasks from
+  // the database themselves, so every instance sharing one must use the same queue.
+  const queue = {
+    ANIMA_DATABASE_URL: await postgres.database(),
+    ANIMA_REDIS_URL: redis.url,
+    ANIMA_REDIS_PREFIX: 'roles',
+  };
+  const api = await start({ ...queue, ANIMA_ROLE: 'api' });
+  const { token } = await api.server.newApp('roles');
+  const submit = async (body: object) => {
+    const response = await fetch(`${api.base}${testArea.prefix}/create`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return ((await response.json()) as { data: { taskId: string } }).data.taskId;
+  };
+  const status = async (taskId: string) => {
+    const response = await fetch(`${api.base}${testArea.prefix}/${taskId}`, {
+      headers: bearer(token),
+    });
+    return ((await response.json()) as { data: { status: string; stage: string } }).data;
+  };
+  const echo = await submit({ type: 'test.echo', params: { value: 'queued' } });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal((await status(echo)).status, 'queued', 'an API instance runs nothing');
+
+  await start({ ...queue, ANIMA_ROLE: 'worker' });
+  await waitFor(async () => ((await status(echo)).status === 'succeeded' ? true : undefined));
+  const long = await submit({ type: 'test.ffmpeg', params: { seconds: 60 } });
+  await waitFor(async () => ((await status(long)).stage === 'encode' ? true : undefined));
+  const cancelled = await fetch(`${api.base}${testArea.prefix}/cancel`, {
+    method: 'POST',
+    headers: { ...bearer(token), 'content-type': 'application/json' },
+    body: JSON.stringify({ taskId: long }),
+  });
+  assert.equal(cancelled.status, 200);
+  await waitFor(async () => ((await status(long)).status === 'cancelled' ? true : undefined));
 });
 
 test('a database that cannot be reached stops the start with one line naming it', async () => {

@@ -3,9 +3,16 @@ import { startServer } from '../server/serve.js';
 import { capYoungGeneration } from '../util/memory-policy.js';
 import { parseCommand } from './args.js';
 
-/** `anima serve`: the API and the in-process workers, until SIGINT or SIGTERM. */
+/** `anima serve [--role all|api|worker]`: the API, the workers, or both, until SIGINT or SIGTERM. */
 export async function runServeCommand(argv: readonly string[]): Promise<void> {
-  const { config } = parseCommand(argv, ['port', 'host', 'dataDir', 'publicUrl', 'logLevel']);
+  const { config } = parseCommand(argv, [
+    'port',
+    'host',
+    'dataDir',
+    'publicUrl',
+    'logLevel',
+    'role',
+  ]);
   capYoungGeneration();
   const server = await startServer(config, wireProduct, productServer);
   const stop = (): void => {

@@ -59,6 +59,10 @@ export interface Config {
   readonly liveIdleSeconds: number;
   readonly livePreset: string;
   readonly liveVideoKbps: number;
+  readonly role: 'all' | 'api' | 'worker';
+  readonly redisUrl: string;
+  readonly redisPrefix: string;
+  readonly queueLockSeconds: number;
   readonly databaseUrl: string;
   readonly secret: string;
   readonly s3Bucket: string;
@@ -162,6 +166,14 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (config.databaseUrl !== '' && !/^postgres(ql)?:\/\/./.test(config.databaseUrl)) {
     throw new ConfigError([
       `databaseUrl: expected postgres://user:password@host:port/database, got "${config.databaseUrl.replace(/:[^:@/]*@/, ':***@')}"`,
+    ]);
+  }
+  if (config.redisUrl !== '' && !/^rediss?:\/\/./.test(config.redisUrl)) {
+    throw new ConfigError([`redisUrl: expected redis://host:port, got "${config.redisUrl}"`]);
+  }
+  if (config.role !== 'all' && (config.redisUrl === '' || config.databaseUrl === '')) {
+    throw new ConfigError([
+      `role: an ${config.role} instance shares its work with others: give ANIMA_REDIS_URL and ANIMA_DATABASE_URL`,
     ]);
   }
   if (config.secret !== '' && config.secret.length < 32) {

@@ -335,6 +335,33 @@ export const optionDefs = {
     min: 200,
     doc: "Video bit rate of a live stream, kbit/s (at 720p; scaled by the stream's pixel count).",
   },
+  role: {
+    env: 'ANIMA_ROLE',
+    flag: 'role',
+    kind: 'string',
+    default: 'all',
+    choices: ['all', 'api', 'worker'],
+    doc: 'What this instance does: all (answer the API and run tasks), api (answer and enqueue only) or worker (run tasks). api and worker need ANIMA_REDIS_URL and ANIMA_DATABASE_URL, shared by every instance.',
+  },
+  redisUrl: {
+    env: 'ANIMA_REDIS_URL',
+    kind: 'string',
+    default: '',
+    doc: "redis://host:6379 moves the task queue to BullMQ on this Redis: workers on any machine take tasks, a dead worker's task runs again elsewhere. Empty: the in-process queue.",
+  },
+  redisPrefix: {
+    env: 'ANIMA_REDIS_PREFIX',
+    kind: 'string',
+    default: 'anima',
+    doc: 'Prefix of every Redis key, so deployments can share one Redis.',
+  },
+  queueLockSeconds: {
+    env: 'ANIMA_QUEUE_LOCK_SECONDS',
+    kind: 'int',
+    default: '30',
+    min: 1,
+    doc: "How long a worker's hold on a running task lasts unless renewed (every half of it): a worker that dies has its tasks run again elsewhere after about this long.",
+  },
   databaseUrl: {
     env: 'ANIMA_DATABASE_URL',
     kind: 'string',

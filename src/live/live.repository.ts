@@ -54,15 +54,19 @@ function toRecord(row: Row): LiveRecord {
 }
 
 export class LiveRepository {
-  constructor(private readonly db: SqlDb) {}
+  /** `owner`: the instance whose sessions these are (the data directory's instance id). */
+  constructor(
+    private readonly db: SqlDb,
+    private readonly owner: string,
+  ) {}
 
   async insert(
     record: Omit<LiveRecord, 'state' | 'reason' | 'counters' | 'updatedAt'>,
   ): Promise<void> {
     await this.db.run(
       `INSERT INTO live_sessions (id, app_id, token_hash, status, state, user_data, callback_url,
-         push_url, created_at, updated_at)
-       VALUES (?, ?, ?, ?, 'initialising', ?, ?, ?, ?, ?)`,
+         push_url, owner, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 'initialising', ?, ?, ?, ?, ?, ?)`,
       [
         record.id,
         record.appId,
@@ -71,6 +75,7 @@ export class LiveRepository {
         record.userData,
         record.callbackUrl,
         record.pushUrl,
+        this.owner,
         record.createdAt,
         record.createdAt,
       ],
@@ -102,10 +107,12 @@ export class LiveRepository {
     return row ? toRecord(row) : undefined;
   }
 
-  /** Sessions recorded as running (after a restart: those the stop cut off). */
+  /** This instance's sessions recorded as running (after a restart: those the stop cut off). */
   async running(): Promise<LiveRecord[]> {
     const rows = await this.db.all<Row>(
-      `SELECT * FROM live_sessions WHERE state IN ('initialising', 'live') ORDER BY created_at`,
+      `SELECT * FROM live_sessions WHERE state IN ('initialising', 'live')
+         AND (owner = ? OR owner IS NULL) ORDER BY created_at`,
+      [this.owner],
     );
     return rows.map(toRecord);
   }

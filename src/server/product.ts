@@ -80,7 +80,7 @@ export function wireProduct(core: PlatformCore): TaskWiring<ProductPayloads, Pro
     tts: core.speech.tts,
     files: core.files,
     models,
-    repository: new LiveRepository(core.sql),
+    repository: new LiveRepository(core.sql, core.instanceId),
     callbacks: core.callbacks,
     checkUrl: core.checkUrl,
     publicUrl: core.publicUrl,

@@ -126,6 +126,8 @@ const migrations: readonly string[] = [
      updated_at INTEGER NOT NULL
    );
    CREATE INDEX live_sessions_app ON live_sessions(app_id, state);`,
+  // The instance a live session runs on: at start, an instance ends only its own cut-off sessions.
+  `ALTER TABLE live_sessions ADD COLUMN owner TEXT;`,
 ];
 
 /** Opens (and creates, and migrates) the SQLite database in WAL mode. */

@@ -122,6 +122,7 @@ const migrations: readonly string[] = [
      callback_url TEXT,
      push_url TEXT,
      counters TEXT,
+     owner TEXT,
      created_at BIGINT NOT NULL,
      updated_at BIGINT NOT NULL
    );

@@ -57,3 +57,30 @@ test('lists and per-type concurrency parse', () => {
   assert.deepEqual(config.concurrency, { 'video.render': 2, 'avatar.build': 1 });
   assert.deepEqual(config.fetchAllowHosts, ['nas.local', '10.0.0.5']);
 });
+
+test('shared parts are checked together: roles need Redis and Postgres, S3 its keys', () => {
+  const refused = (env: Record<string, string>, pattern: RegExp) =>
+    assert.throws(
+      () => loadConfig({ env }),
+      (error: unknown) => error instanceof ConfigError && pattern.test(error.message),
+    );
+  refused({ ANIMA_ROLE: 'api' }, /give ANIMA_REDIS_URL and ANIMA_DATABASE_URL/);
+  refused({ ANIMA_ROLE: 'worker', ANIMA_REDIS_URL: 'redis://r:6379' }, /ANIMA_DATABASE_URL/);
+  refused({ ANIMA_ROLE: 'both' }, /expected one of all, api, worker/);
+  refused({ ANIMA_DATABASE_URL: 'mysql://db/x' }, /expected postgres:\/\//);
+  refused({ ANIMA_DATABASE_URL: 'mysql://u:secret@db/x' }, /u:\*\*\*@/);
+  refused({ ANIMA_REDIS_URL: 'localhost:6379' }, /expected redis:\/\//);
+  refused({ ANIMA_S3_BUCKET: 'b' }, /ANIMA_S3_ACCESS_KEY_ID and ANIMA_S3_SECRET_ACCESS_KEY/);
+  refused({ ANIMA_SECRET: 'short' }, /at least 32/);
+  const worker = loadConfig({
+    env: {
+      ANIMA_ROLE: 'worker',
+      ANIMA_REDIS_URL: 'redis://r:6379',
+      ANIMA_DATABASE_URL: 'postgres://u:p@db:5432/anima',
+    },
+  });
+  assert.deepEqual(
+    [worker.role, worker.queueLockSeconds, worker.redisPrefix],
+    ['worker', 30, 'anima'],
+  );
+});
