@@ -145,6 +145,51 @@ test('an API instance enqueues; a worker instance runs the task, and a cancel re
   await waitFor(async () => ((await status(long)).status === 'cancelled' ? true : undefined));
 });
 
+test('while Postgres is away the API answers "unavailable" at once, and resumes without a restart', async () => {
+  const alone = await start({ ANIMA_DATABASE_URL: await postgres.database() });
+  const { token } = await alone.server.newApp('outage');
+  const submit = () =>
+    fetch(`${alone.base}${testArea.prefix}/create`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'test.echo', params: { value: 'kept' } }),
+    });
+  const accepted = ((await (await submit()).json()) as { data: { taskId: string } }).data.taskId;
+  const query = () =>
+    fetch(`${alone.base}${testArea.prefix}/${accepted}`, { headers: bearer(token) });
+  await waitFor(async () => {
+    const answer = (await (await query()).json()) as { data: { status: string } };
+    return answer.data.status === 'succeeded' ? true : undefined;
+  });
+  postgres.pause();
+  try {
+    const asked = Date.now();
+    const during = await query();
+    assert.equal(during.status, 503);
+    const body = (await during.json()) as { code: number; message: string };
+    assert.deepEqual([body.code, body.message], [5004, 'the database is not answering']);
+    assert.ok(Date.now() - asked < 6000, 'answered, not left hanging');
+    assert.equal((await submit()).status, 503, 'a new task is refused, not half-accepted');
+  } finally {
+    postgres.resume();
+  }
+  const after = await waitFor(async () => {
+    const answer = await query();
+    return answer.status === 200
+      ? ((await answer.json()) as { data: { status: string; result: unknown } })
+      : undefined;
+  });
+  assert.deepEqual([after.data.status, after.data.result], ['succeeded', { value: 'kept' }]);
+  const again = ((await (await submit()).json()) as { data: { taskId: string } }).data.taskId;
+  await waitFor(async () => {
+    const response = await fetch(`${alone.base}${testArea.prefix}/${again}`, {
+      headers: bearer(token),
+    });
+    const answer = (await response.json()) as { data: { status: string } };
+    return answer.data.status === 'succeeded' ? true : undefined;
+  });
+});
+
 test('a database that cannot be reached stops the start with one line naming it', async () => {
   await assert.rejects(
     startTestServer({ ANIMA_DATABASE_URL: 'postgres://anima:pw@127.0.0.1:9/anima' }),

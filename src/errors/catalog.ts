@@ -119,6 +119,12 @@ export const errorCatalog = Object.freeze({
     "the server's data disk has {freeMB} MB free; this needs about {neededMB} MB, and {reserveMB} MB are kept in reserve",
     "Nothing is wrong with the request: the operator must free at least {shortMB} MB on the disk of the server's data directory (or lower ANIMA_DISK_RESERVE), then the request can be sent again.",
   ),
+  databaseUnavailable: entry(
+    5004,
+    503,
+    'the database is not answering',
+    'Retry in a few seconds: accepted tasks are kept and nothing was changed by this request. If it lasts, the operator should check the Postgres server of ANIMA_DATABASE_URL.',
+  ),
   shuttingDown: entry(
     5003,
     503,

@@ -85,7 +85,33 @@ export function toAppError(
       { detail: [{ field: 'body', problem: 'is not valid JSON' }] },
     );
   }
+  if (isConnectionLoss(error)) return new AppError('databaseUnavailable');
   return unexpectedError(error, limits.dataDir);
+}
+
+/** Postgres's codes for a server that is gone, going, or not taking connections. */
+const connectionCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
+
+/** Whether an error says the database went away (not that a query was wrong). */
+function isConnectionLoss(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    (typeof code === 'string' && connectionCodes.has(code)) ||
+    (typeof message === 'string' &&
+      /Connection terminated|timeout exceeded when trying to connect/.test(message))
+  );
 }
 
 /** The error envelope: the catalog's code and message, the fix, and `detail` for 3333. */

@@ -15,6 +15,10 @@ export interface TestPostgres {
   readonly url: string;
   /** A URL on a new, empty database of its own. */
   database(): Promise<string>;
+  /** Stops the server, keeping its data, as an outage would. */
+  pause(): void;
+  /** Starts it again on the same port. */
+  resume(): void;
   stop(): void;
 }
 
@@ -51,16 +55,18 @@ export async function startPostgres(): Promise<TestPostgres> {
       : execFileSync(path.join(bin, tool), args, { stdio: 'pipe' });
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'anima', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
-  run('pg_ctl', [
-    '-D',
-    data,
-    '-l',
-    path.join(dir, 'log'),
-    '-w',
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`,
-    'start',
-  ]);
+  const start = () =>
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      path.join(dir, 'log'),
+      '-w',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`,
+      'start',
+    ]);
+  start();
   const url = `postgres://anima@127.0.0.1:${port}/postgres`;
   let databases = 0;
   return {
@@ -76,12 +82,17 @@ export async function startPostgres(): Promise<TestPostgres> {
       }
       return `postgres://anima@127.0.0.1:${port}/${name}`;
     },
+    pause() {
+      run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    resume: start,
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // Already stopped (paused and never resumed).
       }
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
