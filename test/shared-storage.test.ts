@@ -190,6 +190,27 @@ test('while Postgres is away the API answers "unavailable" at once, and resumes 
   });
 });
 
+test('the rate limit is one count across API instances sharing Redis', async () => {
+  const env = {
+    ANIMA_DATABASE_URL: await postgres.database(),
+    ANIMA_REDIS_URL: redis.url,
+    ANIMA_REDIS_PREFIX: 'limits',
+    ANIMA_RATE_LIMIT: '4',
+  };
+  const one = await start(env);
+  const two = await start(env);
+  const { token } = await one.server.newApp('limited');
+  const statuses: number[] = [];
+  for (let k = 0; k < 6; k++) {
+    const base = k % 2 === 0 ? one.base : two.base;
+    const response = await fetch(`${base}${testArea.prefix}/list?page=1&size=1`, {
+      headers: bearer(token),
+    });
+    statuses.push(response.status);
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
+});
+
 test('a database that cannot be reached stops the start with one line naming it', async () => {
   await assert.rejects(
     startTestServer({ ANIMA_DATABASE_URL: 'postgres://anima:pw@127.0.0.1:9/anima' }),

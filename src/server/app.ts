@@ -3,6 +3,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
+import { Redis } from 'ioredis';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   LogController,
@@ -108,8 +109,27 @@ async function registerPlugins(app: Server, config: Config): Promise<void> {
     routePrefix: '/docs',
     uiConfig: { docExpansion: 'list' },
   });
+  // With Redis the count is one for every instance sharing it; if Redis stops answering, requests
+  // are let through rather than refused.
+  const shared =
+    config.redisUrl === ''
+      ? undefined
+      : new Redis(config.redisUrl, {
+          connectTimeout: 1000,
+          maxRetriesPerRequest: 1,
+          enableOfflineQueue: false,
+        });
+  if (shared) {
+    shared.on('error', () => undefined);
+    app.addHook('onClose', () => {
+      shared.disconnect();
+    });
+  }
   await app.register(fastifyRateLimit, {
     hook: 'preHandler',
+    ...(shared
+      ? { redis: shared, nameSpace: `${config.redisPrefix}:rate:`, skipOnError: true }
+      : {}),
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
     keyGenerator: (request) => (request.appId ? `app:${request.appId}` : `ip:${request.ip}`),
