@@ -46,15 +46,12 @@ export function stopProcess(
 export function createAppWithCli(
   dataDir: string,
   name = 'default',
+  env: Record<string, string> = {},
 ): { appId: string; appKey: string } {
-  const output = execFileSync(process.execPath, [
-    path.join(packageRoot, 'bin/anima.js'),
-    'app',
-    'create',
-    '--data',
-    dataDir,
-    '--name',
-    name,
-  ]);
+  const output = execFileSync(
+    process.execPath,
+    [path.join(packageRoot, 'bin/anima.js'), 'app', 'create', '--data', dataDir, '--name', name],
+    { env: { ...process.env, ...env } },
+  );
   return JSON.parse(output.toString()) as { appId: string; appKey: string };
 }

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Type } from 'typebox';
 import { AppError } from '../../src/errors/app-error.js';
 import { runProcess } from '../../src/media/process.runner.js';
@@ -20,8 +21,17 @@ export type TestPayloads = {
   'test.echo': { value: string };
 };
 
+/**
+ * With ANIMA_TEST_JOURNAL set, each task a handler completes is written there (its id, a line):
+ * how a test sees whether one ran to completion twice, across processes.
+ */
+function journal(taskId: string): void {
+  const file = process.env.ANIMA_TEST_JOURNAL;
+  if (file) fs.appendFileSync(file, `${taskId}\n`);
+}
+
 export const testHandlers: TaskHandlers<TestPayloads> = {
-  'test.ffmpeg': async ({ params, signal, progress }) => {
+  'test.ffmpeg': async ({ task, params, signal, progress }) => {
     const total = params.seconds;
     await runProcess(
       'ffmpeg',
@@ -48,11 +58,15 @@ export const testHandlers: TaskHandlers<TestPayloads> = {
         },
       },
     );
+    journal(task.id);
     return { seconds: total };
   },
   'test.fail': ({ params }) =>
     Promise.reject(new AppError('avatarNoAudio', { modelId: 'abc_s1', fileName: params.fileName })),
-  'test.echo': ({ params }) => Promise.resolve({ value: params.value }),
+  'test.echo': ({ task, params }) => {
+    journal(task.id);
+    return Promise.resolve({ value: params.value });
+  },
 };
 
 export const testArea: TaskArea = {
