@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import S3rver from 's3rver';
 import { AnimaClient } from '../sdk/client.js';
 import { tempDir, waitFor } from './helpers/harness.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
+import { startS3, type TestS3 } from './helpers/s3.js';
 import {
   createAppWithCli,
   startServerProcess,
@@ -25,29 +25,19 @@ const dir = tempDir('anima-cluster-');
 const journal = path.join(dir, 'completed.txt');
 let postgres: TestPostgres;
 let redis: TestRedis;
-let s3: S3rver;
+let s3: TestS3;
 let shared: Record<string, string>;
 const processes: ServerProcess[] = [];
 
 before(async () => {
   postgres = await startPostgres();
   redis = await startRedis();
-  s3 = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: path.join(dir, 's3rver'),
-    configureBuckets: [{ name: 'anima' }],
-  });
-  const { port } = await s3.run();
+  s3 = await startS3(dir);
   shared = {
     ANIMA_DATABASE_URL: await postgres.database(),
     ANIMA_REDIS_URL: redis.url,
     ANIMA_SECRET: 'one secret for the whole cluster, 32+ chars',
-    ANIMA_S3_BUCKET: 'anima',
-    ANIMA_S3_ENDPOINT: `http://127.0.0.1:${port}`,
-    ANIMA_S3_ACCESS_KEY_ID: 'S3RVER',
-    ANIMA_S3_SECRET_ACCESS_KEY: 'S3RVER',
+    ...s3.env,
     ANIMA_PORT: '0',
     ANIMA_LOG_LEVEL: 'warn',
     ANIMA_TASK_MAX_ATTEMPTS: '3',

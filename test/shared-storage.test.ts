@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import S3rver from 's3rver';
 import { AnimaClient } from '../sdk/client.js';
 import { samplesDir } from '../src/util/paths.js';
 import { bearer, startTestServer, tempDir, waitFor, type TestServer } from './helpers/harness.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
+import { startS3, type TestS3 } from './helpers/s3.js';
 import { testArea } from './helpers/test-tasks.js';
 
 // Two instances sharing one Postgres (a real one, started here) and one S3-compatible bucket
@@ -18,28 +18,18 @@ import { testArea } from './helpers/test-tasks.js';
 const dir = tempDir('anima-shared-');
 let postgres: TestPostgres;
 let redis: TestRedis;
-let s3: S3rver;
+let s3: TestS3;
 let shared: Record<string, string>;
 const servers: TestServer[] = [];
 
 before(async () => {
   postgres = await startPostgres();
   redis = await startRedis();
-  s3 = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: path.join(dir, 's3rver'),
-    configureBuckets: [{ name: 'anima' }],
-  });
-  const { port } = await s3.run();
+  s3 = await startS3(dir);
   shared = {
     ANIMA_DATABASE_URL: await postgres.database(),
     ANIMA_SECRET: 'a shared secret of at least thirty-two characters',
-    ANIMA_S3_BUCKET: 'anima',
-    ANIMA_S3_ENDPOINT: `http://127.0.0.1:${port}`,
-    ANIMA_S3_ACCESS_KEY_ID: 'S3RVER',
-    ANIMA_S3_SECRET_ACCESS_KEY: 'S3RVER',
+    ...s3.env,
   };
 });
 after(async () => {

@@ -11,7 +11,6 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import fs from 'node:fs/promises';
 import { AppError } from '../errors/app-error.js';
-import { newHexId } from '../util/ids.js';
 import type { SubmitOptions, TaskHandlers } from './task.contract.js';
 import {
   cancelReason,
@@ -187,10 +186,12 @@ export class BullTaskQueue<
     options: SubmitOptions = {},
   ): Promise<TaskRecord> {
     if (this.stopping) throw new AppError('shuttingDown');
-    if (options.callbackUrl) await this.options.checkCallbackUrl?.(options.callbackUrl);
-    const task = await this.store.create(
-      { id: newHexId(), type, appId, params: params as JsonObject, ...options },
-      this.now,
+    const task = await this.executor.record(
+      type,
+      appId,
+      params as JsonObject,
+      options,
+      this.options.checkCallbackUrl,
     );
     // Accepted once recorded: if Redis is away the sweep hands it over when it is back.
     await this.enqueue(task.id, type).catch((error: unknown) =>
@@ -204,20 +205,10 @@ export class BullTaskQueue<
 
   /** Cancels a queued task at once, or aborts a running one wherever it runs. */
   async cancel(task: TaskRecord): Promise<void> {
-    const result = await this.store.requestCancel(
-      task.id,
-      catalogFailure('taskCancelled'),
-      this.now,
-    );
-    if (result === 'cancelled') {
-      await this.executor.endedNow(task.id);
-    } else if (result === 'signalled') {
-      const local = this.active.get(task.id);
-      if (local) local.controller.abort(cancelReason);
-      else await this.producer.publish(this.cancelChannel, task.id);
-    } else {
-      throw new AppError('taskAlreadyEnded', { taskId: task.id, status: task.status });
-    }
+    if (!(await this.executor.requestCancel(task))) return;
+    const local = this.active.get(task.id);
+    if (local) local.controller.abort(cancelReason);
+    else await this.producer.publish(this.cancelChannel, task.id);
   }
 
   /** Stops taking work; running tasks go back to the queue (and to Redis by the next sweep). */

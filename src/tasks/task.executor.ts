@@ -4,8 +4,15 @@ import { AppError, isAppError } from '../errors/app-error.js';
 import { errorCatalog, formatMessage } from '../errors/catalog.js';
 import { unexpectedError } from '../errors/unexpected.js';
 import { isAbortError } from '../media/process.runner.js';
-import type { TaskHandlers } from './task.contract.js';
-import type { TaskFailure, TaskOutcome, TaskRecord, TaskStore } from './task.types.js';
+import { newHexId } from '../util/ids.js';
+import type { SubmitOptions, TaskHandlers } from './task.contract.js';
+import type {
+  JsonObject,
+  TaskFailure,
+  TaskOutcome,
+  TaskRecord,
+  TaskStore,
+} from './task.types.js';
 
 /** What running a task needs to know, whichever queue hands it over. */
 export interface TaskExecutorOptions {
@@ -66,6 +73,36 @@ export class TaskExecutor<Payloads extends Record<string, object>> {
 
   onEnded(listener: EndListener): void {
     this.endListeners.push(listener);
+  }
+
+  /** Records a new queued task, its callback URL checked first (`checkCallbackUrl`). */
+  async record(
+    type: string,
+    appId: string,
+    params: JsonObject,
+    options: SubmitOptions,
+    checkCallbackUrl?: (url: string) => Promise<void>,
+  ): Promise<TaskRecord> {
+    if (options.callbackUrl) await checkCallbackUrl?.(options.callbackUrl);
+    return this.store.create({ id: newHexId(), type, appId, params, ...options }, this.now());
+  }
+
+  /**
+   * Asks for a task's cancel: a queued one ends at once (told to the listeners); true when it
+   * runs and its runner must be told; an ended one is refused.
+   */
+  async requestCancel(task: TaskRecord): Promise<boolean> {
+    const result = await this.store.requestCancel(
+      task.id,
+      catalogFailure('taskCancelled'),
+      this.now(),
+    );
+    if (result === 'signalled') return true;
+    if (result === 'cancelled') {
+      await this.endedNow(task.id);
+      return false;
+    }
+    throw new AppError('taskAlreadyEnded', { taskId: task.id, status: task.status });
   }
 
   /** The task went back to the queue (shutdown): true; it ended, or was already ended: false. */

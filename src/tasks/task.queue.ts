@@ -1,10 +1,8 @@
 import fs from 'node:fs/promises';
 import { AppError } from '../errors/app-error.js';
-import { newHexId } from '../util/ids.js';
 import type { SubmitOptions, TaskHandlers, TaskSubmitter } from './task.contract.js';
 import {
   cancelReason,
-  catalogFailure,
   recoveryFailures,
   shutdownReason,
   TaskExecutor,
@@ -104,10 +102,12 @@ export class TaskQueue<Payloads extends Record<string, object>> implements TaskQ
     options: SubmitOptions = {},
   ): Promise<TaskRecord> {
     if (this.stopping) throw new AppError('shuttingDown');
-    if (options.callbackUrl) await this.options.checkCallbackUrl?.(options.callbackUrl);
-    const task = await this.store.create(
-      { id: newHexId(), type, appId, params: params as JsonObject, ...options },
-      this.now(),
+    const task = await this.executor.record(
+      type,
+      appId,
+      params as JsonObject,
+      options,
+      this.options.checkCallbackUrl,
     );
     this.pump();
     return task;
@@ -115,17 +115,8 @@ export class TaskQueue<Payloads extends Record<string, object>> implements TaskQ
 
   /** Cancels a queued task at once, or aborts a running one (its child processes included). */
   async cancel(task: TaskRecord): Promise<void> {
-    const result = await this.store.requestCancel(
-      task.id,
-      catalogFailure('taskCancelled'),
-      this.now(),
-    );
-    if (result === 'cancelled') {
-      await this.executor.endedNow(task.id);
-    } else if (result === 'signalled') {
+    if (await this.executor.requestCancel(task)) {
       this.active.get(task.id)?.controller.abort(cancelReason);
-    } else {
-      throw new AppError('taskAlreadyEnded', { taskId: task.id, status: task.status });
     }
   }
 

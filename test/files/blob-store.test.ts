@@ -3,31 +3,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import S3rver from 's3rver';
 import { LocalBlobStore, type BlobStore } from '../../src/files/blob-store.js';
 import { S3BlobStore } from '../../src/files/s3-blob-store.js';
 import { newHexId } from '../../src/util/ids.js';
 import { tempDir } from '../helpers/harness.js';
+import { startS3, type TestS3 } from '../helpers/s3.js';
 
 // One contract, two stores: a directory, and an S3-compatible server. No S3-compatible server
 // installs from Debian or npm as a real product here, so the S3 store is tested against s3rver
 // (an S3 server for tests, from npm) in this process, reached over HTTP path-style as MinIO would be.
 
 const dir = tempDir('anima-blobs-');
-let s3: S3rver | undefined;
+let s3: TestS3 | undefined;
 let s3Store: S3BlobStore | undefined;
 
 before(async () => {
-  s3 = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: path.join(dir, 's3rver'),
-    configureBuckets: [{ name: 'anima' }],
-  });
-  const { port } = await s3.run();
+  s3 = await startS3(dir);
   s3Store = new S3BlobStore({
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: s3.endpoint,
     bucket: 'anima',
     region: 'us-east-1',
     accessKeyId: 'S3RVER',

@@ -2,39 +2,28 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import S3rver from 's3rver';
 import { AnimaClient } from '../../sdk/client.js';
 import { samplesDir } from '../../src/util/paths.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/harness.js';
+import { startS3, type TestS3 } from '../helpers/s3.js';
 
 // The server with its files in an S3-compatible bucket (s3rver, an S3 server for tests from npm:
 // no S3-compatible product installs from Debian or npm here), reached over HTTP as MinIO would be.
 
 const dir = tempDir('anima-s3-');
 const clip = path.join(samplesDir, 'video', 'grid_bbaf2n.mpg');
-let s3: S3rver;
-let endpoint: string;
+let s3: TestS3;
 let server: TestServer;
 let client: AnimaClient;
 
 const s3Env = (bucket = 'anima') => ({
+  ...s3.env,
   ANIMA_S3_BUCKET: bucket,
-  ANIMA_S3_ENDPOINT: endpoint,
-  ANIMA_S3_ACCESS_KEY_ID: 'S3RVER',
-  ANIMA_S3_SECRET_ACCESS_KEY: 'S3RVER',
   ANIMA_S3_PREFIX: 'test/',
 });
 
 before(async () => {
-  s3 = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: path.join(dir, 's3rver'),
-    configureBuckets: [{ name: 'anima' }],
-  });
-  const { port } = await s3.run();
-  endpoint = `http://127.0.0.1:${port}`;
+  s3 = await startS3(dir);
   server = await startTestServer(s3Env());
   const base = await server.listen();
   const app = await server.newApp();

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startProcess, type RunningProcess } from '../../src/media/process.runner.js';
+import { freePort } from './ports.js';
 
 export interface NginxRtmp {
   readonly port: number;
@@ -23,16 +24,6 @@ export interface NginxRtmp {
 }
 
 const rtmpModule = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
-
-/** A port the kernel had free a moment ago (nginx binds it right after). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 function buildConfig(dir: string, port: number): string {
   return [

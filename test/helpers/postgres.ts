@@ -5,10 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { tempDir } from './harness.js';
+import { freePort } from './ports.js';
 
 export interface TestPostgres {
   /** The server's URL, on its `postgres` database. */
@@ -30,15 +30,6 @@ function binDir(): string {
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
   if (!newest) throw new Error('Postgres is not installed (Debian package postgresql): run setup');
   return path.join(root, newest, 'bin');
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export async function startPostgres(): Promise<TestPostgres> {

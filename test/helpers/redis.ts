@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { tempDir } from './harness.js';
+import { freePort } from './ports.js';
 
 export interface TestRedis {
   readonly url: string;
@@ -15,15 +16,6 @@ export interface TestRedis {
   restart(): Promise<void>;
   /** Stops it for good and removes its directory. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 function answers(port: number): Promise<boolean> {
