@@ -6,13 +6,7 @@ import { unexpectedError } from '../errors/unexpected.js';
 import { isAbortError } from '../media/process.runner.js';
 import { newHexId } from '../util/ids.js';
 import type { SubmitOptions, TaskHandlers } from './task.contract.js';
-import type {
-  JsonObject,
-  TaskFailure,
-  TaskOutcome,
-  TaskRecord,
-  TaskStore,
-} from './task.types.js';
+import type { JsonObject, TaskFailure, TaskOutcome, TaskRecord, TaskStore } from './task.types.js';
 
 /** What running a task needs to know, whichever queue hands it over. */
 export interface TaskExecutorOptions {
