@@ -239,6 +239,9 @@ function wireTasks<Payloads extends Record<string, object>, Services>(
   return wiring;
 }
 
+/** How often an instance sharing a database re-reads the personal voices. */
+const voiceRefreshMs = 5000;
+
 /** Where files' bytes go: an S3-compatible bucket when one is configured, else the data directory. */
 function blobStoreFor(config: Config): BlobStore {
   if (config.s3Bucket === '') return new LocalBlobStore(path.join(config.dataDir, 'files'));
@@ -391,6 +394,7 @@ export async function openPlatform<Payloads extends Record<string, object>, Serv
   });
 
   let sweeper: NodeJS.Timeout | undefined;
+  let voiceRefresh: NodeJS.Timeout | undefined;
   const sweep = (): void => {
     files.sweep().then(
       (removed) => removed > 0 && log?.('info', 'removed expired files', { removed }),
@@ -431,9 +435,21 @@ export async function openPlatform<Payloads extends Record<string, object>, Serv
       sweep();
       sweeper = setInterval(sweep, config.sweepIntervalSeconds * 1000);
       sweeper.unref();
+      // Instances sharing a database learn of voices trained elsewhere within seconds.
+      if (config.databaseUrl !== '') {
+        voiceRefresh = setInterval(() => {
+          voiceModels
+            .refresh()
+            .catch((error: unknown) =>
+              log?.('warn', 'personal voices not re-read', { error: String(error) }),
+            );
+        }, voiceRefreshMs);
+        voiceRefresh.unref();
+      }
     },
     async close() {
       if (sweeper) clearInterval(sweeper);
+      if (voiceRefresh) clearInterval(voiceRefresh);
       await queue.stop();
       await callbacks.stop();
       await wiring.close();
