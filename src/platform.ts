@@ -78,6 +78,8 @@ export interface TaskWiring<Payloads extends Record<string, object>, Services> {
   readonly handlers: TaskHandlers<Payloads>;
   /** Settles what a stop left of the services' own work (live sessions cut off); before start. */
   recover?(): Promise<void>;
+  /** Starts the services' own background work, once the server answers. */
+  start?(): void;
   /** Closes what the services hold (engine pools), once no handler runs. */
   close(): Promise<void>;
 }
@@ -431,6 +433,7 @@ export async function openPlatform<Payloads extends Record<string, object>, Serv
     async start() {
       await recover();
       await queue.start();
+      wiring.start?.();
       callbacks.start();
       sweep();
       sweeper = setInterval(sweep, config.sweepIntervalSeconds * 1000);

@@ -59,6 +59,7 @@ export interface Config {
   readonly liveIdleSeconds: number;
   readonly livePreset: string;
   readonly liveVideoKbps: number;
+  readonly liveOrphanSeconds: number;
   readonly role: 'all' | 'api' | 'worker';
   readonly redisUrl: string;
   readonly redisPrefix: string;

@@ -328,6 +328,13 @@ export const optionDefs = {
     choices: ['ultrafast', 'superfast', 'veryfast', 'faster'],
     doc: "x264's preset for live streams (zero latency, one encode per session fanned out to WebRTC, HLS and RTMP). The capacity figures (docs/benchmarks.md) are measured with ultrafast; veryfast costs the encoder about twice the CPU (28–33% of a core at 720p25 against 14%).",
   },
+  liveOrphanSeconds: {
+    env: 'ANIMA_LIVE_ORPHAN_SECONDS',
+    kind: 'int',
+    default: '30',
+    min: 1,
+    doc: 'Instances sharing a database: a live session whose instance gave no sign of life for this long (it died) is ended by another, with its callback.',
+  },
   liveVideoKbps: {
     env: 'ANIMA_LIVE_VIDEO_KBPS',
     kind: 'int',

@@ -107,6 +107,36 @@ export class LiveRepository {
     return row ? toRecord(row) : undefined;
   }
 
+  /** Says this instance is alive (its sessions are not to be ended by others). */
+  async heartbeat(now: number): Promise<void> {
+    await this.db.run(
+      `INSERT INTO instances (id, seen_at) VALUES (?, ?)
+         ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
+      [this.owner, now],
+    );
+  }
+
+  /** Other instances' running sessions whose instance has given no sign of life since `before`. */
+  async orphaned(before: number): Promise<LiveRecord[]> {
+    const rows = await this.db.all<Row>(
+      `SELECT s.* FROM live_sessions s JOIN instances i ON i.id = s.owner
+         WHERE s.state IN ('initialising', 'live') AND s.owner <> ? AND i.seen_at < ?
+         ORDER BY s.created_at`,
+      [this.owner, before],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Ends a session still recorded as running; undefined if another instance ended it first. */
+  async endIfRunning(id: string, reason: string): Promise<LiveRecord | undefined> {
+    const row = await this.db.get<Row>(
+      `UPDATE live_sessions SET state = 'ended', status = ?, reason = ?, updated_at = ?
+         WHERE id = ? AND state IN ('initialising', 'live') RETURNING *`,
+      [liveStatus.ended, reason, Date.now(), id],
+    );
+    return row ? toRecord(row) : undefined;
+  }
+
   /** This instance's sessions recorded as running (after a restart: those the stop cut off). */
   async running(): Promise<LiveRecord[]> {
     const rows = await this.db.all<Row>(

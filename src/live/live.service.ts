@@ -65,6 +65,7 @@ export class LiveService {
   private readonly sessions = new Map<string, RunningLive>();
   /** State changes, recorded one after another in the order they happened. */
   private recorded: Promise<void> = Promise.resolve();
+  private watch: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: LiveServiceDeps) {}
 
@@ -78,6 +79,34 @@ export class LiveService {
     }
     await this.recorded;
     fs.rmSync(path.join(this.deps.config.dataDir, 'live'), { recursive: true, force: true });
+  }
+
+  /**
+   * Keeps this instance's sign of life fresh and ends sessions whose instance has gone quiet for
+   * `deadAfterMs` (it died with them running): each ended once, by whichever instance gets to it
+   * first, with its callback.
+   */
+  watchInstances(deadAfterMs: number): void {
+    const check = async () => {
+      const { repository } = this.deps;
+      await repository.heartbeat(Date.now());
+      for (const record of await repository.orphaned(Date.now() - deadAfterMs)) {
+        const reason = 'the instance running the session stopped answering';
+        const ended = await repository.endIfRunning(record.id, reason);
+        if (!ended) continue;
+        this.deps.log?.('warn', 'live session ended: its instance stopped', {
+          sessionId: ended.id,
+        });
+        await this.notify(ended, 'ended', reason);
+      }
+    };
+    const run = () =>
+      void check().catch((error: unknown) =>
+        this.deps.log?.('warn', 'live sessions not checked', { error: String(error) }),
+      );
+    this.watch = setInterval(run, Math.max(200, Math.floor(deadAfterMs / 4)));
+    this.watch.unref();
+    run();
   }
 
   /** Checks everything that can be checked now, then starts the stream in the background. */
@@ -201,6 +230,7 @@ export class LiveService {
 
   /** Ends every session (server stopping), their ends recorded. */
   async closeAll(): Promise<void> {
+    if (this.watch) clearInterval(this.watch);
     await Promise.all(
       [...this.sessions.values()].map((session) =>
         session.stop('ended', 'the server is shutting down'),

@@ -101,6 +101,7 @@ export function wireProduct(core: PlatformCore): TaskWiring<ProductPayloads, Pro
     services,
     handlers: handlersOf(product, services),
     recover: () => live.recover(),
+    start: () => live.watchInstances(core.config.liveOrphanSeconds * 1000),
     close: async () => {
       await live.closeAll();
       await faces.close();

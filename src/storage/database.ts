@@ -128,6 +128,8 @@ const migrations: readonly string[] = [
    CREATE INDEX live_sessions_app ON live_sessions(app_id, state);`,
   // The instance a live session runs on: at start, an instance ends only its own cut-off sessions.
   `ALTER TABLE live_sessions ADD COLUMN owner TEXT;`,
+  // Instances' signs of life: a live session whose instance has gone quiet is ended by another.
+  `CREATE TABLE instances (id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);`,
 ];
 
 /** Opens (and creates, and migrates) the SQLite database in WAL mode. */

@@ -126,7 +126,8 @@ const migrations: readonly string[] = [
      created_at BIGINT NOT NULL,
      updated_at BIGINT NOT NULL
    );
-   CREATE INDEX live_sessions_app ON live_sessions(app_id, state);`,
+   CREATE INDEX live_sessions_app ON live_sessions(app_id, state);
+   CREATE TABLE instances (id TEXT PRIMARY KEY, seen_at BIGINT NOT NULL);`,
 ];
 
 /** BIGINT as a number: milliseconds and sizes stay far below 2^53. Other types as pg reads them. */
