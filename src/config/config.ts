@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { withoutPassword } from '../util/url-text.js';
 import { optionDefs, type OptionDef, type OptionKey } from './options.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -166,7 +167,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   if (config.databaseUrl !== '' && !/^postgres(ql)?:\/\/./.test(config.databaseUrl)) {
     throw new ConfigError([
-      `databaseUrl: expected postgres://user:password@host:port/database, got "${config.databaseUrl.replace(/:[^:@/]*@/, ':***@')}"`,
+      `databaseUrl: expected postgres://user:password@host:port/database, got "${withoutPassword(config.databaseUrl)}"`,
     ]);
   }
   if (config.redisUrl !== '' && !/^rediss?:\/\/./.test(config.redisUrl)) {

@@ -11,6 +11,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import fs from 'node:fs/promises';
 import { AppError } from '../errors/app-error.js';
+import { withoutPassword } from '../util/url-text.js';
 import type { SubmitOptions, TaskHandlers } from './task.contract.js';
 import {
   cancelReason,
@@ -65,11 +66,6 @@ async function connected(redis: Redis, timeoutMs: number): Promise<void> {
     redis.once('ready', onReady);
     redis.once('error', onError);
   });
-}
-
-/** Where a Redis URL points, without its password, for messages. */
-export function redisWhere(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
 export class BullTaskQueue<
@@ -139,7 +135,7 @@ export class BullTaskQueue<
     } catch (error) {
       const reason = error instanceof Error ? error.message || error.name : String(error);
       throw new Error(
-        `the queue's Redis (${redisWhere(this.options.redisUrl)}) cannot be used: ${reason}`,
+        `the queue's Redis (${withoutPassword(this.options.redisUrl)}) cannot be used: ${reason}`,
         { cause: error },
       );
     }
