@@ -36,7 +36,17 @@ export async function startServer<P extends Record<string, object>, S>(
     platform.setListeningPort(port);
     await platform.start();
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    log.info({ url, dataDir: config.dataDir }, 'anima is listening');
+    log.info(
+      {
+        url,
+        dataDir: config.dataDir,
+        role: config.role,
+        database: config.databaseUrl === '' ? 'sqlite' : 'postgres',
+        queue: config.redisUrl === '' ? 'in-process' : 'bullmq',
+        files: config.s3Bucket === '' ? 'data directory' : `s3 bucket ${config.s3Bucket}`,
+      },
+      'anima is listening',
+    );
     let closing: Promise<void> | undefined;
     const server = app;
     return {
