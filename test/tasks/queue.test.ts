@@ -180,6 +180,24 @@ for (const [name, make] of queues) {
 }
 
 describe('the BullMQ queue, when things go away', () => {
+  test('a Redis that cannot be reached at start stops it with one line naming it', async () => {
+    const store = new SqliteTaskStore(openDatabase(path.join(dir, 'unreachable.db')));
+    const queue = new BullTaskQueue(store, holding().handlers, {
+      ...common('unreachable'),
+      redisUrl: 'redis://user:pw@127.0.0.1:9',
+      work: true,
+      lockMs: 1000,
+    });
+    await assert.rejects(queue.recover(), (error: Error) => {
+      assert.match(
+        error.message,
+        /^the queue's Redis \(redis:\/\/user:\*\*\*@127\.0\.0\.1:9\) cannot be used: .*ECONNREFUSED/,
+      );
+      return true;
+    });
+    await queue.stop();
+  });
+
   test('a task accepted while Redis is down runs once Redis is back', async () => {
     const hold = holding();
     const { store, api } = await make('BullMQ', hold.handlers);
