@@ -5,9 +5,7 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { AnimaClient } from '../sdk/client.js';
 import { tempDir, waitFor } from './helpers/harness.js';
-import { startPostgres, type TestPostgres } from './helpers/postgres.js';
-import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startS3, type TestS3 } from './helpers/s3.js';
+import { startSharedServices, type SharedServices } from './helpers/shared-services.js';
 import {
   createAppWithCli,
   startServerProcess,
@@ -23,21 +21,17 @@ import { testArea } from './helpers/test-tasks.js';
 
 const dir = tempDir('anima-cluster-');
 const journal = path.join(dir, 'completed.txt');
-let postgres: TestPostgres;
-let redis: TestRedis;
-let s3: TestS3;
+let services: SharedServices;
 let shared: Record<string, string>;
 const processes: ServerProcess[] = [];
 
 before(async () => {
-  postgres = await startPostgres();
-  redis = await startRedis();
-  s3 = await startS3(dir);
+  services = await startSharedServices(dir);
   shared = {
-    ANIMA_DATABASE_URL: await postgres.database(),
-    ANIMA_REDIS_URL: redis.url,
+    ANIMA_DATABASE_URL: await services.postgres.database(),
+    ANIMA_REDIS_URL: services.redis.url,
     ANIMA_SECRET: 'one secret for the whole cluster, 32+ chars',
-    ...s3.env,
+    ...services.s3.env,
     ANIMA_PORT: '0',
     ANIMA_LOG_LEVEL: 'warn',
     ANIMA_TASK_MAX_ATTEMPTS: '3',
@@ -49,9 +43,7 @@ before(async () => {
 });
 after(async () => {
   for (const server of processes) await stopProcess(server.child, 'SIGKILL');
-  await s3.close();
-  await redis.close();
-  postgres.stop();
+  await services.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,9 +5,9 @@ import { after, before, test } from 'node:test';
 import { AnimaClient } from '../sdk/client.js';
 import { samplesDir } from '../src/util/paths.js';
 import { bearer, startTestServer, tempDir, waitFor, type TestServer } from './helpers/harness.js';
-import { startPostgres, type TestPostgres } from './helpers/postgres.js';
-import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startS3, type TestS3 } from './helpers/s3.js';
+import type { TestPostgres } from './helpers/postgres.js';
+import type { TestRedis } from './helpers/redis.js';
+import { startSharedServices, type SharedServices } from './helpers/shared-services.js';
 import { testArea } from './helpers/test-tasks.js';
 
 // Two instances sharing one Postgres (a real one, started here) and one S3-compatible bucket
@@ -16,27 +16,24 @@ import { testArea } from './helpers/test-tasks.js';
 // instance's.
 
 const dir = tempDir('anima-shared-');
+let services: SharedServices;
 let postgres: TestPostgres;
 let redis: TestRedis;
-let s3: TestS3;
 let shared: Record<string, string>;
 const servers: TestServer[] = [];
 
 before(async () => {
-  postgres = await startPostgres();
-  redis = await startRedis();
-  s3 = await startS3(dir);
+  services = await startSharedServices(dir);
+  ({ postgres, redis } = services);
   shared = {
     ANIMA_DATABASE_URL: await postgres.database(),
     ANIMA_SECRET: 'a shared secret of at least thirty-two characters',
-    ...s3.env,
+    ...services.s3.env,
   };
 });
 after(async () => {
   for (const server of servers) await server.close();
-  await s3.close();
-  await redis.close();
-  postgres.stop();
+  await services.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
