@@ -210,3 +210,50 @@ test('a database that cannot be reached stops the start with one line naming it'
     },
   );
 });
+
+test('while Redis is away an API instance still signs in, accepts and answers; the worker runs what it accepted once Redis is back', async () => {
+  const queue = {
+    ANIMA_DATABASE_URL: await postgres.database(),
+    ANIMA_REDIS_URL: redis.url,
+    ANIMA_REDIS_PREFIX: 'outage',
+  };
+  const api = await start({ ...queue, ANIMA_ROLE: 'api' });
+  await start({ ...queue, ANIMA_ROLE: 'worker' });
+  const { appId, appKey, token } = await api.server.newApp('redis-outage');
+  const submit = () =>
+    fetch(`${api.base}${testArea.prefix}/create`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'test.echo', params: { value: 'kept while away' } }),
+    });
+  const status = async (taskId: string) => {
+    const response = await fetch(`${api.base}${testArea.prefix}/${taskId}`, {
+      headers: bearer(token),
+    });
+    assert.equal(response.status, 200);
+    return ((await response.json()) as { data: { status: string; result: unknown } }).data;
+  };
+  await redis.stop();
+  let accepted: string;
+  try {
+    const asked = Date.now();
+    const client = new AnimaClient(api.base, appId, appKey);
+    await client.authenticate();
+    const response = await submit();
+    assert.equal(response.status, 200, 'accepted: recorded, handed to Redis later');
+    accepted = ((await response.json()) as { data: { taskId: string } }).data.taskId;
+    assert.equal((await status(accepted)).status, 'queued');
+    assert.ok(Date.now() - asked < 5000, 'answered, not left hanging');
+  } finally {
+    await redis.restart();
+  }
+  const done = await waitFor(
+    async () => {
+      const now = await status(accepted);
+      return now.status === 'succeeded' ? now : undefined;
+    },
+    30_000,
+    'the task accepted while Redis was away, run',
+  );
+  assert.deepEqual(done.result, { value: 'kept while away' });
+});

@@ -214,7 +214,9 @@ export class BullTaskQueue<
     const pending = [...this.active.values()];
     for (const run of pending) run.controller.abort(shutdownReason);
     await Promise.all(pending.map((run) => run.done));
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    // Forced: this queue's tasks have ended above, and a gentle close waits forever for a blocking
+    // connection that a Redis outage left reconnecting (BullMQ issues 4585, 4656).
+    await Promise.all(this.workers.map((worker) => worker.close(true)));
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     this.subscriber?.disconnect();
     this.producer.disconnect();
