@@ -22,6 +22,7 @@ import { TaskQueue, type TaskQueueLike } from './tasks/task.queue.js';
 import type { TaskStore } from './tasks/task.types.js';
 import { openSpeech, type SpeechServices } from './voice/speech.js';
 import { withoutPassword } from './util/url-text.js';
+import { RedisBus, type InstanceBus } from './net/instance-bus.js';
 import { VoiceModelRepository } from './voice/voice-model.repository.js';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
@@ -31,6 +32,8 @@ export interface Platform<Payloads extends Record<string, object>, Services = un
   readonly config: Config;
   /** The database, SQLite here or Postgres shared by many instances. */
   readonly sql: SqlDb;
+  /** This instance among those sharing a database (see PlatformCore). */
+  readonly instanceId: string;
   readonly auth: AuthService;
   readonly files: FileService;
   readonly store: TaskStore;
@@ -61,6 +64,8 @@ export interface PlatformCore {
   readonly sql: SqlDb;
   /** This instance among those sharing a database: kept in its data directory across restarts. */
   readonly instanceId: string;
+  /** Requests to other instances (instances sharing a Redis); none on a single machine. */
+  readonly bus?: InstanceBus;
   readonly files: FileService;
   readonly speech: SpeechServices;
   readonly voiceModels: VoiceModelRepository;
@@ -347,13 +352,19 @@ export async function openPlatform<Payloads extends Record<string, object>, Serv
     ...(log ? { log } : {}),
   });
   const checkUrl = (url: string, field: string) => checkUrlTarget(url, policy, field);
+  const instanceId = instanceIdOf(config.dataDir);
+  const bus =
+    config.redisUrl === ''
+      ? undefined
+      : new RedisBus(config.redisUrl, config.redisPrefix, instanceId, log);
   let wiring: TaskWiring<Payloads, Services>;
   try {
     wiring = wireTasks(
       {
         config,
         sql,
-        instanceId: instanceIdOf(config.dataDir),
+        instanceId,
+        ...(bus ? { bus } : {}),
         files,
         speech,
         voiceModels,
@@ -420,6 +431,7 @@ export async function openPlatform<Payloads extends Record<string, object>, Serv
   return {
     config,
     sql,
+    instanceId,
     auth,
     files,
     store,
@@ -434,6 +446,7 @@ export async function openPlatform<Payloads extends Record<string, object>, Serv
     async start() {
       await recover();
       await queue.start();
+      await bus?.start();
       wiring.start?.();
       callbacks.start();
       sweep();
@@ -457,6 +470,7 @@ export async function openPlatform<Payloads extends Record<string, object>, Serv
       await queue.stop();
       await callbacks.stop();
       await wiring.close();
+      await bus?.close();
       await speech.close();
       await storage.close();
       unlock();

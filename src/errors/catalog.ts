@@ -464,6 +464,18 @@ export const errorCatalog = Object.freeze({
     'live session {sessionId} is still starting',
     'Wait until its status is 35 (stream ready): poll live/channel/query or listen on the session socket.',
   ),
+  liveInstanceUnreachable: entry(
+    9008,
+    503,
+    'the instance running live session {sessionId} is not answering',
+    'Retry in a few seconds. If that instance stopped, the session is ended within ANIMA_LIVE_ORPHAN_SECONDS (status 37, with its callback): then create a new one.',
+  ),
+  liveNoInstance: entry(
+    9009,
+    503,
+    'no instance can start a live session now: {problem}',
+    'Retry in a few seconds; if it lasts, the operator should check that a worker (anima serve --role worker) is running and reaches Redis and the database.',
+  ),
 } satisfies Record<string, CatalogEntry>);
 
 export type ErrorKey = keyof typeof errorCatalog;

@@ -1,8 +1,10 @@
 /**
- * Live sessions as recorded: who owns each, its state and why it ended, kept after the end so a
- * client can still ask. A session's stream lives in the process that runs it: after a restart,
- * those that were running are recorded as ended by it (and their callbacks sent).
+ * Live sessions as recorded: who owns each, the instance running it, its state and why it ended,
+ * kept after the end so a client can still ask. A session's stream lives in the process that runs
+ * it: after a restart, those that were running are recorded as ended by it (and their callbacks
+ * sent). Instances record their signs of life and live slots here too.
  */
+import { AppError } from '../errors/app-error.js';
 import type { SqlDb } from '../storage/sql.js';
 
 /** The hosted statuses (32 initialising, 35 stream ready) and ours for the end. */
@@ -19,9 +21,15 @@ export interface LiveRecord {
   readonly callbackUrl: string | null;
   readonly pushUrl: string | null;
   readonly counters: Record<string, number> | null;
+  /** The instance that runs (or ran) the session. */
+  readonly owner: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
+
+/** A session still running (or starting), as recorded. */
+export const isRunningState = (state: LiveState): boolean =>
+  state === 'initialising' || state === 'live';
 
 interface Row {
   id: string;
@@ -33,6 +41,7 @@ interface Row {
   callback_url: string | null;
   push_url: string | null;
   counters: string | null;
+  owner: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -48,6 +57,7 @@ function toRecord(row: Row): LiveRecord {
     callbackUrl: row.callback_url,
     pushUrl: row.push_url,
     counters: row.counters ? (JSON.parse(row.counters) as Record<string, number>) : null,
+    owner: row.owner,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -60,26 +70,51 @@ export class LiveRepository {
     private readonly owner: string,
   ) {}
 
+  /**
+   * Records a new session run here, unless its app already runs `maxPerApp` (counted across every
+   * instance sharing the database, one app's inserts one after another): then liveAppLimit.
+   */
   async insert(
-    record: Omit<LiveRecord, 'state' | 'reason' | 'counters' | 'updatedAt'>,
+    record: Omit<LiveRecord, 'state' | 'reason' | 'counters' | 'owner' | 'updatedAt'>,
+    maxPerApp: number,
   ): Promise<void> {
-    await this.db.run(
-      `INSERT INTO live_sessions (id, app_id, token_hash, status, state, user_data, callback_url,
-         push_url, owner, created_at, updated_at)
-       VALUES (?, ?, ?, ?, 'initialising', ?, ?, ?, ?, ?, ?)`,
-      [
-        record.id,
-        record.appId,
-        record.tokenHash,
-        liveStatus.initialising,
-        record.userData,
-        record.callbackUrl,
-        record.pushUrl,
-        this.owner,
-        record.createdAt,
-        record.createdAt,
-      ],
+    await this.db.transaction(async (tx) => {
+      const running = await tx.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM live_sessions
+           WHERE app_id = ? AND state IN ('initialising', 'live')`,
+        [record.appId],
+      );
+      if (Number(running?.n ?? 0) >= maxPerApp) {
+        throw new AppError('liveAppLimit', { max: maxPerApp });
+      }
+      await tx.run(
+        `INSERT INTO live_sessions (id, app_id, token_hash, status, state, user_data, callback_url,
+           push_url, owner, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'initialising', ?, ?, ?, ?, ?, ?)`,
+        [
+          record.id,
+          record.appId,
+          record.tokenHash,
+          liveStatus.initialising,
+          record.userData,
+          record.callbackUrl,
+          record.pushUrl,
+          this.owner,
+          record.createdAt,
+          record.createdAt,
+        ],
+      );
+    }, `live-app:${record.appId}`);
+  }
+
+  /** An app's sessions still running, on any instance, oldest first. */
+  async runningOf(appId: string): Promise<LiveRecord[]> {
+    const rows = await this.db.all<Row>(
+      `SELECT * FROM live_sessions WHERE app_id = ? AND state IN ('initialising', 'live')
+         ORDER BY created_at`,
+      [appId],
     );
+    return rows.map(toRecord);
   }
 
   async update(
@@ -107,13 +142,37 @@ export class LiveRepository {
     return row ? toRecord(row) : undefined;
   }
 
-  /** Says this instance is alive (its sessions are not to be ended by others). */
-  async heartbeat(now: number): Promise<void> {
+  /**
+   * Says this instance is alive (its sessions are not to be ended by others) and how many live
+   * slots it has (0 on an API instance, which runs none).
+   */
+  async heartbeat(now: number, liveSlots: number): Promise<void> {
     await this.db.run(
-      `INSERT INTO instances (id, seen_at) VALUES (?, ?)
-         ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
-      [this.owner, now],
+      `INSERT INTO instances (id, seen_at, live_slots) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, live_slots = excluded.live_slots`,
+      [this.owner, now, liveSlots],
     );
+  }
+
+  /**
+   * Instances that run live sessions and gave a sign of life since `since`, the least busy
+   * first (by sessions running); this one first among equals.
+   */
+  async sessionHosts(since: number): Promise<{ id: string; running: number }[]> {
+    const rows = await this.db.all<{ id: string; running: number }>(
+      `SELECT i.id, (SELECT COUNT(*) FROM live_sessions s
+           WHERE s.owner = i.id AND s.state IN ('initialising', 'live')) AS running
+         FROM instances i WHERE i.live_slots > 0 AND i.seen_at >= ?`,
+      [since],
+    );
+    return rows
+      .map((row) => ({ id: row.id, running: Number(row.running) }))
+      .sort(
+        (a, b) =>
+          a.running - b.running ||
+          Number(b.id === this.owner) - Number(a.id === this.owner) ||
+          a.id.localeCompare(b.id),
+      );
   }
 
   /** Other instances' running sessions whose instance has given no sign of life since `before`. */

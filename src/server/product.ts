@@ -85,6 +85,8 @@ export function wireProduct(core: PlatformCore): TaskWiring<ProductPayloads, Pro
     checkUrl: core.checkUrl,
     publicUrl: core.publicUrl,
     outputs: liveOutputs,
+    hostsSessions: core.config.role !== 'api',
+    ...(core.bus ? { bus: core.bus } : {}),
     ...(core.log ? { log: core.log } : {}),
   });
   const services: ProductServices = {

@@ -130,6 +130,8 @@ const migrations: readonly string[] = [
   `ALTER TABLE live_sessions ADD COLUMN owner TEXT;`,
   // Instances' signs of life: a live session whose instance has gone quiet is ended by another.
   `CREATE TABLE instances (id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);`,
+  // How many live slots each instance has: new sessions go to one with room (0: an API instance).
+  `ALTER TABLE instances ADD COLUMN live_slots INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Opens (and creates, and migrates) the SQLite database in WAL mode. */

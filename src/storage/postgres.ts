@@ -128,6 +128,8 @@ const migrations: readonly string[] = [
    );
    CREATE INDEX live_sessions_app ON live_sessions(app_id, state);
    CREATE TABLE instances (id TEXT PRIMARY KEY, seen_at BIGINT NOT NULL);`,
+  // How many live slots each instance has: new sessions go to one with room (0: an API instance).
+  `ALTER TABLE instances ADD COLUMN live_slots INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** BIGINT as a number: milliseconds and sizes stay far below 2^53. Other types as pg reads them. */

@@ -153,7 +153,7 @@ export function registerLiveRoutes(app: Server, platform: LivePlatform): void {
   app.get(
     `${v1}/running/list`,
     { schema: { tags, summary: "The app's running live sessions" } },
-    (request) => ok(live.running(request.appId)),
+    async (request) => ok(await live.running(request.appId)),
   );
   app.get(
     `${v1}/query`,
@@ -356,10 +356,7 @@ function registerViewerRoutes(
     async (request, reply) => {
       const { sessionId, name } = request.params;
       const found = await live.hlsFile(sessionId, await access(request), name);
-      const text = found
-        ? await fs.promises.readFile(found.file).catch(() => undefined)
-        : undefined;
-      if (!found || !text)
+      if (!found)
         throw new AppError('routeNotFound', {
           method: 'GET',
           url: `/live/${sessionId}/hls/${name}`,
@@ -368,8 +365,8 @@ function registerViewerRoutes(
       const kind = hlsFileKind(name) ?? 'segment';
       reply.header('cache-control', hlsCacheControl(kind)).type(found.type);
       return kind === 'playlist'
-        ? reply.send(withToken(text.toString('utf8'), request.query.token ?? ''))
-        : reply.send(text);
+        ? reply.send(withToken(found.data.toString('utf8'), request.query.token ?? ''))
+        : reply.send(found.data);
     },
   );
 }
