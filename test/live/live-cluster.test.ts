@@ -8,30 +8,38 @@ import { samplesDir } from '../../src/util/paths.js';
 import { buildAvatarThroughApi } from '../helpers/avatar.js';
 import { launchBrowser } from '../helpers/browser.js';
 import {
+  startOrigin,
   startProductServer,
   tempDir,
   waitFor,
   waitUntil,
   type TestServer,
 } from '../helpers/harness.js';
+import { startServerProcess, stopProcess, type ServerProcess } from '../helpers/server-process.js';
 import { startSharedServices, type SharedServices } from '../helpers/shared-services.js';
 
 // An API instance and a worker sharing a Postgres, a Redis and a bucket (all real, started here).
 // A live session created through the API runs on the worker; what is asked of it through the API
 // (query, push, the page, WebRTC, HLS, close) reaches it there. One app, one session at a time,
-// counted across both instances.
+// counted across both instances. Last, a worker process SIGKILLed with a session running: the
+// API instance ends it, with its callback.
 
 const v1 = '/api/2dvh/v1/material/live/channel';
 const v2 = '/api/2dvh/v2/material/live/channel';
 const dir = tempDir('anima-live-cluster-');
 let services: SharedServices;
 let api: TestServer<ProductPayloads, ProductServices>;
-let worker: TestServer<ProductPayloads, ProductServices>;
+let worker: TestServer<ProductPayloads, ProductServices> | undefined;
 let client: AnimaClient;
 let onWorker: AnimaClient;
 let appId: string;
 let faceFeatureId: string;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let shared: Record<string, string>;
+let lost: ServerProcess | undefined;
+const callbacks: { sessionId: string; status: number; reason?: string }[] = [];
+let callbackUrl: string;
+let closeReceiver: () => void = () => undefined;
 
 interface Created {
   sessionId: string;
@@ -51,13 +59,25 @@ interface Status {
 
 before(async () => {
   services = await startSharedServices(dir);
-  const shared = {
+  shared = {
     ANIMA_DATABASE_URL: await services.postgres.database(),
     ANIMA_REDIS_URL: services.redis.url,
     ANIMA_SECRET: 'a shared secret of at least thirty-two characters',
     ANIMA_LIVE_MAX_PER_APP: '1',
+    ANIMA_LIVE_ORPHAN_SECONDS: '3',
+    ANIMA_FETCH_ALLOW_PRIVATE: 'true',
     ...services.s3.env,
   };
+  const receiver = await startOrigin((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      callbacks.push(JSON.parse(body) as (typeof callbacks)[number]);
+      response.writeHead(204).end();
+    });
+  });
+  callbackUrl = `${receiver.url}/hook`;
+  closeReceiver = () => receiver.server.close();
   worker = await startProductServer({ ...shared, ANIMA_ROLE: 'worker' });
   api = await startProductServer({ ...shared, ANIMA_ROLE: 'api' });
   const app = await api.platform.auth.createApp({ name: 'live-cluster' });
@@ -73,9 +93,11 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  if (lost) await stopProcess(lost.child, 'SIGKILL');
   await api?.close();
   await worker?.close();
   await services?.close();
+  closeReceiver();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -106,7 +128,7 @@ test('a session created through the API runs on the worker; query, push, page, W
   const created = await client.call<Created>('POST', `${v2}/create`, { param: script() });
   const id = created.sessionId;
   const record = await api.platform.services.live.authorize(id, { appId });
-  assert.equal(record.owner, worker.platform.instanceId, 'it runs on the worker');
+  assert.equal(record.owner, worker?.platform.instanceId, 'it runs on the worker');
   assert.ok(created.pageUrl.startsWith(client.baseUrl), 'its addresses are the API instance’s');
 
   await waitUntil(async () => (await query(client, id)).status === 35, 30_000, 'stream ready');
@@ -210,4 +232,53 @@ test('while Redis is away a push through the API is answered "unavailable" at on
   );
   assert.ok(pushed.utteranceId > 0);
   await client.call('POST', `${v1}/close`, { sessionId: id });
+});
+
+test('a worker that dies with a session running: the session ends with status 37 and its callback, not silence', async () => {
+  // The in-process worker leaves; a worker of its own process takes the next session.
+  const leaving = worker;
+  worker = undefined;
+  await leaving?.close();
+  lost = await startServerProcess('dist/test/helpers/product-process.js', {
+    ...shared,
+    ANIMA_ROLE: 'worker',
+    ANIMA_DATA: path.join(dir, 'lost-worker'),
+    ANIMA_PORT: '0',
+    ANIMA_LOG_LEVEL: 'warn',
+  });
+  const created = await client.call<Created>('POST', `${v2}/create`, {
+    param: script(),
+    callbackUrl,
+  });
+  const id = created.sessionId;
+  await waitUntil(async () => (await query(client, id)).status === 35, 30_000, 'stream ready');
+  await stopProcess(lost.child, 'SIGKILL');
+  const asked = Date.now();
+  assert.equal(
+    await refusedWith(client.call('POST', `${v1}/push`, { sessionId: id, text: 'Still there?' })),
+    9008,
+    'its instance is not listening: said at once',
+  );
+  assert.ok(Date.now() - asked < 5000);
+  const ended = await waitFor(
+    async () => {
+      const now = await query(client, id);
+      return now.status === 37 ? now : undefined;
+    },
+    20_000,
+    'the session ended by the API instance',
+  );
+  assert.equal(ended.reason, 'the instance running the session stopped answering');
+  const said = await waitFor(
+    () => callbacks.find((callback) => callback.sessionId === id && callback.status === 37),
+    20_000,
+    'its callback',
+  );
+  assert.equal(said.reason, ended.reason);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.equal(
+    callbacks.filter((callback) => callback.sessionId === id && callback.status === 37).length,
+    1,
+    'sent once',
+  );
 });
