@@ -9,6 +9,9 @@
  *    the in-process queue and for BullMQ, tasks submitted at a steady 20 a second.
  * 3. A dead worker: SIGKILLed while it runs a task; the time until another worker starts it,
  *    for a lock of 2 s and for the default 30 s.
+ * 4. The instance bus (how a push, a query or an HLS segment asked of an API instance reaches the
+ *    worker running the live session): one ask answered by another instance, small and with a
+ *    segment's bytes, beside a Redis PING (one round trip, the floor; an ask takes two).
  *
  *   npm run bench:cluster [-- --seconds 5 --connections 10]
  */
@@ -19,8 +22,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { AnimaClient } from '../sdk/client.js';
+import { RedisBus } from '../src/net/instance-bus.js';
 import { openDatabase } from '../src/storage/database.js';
 import { BullTaskQueue } from '../src/tasks/bull-queue.js';
 import { SqliteTaskStore } from '../src/tasks/sqlite-task.store.js';
@@ -206,6 +212,53 @@ async function takeover(redis: TestRedis, dir: string, lockMs: number): Promise<
   return startedAgain - killedAt;
 }
 
+/** Milliseconds each of `count` calls took, one after another. */
+async function timed(count: number, call: () => Promise<unknown>): Promise<number[]> {
+  const spent: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const start = performance.now();
+    await call();
+    spent.push(performance.now() - start);
+  }
+  return spent;
+}
+
+async function busRoundTrip(redis: TestRedis): Promise<void> {
+  const asker = new RedisBus(redis.url, 'bench', 'api');
+  const owner = new RedisBus(redis.url, 'bench', 'worker');
+  // Above a one-second HLS segment at the live default (2,500 kb/s video and the sound: ~330 KB).
+  const segment = Buffer.alloc(400_000, 7).toString('base64');
+  owner.answer('live.describe', () => ({ state: 'live', speaking: false }));
+  owner.answer('live.hls', () => ({ type: 'video/mp4', base64: segment }));
+  const ping = new Redis(redis.url);
+  try {
+    await asker.start();
+    await owner.start();
+    const rows: [string, number[]][] = [
+      ['Redis PING (one round trip)', await timed(500, () => ping.ping())],
+      [
+        'ask, small answer (a query, a push)',
+        await timed(500, () => asker.ask('worker', 'live.describe', { id: 's' })),
+      ],
+      [
+        'ask, 400 KB answer (an HLS segment)',
+        await timed(100, () => asker.ask('worker', 'live.hls', { id: 's' })),
+      ],
+    ];
+    write(
+      '\n| instance bus, one at a time | calls | p50 ms | p95 ms |\n| --- | ---: | ---: | ---: |\n',
+    );
+    for (const [name, spent] of rows) {
+      const ms = (q: number) => percentile(spent, q).toFixed(2);
+      write(`| ${name} | ${spent.length} | ${ms(0.5)} | ${ms(0.95)} |\n`);
+    }
+  } finally {
+    ping.disconnect();
+    await asker.close();
+    await owner.close();
+  }
+}
+
 async function main(dir: string, postgres: TestPostgres, redis: TestRedis): Promise<void> {
   const ceiling = await startServerProcess('dist/bench/bare-server.js', {});
   children.push(ceiling.child);
@@ -291,6 +344,7 @@ async function main(dir: string, postgres: TestPostgres, redis: TestRedis): Prom
       `| ${lockMs / 1000} s | ${((await takeover(redis, dir, lockMs)) / 1000).toFixed(1)} s |\n`,
     );
   }
+  await busRoundTrip(redis);
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anima-bench-cluster-'));

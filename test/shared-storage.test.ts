@@ -211,7 +211,7 @@ test('a database that cannot be reached stops the start with one line naming it'
   );
 });
 
-test('while Redis is away an API instance still signs in, accepts and answers; the worker runs what it accepted once Redis is back', async () => {
+test('while Redis is away an API instance still signs in, accepts, cancels and answers; the worker runs what it accepted once Redis is back', async () => {
   const queue = {
     ANIMA_DATABASE_URL: await postgres.database(),
     ANIMA_REDIS_URL: redis.url,
@@ -231,11 +231,31 @@ test('while Redis is away an API instance still signs in, accepts and answers; t
       headers: bearer(token),
     });
     assert.equal(response.status, 200);
-    return ((await response.json()) as { data: { status: string; result: unknown } }).data;
+    return ((await response.json()) as { data: { status: string; stage: string; result: unknown } })
+      .data;
   };
+  const longCreated = await fetch(`${api.base}${testArea.prefix}/create`, {
+    method: 'POST',
+    headers: { ...bearer(token), 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'test.ffmpeg', params: { seconds: 60 } }),
+  });
+  const long = ((await longCreated.json()) as { data: { taskId: string } }).data.taskId;
+  await waitFor(async () => ((await status(long)).stage === 'encode' ? true : undefined));
   await redis.stop();
   let accepted: string;
   try {
+    // A cancel of a task running on the worker is recorded, and reaches it without Redis.
+    const cancelled = await fetch(`${api.base}${testArea.prefix}/cancel`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify({ taskId: long }),
+    });
+    assert.equal(cancelled.status, 200);
+    await waitFor(
+      async () => ((await status(long)).status === 'cancelled' ? true : undefined),
+      15_000,
+      'the cancel read by the worker at its sweep',
+    );
     const asked = Date.now();
     const client = new AnimaClient(api.base, appId, appKey);
     await client.authenticate();

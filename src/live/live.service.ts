@@ -20,9 +20,11 @@ import type { CallbackService } from '../tasks/callback.service.js';
 import { newHexId, newSecretToken, sha256Hex } from '../util/ids.js';
 import { checkVideoJob } from '../video/video.create.js';
 import type { TtsService } from '../voice/tts.service.js';
+import { hlsFileKind } from './hls-serve.js';
 import type { LiveRepository } from './live.repository.js';
 import { isRunningState, liveStatus, type LiveRecord, type LiveState } from './live.repository.js';
 import { liveSlots, parseLiveScript, type LiveScript } from './live-script.js';
+import { SegmentCache } from './segment-cache.js';
 import { validatePushUrl } from './rtmp-relay.js';
 import { WhepOfferError } from './whep.sdp.js';
 import {
@@ -97,6 +99,8 @@ const askMs = { start: 15_000, viewer: 15_000, other: 10_000 } as const;
 
 export class LiveService {
   private readonly sessions = new Map<string, RunningLive>();
+  /** HLS segments fetched from the instances running their sessions, for the next viewer. */
+  private readonly segments = new SegmentCache<HlsBytes | null>();
   /** Slots promised to sessions being recorded here, not yet in `sessions`. */
   private reserved = 0;
   /** State changes, recorded one after another in the order they happened. */
@@ -254,9 +258,18 @@ export class LiveService {
     name: string,
   ): Promise<{ type: string; data: Buffer } | undefined> {
     const record = stillRunning(await this.authorize(sessionId, access));
-    const found = await this.onOwner<HlsBytes | null>(record, 'live.hls', { name }, () =>
-      this.hlsHere(sessionId, name),
-    );
+    const fetched = () =>
+      this.onOwner<HlsBytes | null>(record, 'live.hls', { name }, () =>
+        this.hlsHere(sessionId, name),
+      );
+    // Fetched from another instance, segments are kept for the next viewer asking here; the
+    // playlist is not (it changes each second, and asking for it keeps the session watched).
+    const kind = hlsFileKind(name);
+    const elsewhere = record.owner !== null && record.owner !== this.deps.bus?.instanceId;
+    const found =
+      this.deps.bus && elsewhere && kind && kind !== 'playlist'
+        ? await this.segments.get(`${sessionId}/${name}`, fetched)
+        : await fetched();
     return found ? { type: found.type, data: Buffer.from(found.base64, 'base64') } : undefined;
   }
 

@@ -5,7 +5,8 @@
  * lock it keeps renewing, so a worker that dies has its tasks run again elsewhere once its lock
  * lapses (or failed, with the reason, once out of starts); cancels are published to every worker.
  * What the database adds: a task accepted while Redis was away stays queued there and is handed
- * to Redis once it is back (a sweep every few seconds), so nothing accepted is lost.
+ * to Redis once it is back (a sweep every few seconds), so nothing accepted is lost; a cancel
+ * recorded while Redis was away reaches its worker at that sweep too.
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -203,8 +204,17 @@ export class BullTaskQueue<
   async cancel(task: TaskRecord): Promise<void> {
     if (!(await this.executor.requestCancel(task))) return;
     const local = this.active.get(task.id);
-    if (local) local.controller.abort(cancelReason);
-    else await this.producer.publish(this.cancelChannel, task.id);
+    if (local) {
+      local.controller.abort(cancelReason);
+      return;
+    }
+    // Recorded above either way: with Redis away, the worker reads it at its next sweep.
+    await this.producer.publish(this.cancelChannel, task.id).catch((error: unknown) =>
+      this.options.log?.('warn', 'cancel recorded; its worker reads it at its next sweep', {
+        taskId: task.id,
+        error: String(error),
+      }),
+    );
   }
 
   /** Stops taking work; running tasks go back to the queue (and to Redis by the next sweep). */
@@ -233,10 +243,16 @@ export class BullTaskQueue<
     );
   }
 
-  /** Queued tasks not touched for a while are (re)handed to Redis: lost on the way, or put back. */
+  /**
+   * Queued tasks not touched for a while are (re)handed to Redis: lost on the way, or put back.
+   * Tasks running here whose cancel was recorded but not heard (Redis away) are aborted.
+   */
   private async handOver(olderThanMs: number): Promise<void> {
     if (this.stopping) return;
     try {
+      for (const [taskId, run] of this.active) {
+        if ((await this.store.get(taskId))?.cancelRequested) run.controller.abort(cancelReason);
+      }
       const queued = await this.store.queuedBefore(this.now - olderThanMs, 200);
       for (const { id, type } of queued) await this.enqueue(id, type);
     } catch (error) {
