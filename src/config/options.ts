@@ -354,7 +354,7 @@ export const optionDefs = {
     env: 'ANIMA_REDIS_URL',
     kind: 'string',
     default: '',
-    doc: "redis://host:6379 moves the task queue to BullMQ on this Redis: workers on any machine take tasks, a dead worker's task runs again elsewhere. Empty: the in-process queue.",
+    doc: "redis://host:6379 moves the task queue to BullMQ on this Redis: workers on any machine take tasks, a dead worker's task runs again elsewhere; rate limits count once for every instance; a live session runs on a worker and is reached through any instance. Empty: the in-process queue.",
   },
   redisPrefix: {
     env: 'ANIMA_REDIS_PREFIX',
@@ -367,7 +367,7 @@ export const optionDefs = {
     kind: 'int',
     default: '30',
     min: 1,
-    doc: "How long a worker's hold on a running task lasts unless renewed (every half of it): a worker that dies has its tasks run again elsewhere after about this long.",
+    doc: "How long a worker's hold on a running task lasts unless renewed (every half of it): a worker that dies has its tasks run again elsewhere after one to one and a half times this long.",
   },
   databaseUrl: {
     env: 'ANIMA_DATABASE_URL',
