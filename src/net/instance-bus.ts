@@ -149,13 +149,13 @@ export class RedisBus implements InstanceBus {
     return (await answered) as T;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     for (const [id, pending] of this.pending) {
       this.settle(id, undefined, new BusUnreachable(pending.to, 'this instance is stopping'));
     }
     this.subscriber.disconnect();
     this.publisher.disconnect();
-    await Promise.resolve();
+    return Promise.resolve();
   }
 
   private async run(method: string, body: unknown): Promise<unknown> {

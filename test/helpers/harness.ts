@@ -174,3 +174,13 @@ export function waitUntil(
 ): Promise<true> {
   return waitFor(async () => ((await check()) ? true : undefined), timeoutMs, what);
 }
+
+/** The error code (ours, in the envelope) a client call is refused with; undefined if it passed. */
+export async function refusedWith(call: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (error) {
+    return (error as { code?: number }).code;
+  }
+}

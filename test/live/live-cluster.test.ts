@@ -8,6 +8,7 @@ import { samplesDir } from '../../src/util/paths.js';
 import { buildAvatarThroughApi } from '../helpers/avatar.js';
 import { launchBrowser } from '../helpers/browser.js';
 import {
+  refusedWith,
   startOrigin,
   startProductServer,
   tempDir,
@@ -114,15 +115,6 @@ const script = () => ({
 
 const query = (on: AnimaClient, sessionId: string) =>
   on.call<Status>('GET', `${v1}/query?sessionId=${sessionId}`);
-
-async function refusedWith(call: Promise<unknown>): Promise<number | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: number }).code;
-  }
-}
 
 test('a session created through the API runs on the worker; query, push, page, WebRTC, HLS and close reach it', async () => {
   const created = await client.call<Created>('POST', `${v2}/create`, { param: script() });

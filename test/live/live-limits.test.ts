@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { AnimaClient } from '../../sdk/client.js';
 import type { ProductPayloads, ProductServices } from '../../src/server/product.js';
 import { startWithAvatar } from '../helpers/avatar.js';
-import { waitFor, waitUntil, type TestServer } from '../helpers/harness.js';
+import { refusedWith, waitFor, waitUntil, type TestServer } from '../helpers/harness.js';
 
 // Limits, the session socket, the viewer routes' guards and the idle end, on one server with
 // tight limits: one session per app, two per server, five idle seconds.
@@ -47,16 +47,6 @@ async function otherApp(name: string): Promise<AnimaClient> {
   const other = new AnimaClient(base, app.appId, app.appKey);
   await other.authenticate();
   return other;
-}
-
-/** The error code a call is refused with. */
-async function refusedWith(call: Promise<unknown>): Promise<number | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: number }).code;
-  }
 }
 
 test('a session beyond the app limit or the server limit is refused; the running ones go on', async () => {
