@@ -4,7 +4,7 @@
  * placeholders, in SQL both understand; calls are asynchronous because Postgres's are.
  */
 import { statement, type Db } from './database.js';
-import { inTransaction, type PgClient, type PgPool } from './postgres.js';
+import { inTransaction, queryPrepared, type PgClient, type PgPool } from './postgres.js';
 
 export interface SqlDb {
   readonly dialect: 'sqlite' | 'postgres';
@@ -100,7 +100,7 @@ export class PostgresSql implements SqlDb {
   ) {}
 
   async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const { rows } = await this.target.query(toPostgres(sql), [...params]);
+    const { rows } = await queryPrepared(this.target, toPostgres(sql), params);
     return rows as T[];
   }
 
@@ -109,7 +109,7 @@ export class PostgresSql implements SqlDb {
   }
 
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    const { rowCount } = await this.target.query(toPostgres(sql), [...params]);
+    const { rowCount } = await queryPrepared(this.target, toPostgres(sql), params);
     return rowCount ?? 0;
   }
 

@@ -1,4 +1,4 @@
-import { inTransaction, type PgPool } from '../storage/postgres.js';
+import { inTransaction, queryPrepared, type PgPool } from '../storage/postgres.js';
 import { toRecord, type TaskRow } from './task-row.js';
 import type {
   CancelResult,
@@ -23,7 +23,7 @@ export class PgTaskStore implements TaskStore {
   constructor(private readonly pool: PgPool) {}
 
   private async one(sql: string, args: unknown[]): Promise<TaskRecord | undefined> {
-    const { rows } = await this.pool.query<TaskRow>(sql, args);
+    const { rows } = await queryPrepared<TaskRow>(this.pool, sql, args);
     return rows[0] && toRecord(rows[0]);
   }
 
