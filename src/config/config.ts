@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isIP } from 'node:net';
 import { withoutPassword } from '../util/url-text.js';
 import { optionDefs, type OptionDef, type OptionKey } from './options.js';
 
@@ -60,6 +61,8 @@ export interface Config {
   readonly liveIdleSeconds: number;
   readonly livePreset: string;
   readonly liveVideoKbps: number;
+  readonly liveUdpPorts: string;
+  readonly liveIceAddress: string;
   readonly liveOrphanSeconds: number;
   readonly role: 'all' | 'api' | 'worker';
   readonly redisUrl: string;
@@ -176,6 +179,25 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (config.role !== 'all' && (config.redisUrl === '' || config.databaseUrl === '')) {
     throw new ConfigError([
       `role: an ${config.role} instance shares its work with others: give ANIMA_REDIS_URL and ANIMA_DATABASE_URL`,
+    ]);
+  }
+  const ports = /^(\d+)-(\d+)$/.exec(config.liveUdpPorts);
+  if (
+    config.liveUdpPorts !== '' &&
+    !(
+      ports &&
+      1024 <= Number(ports[1]) &&
+      Number(ports[1]) <= Number(ports[2]) &&
+      Number(ports[2]) <= 65535
+    )
+  ) {
+    throw new ConfigError([
+      `liveUdpPorts: expected begin-end within 1024-65535 (e.g. 40000-40999), got "${config.liveUdpPorts}"`,
+    ]);
+  }
+  if (config.liveIceAddress !== '' && isIP(config.liveIceAddress) === 0) {
+    throw new ConfigError([
+      `liveIceAddress: expected an IP address of this machine, got "${config.liveIceAddress}"`,
     ]);
   }
   if (config.secret !== '' && config.secret.length < 32) {

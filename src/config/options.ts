@@ -335,6 +335,18 @@ export const optionDefs = {
     min: 1,
     doc: 'Instances sharing a database: a live session whose instance gave no sign of life for this long (it died) is ended by another, with its callback.',
   },
+  liveUdpPorts: {
+    env: 'ANIMA_LIVE_UDP_PORTS',
+    kind: 'string',
+    default: '',
+    doc: 'UDP ports WebRTC viewers are served from, begin-end (e.g. 40000-40999), for a firewall to open on the machines that run live sessions: one port a viewer. Any port when empty.',
+  },
+  liveIceAddress: {
+    env: 'ANIMA_LIVE_ICE_ADDRESS',
+    kind: 'string',
+    default: '',
+    doc: "The one IP address WebRTC viewers are offered (their host candidate) on a machine that runs live sessions: the one viewers can reach, where it has several. Every interface's when empty.",
+  },
   liveVideoKbps: {
     env: 'ANIMA_LIVE_VIDEO_KBPS',
     kind: 'int',

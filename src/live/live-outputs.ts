@@ -3,13 +3,26 @@
  * viewers (webrtc.output.ts), an RTMP push with reconnect (rtmp-relay.ts), and which HLS files
  * may be served (hls-serve.ts).
  */
+import type { Config } from '../config/config.js';
 import { hlsContentType, hlsFileKind } from './hls-serve.js';
 import { RtmpRelay, type RelayState } from './rtmp-relay.js';
 import type { LiveOutputFactories } from './running-live.js';
 import { WebrtcOutput } from './webrtc.output.js';
 
-export const liveOutputs: LiveOutputFactories = {
-  openWebRtc: () => WebrtcOutput.open(),
+/** The UDP port range of `ANIMA_LIVE_UDP_PORTS` ("begin-end"), checked by the config. */
+function portRange(text: string) {
+  const [begin, end] = text.split('-').map(Number);
+  return begin && end ? { portRange: { begin, end } } : {};
+}
+
+export const liveOutputs = (
+  config: Pick<Config, 'liveUdpPorts' | 'liveIceAddress'>,
+): LiveOutputFactories => ({
+  openWebRtc: () =>
+    WebrtcOutput.open({
+      ...portRange(config.liveUdpPorts),
+      ...(config.liveIceAddress ? { bindAddress: config.liveIceAddress } : {}),
+    }),
   startRtmp(url, onState) {
     const relay = new RtmpRelay({ url, onState: (state: RelayState) => onState(state) });
     return {
@@ -29,4 +42,4 @@ export const liveOutputs: LiveOutputFactories = {
     const kind = hlsFileKind(name);
     return kind ? hlsContentType(kind) : undefined;
   },
-};
+});

@@ -84,7 +84,7 @@ export function wireProduct(core: PlatformCore): TaskWiring<ProductPayloads, Pro
     callbacks: core.callbacks,
     checkUrl: core.checkUrl,
     publicUrl: core.publicUrl,
-    outputs: liveOutputs,
+    outputs: liveOutputs(core.config),
     hostsSessions: core.config.role !== 'api',
     ...(core.bus ? { bus: core.bus } : {}),
     ...(core.log ? { log: core.log } : {}),

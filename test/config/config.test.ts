@@ -58,7 +58,7 @@ test('lists and per-type concurrency parse', () => {
   assert.deepEqual(config.fetchAllowHosts, ['nas.local', '10.0.0.5']);
 });
 
-test('shared parts are checked together: roles need Redis and Postgres, S3 its keys', () => {
+test('shared parts are checked together: roles need Redis and Postgres, S3 its keys, live UDP a range', () => {
   const refused = (env: Record<string, string>, pattern: RegExp) =>
     assert.throws(
       () => loadConfig({ env }),
@@ -72,6 +72,14 @@ test('shared parts are checked together: roles need Redis and Postgres, S3 its k
   refused({ ANIMA_REDIS_URL: 'localhost:6379' }, /expected redis:\/\//);
   refused({ ANIMA_S3_BUCKET: 'b' }, /ANIMA_S3_ACCESS_KEY_ID and ANIMA_S3_SECRET_ACCESS_KEY/);
   refused({ ANIMA_SECRET: 'short' }, /at least 32/);
+  refused({ ANIMA_LIVE_UDP_PORTS: '40000' }, /expected begin-end within 1024-65535/);
+  refused({ ANIMA_LIVE_UDP_PORTS: '41000-40000' }, /expected begin-end/);
+  refused({ ANIMA_LIVE_UDP_PORTS: '80-90' }, /expected begin-end/);
+  refused({ ANIMA_LIVE_ICE_ADDRESS: 'worker-1.local' }, /expected an IP address/);
+  const live = loadConfig({
+    env: { ANIMA_LIVE_UDP_PORTS: '40000-40999', ANIMA_LIVE_ICE_ADDRESS: '10.0.0.7' },
+  });
+  assert.deepEqual([live.liveUdpPorts, live.liveIceAddress], ['40000-40999', '10.0.0.7']);
   const worker = loadConfig({
     env: {
       ANIMA_ROLE: 'worker',

@@ -79,7 +79,14 @@ before(async () => {
   });
   callbackUrl = `${receiver.url}/hook`;
   closeReceiver = () => receiver.server.close();
-  worker = await startProductServer({ ...shared, ANIMA_ROLE: 'worker' });
+  // Viewers are served from these UDP ports on this address: what a firewall in front of the
+  // worker would let through.
+  worker = await startProductServer({
+    ...shared,
+    ANIMA_ROLE: 'worker',
+    ANIMA_LIVE_UDP_PORTS: '41000-41099',
+    ANIMA_LIVE_ICE_ADDRESS: '127.0.0.1',
+  });
   api = await startProductServer({ ...shared, ANIMA_ROLE: 'api' });
   const app = await api.platform.auth.createApp({ name: 'live-cluster' });
   appId = app.appId;
@@ -157,7 +164,18 @@ test('a session created through the API runs on the worker; query, push, page, W
 
   // The page from the API plays WebRTC: the offer and the answer cross to the worker.
   const page = await browser.browser.newPage();
+  const answered = page.waitForResponse((response) => response.url().endsWith('/whep'));
   await page.goto(created.pageUrl);
+  // The answer crossed from the worker: it offers the worker's configured address and ports only.
+  const candidates = (await (await answered).text())
+    .split('\r\n')
+    .filter((line) => line.startsWith('a=candidate:'));
+  assert.ok(candidates.length > 0, 'the answer lists candidates');
+  for (const candidate of candidates) {
+    const [, , , , address, port] = candidate.split(' ');
+    assert.equal(address, '127.0.0.1', candidate);
+    assert.ok(Number(port) >= 41000 && Number(port) <= 41099, candidate);
+  }
   const stats = () => page.evaluate<{ mode: string; decodedFrames: number }>('window.animaStats()');
   await waitUntil(async () => (await stats()).decodedFrames > 0, 20_000, 'a first frame');
   const first = await stats();
