@@ -88,10 +88,22 @@ interface StartRequest {
 /** What the instance running a session answers about it now; null once it runs no longer. */
 type Described = ({ state: LiveState } & ReturnType<RunningLive['describe']>) | null;
 
-/** An HLS file's bytes as they cross between instances. */
+/** An HLS file: its content type and bytes. */
+interface HlsFile {
+  readonly type: string;
+  readonly data: Buffer;
+}
+
+/** An HLS file as it crosses between instances (JSON). */
 interface HlsBytes {
   readonly type: string;
   readonly base64: string;
+}
+
+/** Another instance running a session, and the bus that reaches it. */
+interface Owner {
+  readonly bus: InstanceBus;
+  readonly instanceId: string;
 }
 
 /** How long the instance running a session has to answer for it. */
@@ -100,7 +112,7 @@ const askMs = { start: 15_000, viewer: 15_000, other: 10_000 } as const;
 export class LiveService {
   private readonly sessions = new Map<string, RunningLive>();
   /** HLS segments fetched from the instances running their sessions, for the next viewer. */
-  private readonly segments = new SegmentCache<HlsBytes | null>();
+  private readonly segments = new SegmentCache<HlsFile | null>();
   /** Slots promised to sessions being recorded here, not yet in `sessions`. */
   private reserved = 0;
   /** State changes, recorded one after another in the order they happened. */
@@ -252,25 +264,22 @@ export class LiveService {
   }
 
   /** The HLS file `name` of a session (playlist or segment): its bytes and type; undefined if none. */
-  async hlsFile(
-    sessionId: string,
-    access: Access,
-    name: string,
-  ): Promise<{ type: string; data: Buffer } | undefined> {
+  async hlsFile(sessionId: string, access: Access, name: string): Promise<HlsFile | undefined> {
     const record = stillRunning(await this.authorize(sessionId, access));
-    const fetched = () =>
-      this.onOwner<HlsBytes | null>(record, 'live.hls', { name }, () =>
-        this.hlsHere(sessionId, name),
-      );
+    const owner = this.ownerElsewhere(record);
+    if (!owner) return (await this.hlsHere(sessionId, name)) ?? undefined;
+    const fetched = async () => {
+      const found = await this.ask<HlsBytes | null>(owner, record, 'live.hls', { name });
+      return found && { type: found.type, data: Buffer.from(found.base64, 'base64') };
+    };
     // Fetched from another instance, segments are kept for the next viewer asking here; the
     // playlist is not (it changes each second, and asking for it keeps the session watched).
     const kind = hlsFileKind(name);
-    const elsewhere = record.owner !== null && record.owner !== this.deps.bus?.instanceId;
     const found =
-      this.deps.bus && elsewhere && kind && kind !== 'playlist'
+      kind && kind !== 'playlist'
         ? await this.segments.get(`${sessionId}/${name}`, fetched)
         : await fetched();
-    return found ? { type: found.type, data: Buffer.from(found.base64, 'base64') } : undefined;
+    return found ?? undefined;
   }
 
   /** The session's token, checked (the page and players hold it, not the app's). */
@@ -313,9 +322,10 @@ export class LiveService {
       const { id, viewerId } = body as Named & { viewerId: string };
       return (await this.sessions.get(id)?.removeViewer(viewerId)) ?? false;
     });
-    bus.answer('live.hls', (body) => {
+    bus.answer('live.hls', async (body): Promise<HlsBytes | null> => {
       const { id, name } = body as Named & { name: string };
-      return this.hlsHere(id, name);
+      const found = await this.hlsHere(id, name);
+      return found && { type: found.type, base64: found.data.toString('base64') };
     });
   }
 
@@ -330,11 +340,28 @@ export class LiveService {
     body: object,
     here: () => T | Promise<T>,
   ): Promise<T> {
+    const owner = this.ownerElsewhere(record);
+    return owner ? this.ask<T>(owner, record, method, body) : here();
+  }
+
+  /** The instance running the session when it is another one, and the bus that reaches it. */
+  private ownerElsewhere(record: LiveRecord): Owner | undefined {
     const { bus } = this.deps;
-    if (!bus || !record.owner || record.owner === bus.instanceId) return here();
+    return bus && record.owner && record.owner !== bus.instanceId
+      ? { bus, instanceId: record.owner }
+      : undefined;
+  }
+
+  /** Asks the instance running the session to do `method` for it; 9008 if it cannot be reached. */
+  private async ask<T>(
+    { bus, instanceId }: Owner,
+    record: LiveRecord,
+    method: string,
+    body: object,
+  ): Promise<T> {
     const timeoutMs = method === 'live.addViewer' ? askMs.viewer : askMs.other;
     try {
-      return await bus.ask<T>(record.owner, method, { id: record.id, ...body }, timeoutMs);
+      return await bus.ask<T>(instanceId, method, { id: record.id, ...body }, timeoutMs);
     } catch (error) {
       if (error instanceof BusUnreachable) {
         throw new AppError('liveInstanceUnreachable', { sessionId: record.id }, { cause: error });
@@ -444,10 +471,10 @@ export class LiveService {
     }
   }
 
-  private async hlsHere(sessionId: string, name: string): Promise<HlsBytes | null> {
+  private async hlsHere(sessionId: string, name: string): Promise<HlsFile | null> {
     const found = (await this.live(sessionId)).hlsFile(name);
     const data = found ? await fs.promises.readFile(found.file).catch(() => undefined) : undefined;
-    return found && data ? { type: found.type, base64: data.toString('base64') } : null;
+    return found && data ? { type: found.type, data } : null;
   }
 
   /** The session running here, or liveSessionEnded (saying why, as recorded). */
