@@ -21,7 +21,7 @@ import { BullTaskQueue } from './tasks/bull-queue.js';
 import { TaskQueue, type TaskQueueLike } from './tasks/task.queue.js';
 import type { TaskStore } from './tasks/task.types.js';
 import { openSpeech, type SpeechServices } from './voice/speech.js';
-import { withoutPassword } from './util/url-text.js';
+import { unusable, withoutPassword } from './util/url-text.js';
 import { RedisBus, type InstanceBus } from './net/instance-bus.js';
 import { VoiceModelRepository } from './voice/voice-model.repository.js';
 
@@ -287,9 +287,7 @@ async function openStorage(config: Config): Promise<Storage> {
   try {
     pool = await openPostgres(config.databaseUrl);
   } catch (error) {
-    const where = withoutPassword(config.databaseUrl);
-    const reason = error instanceof Error ? error.message || error.name : String(error);
-    throw new Error(`the database (${where}) cannot be used: ${reason}`, { cause: error });
+    throw unusable('the database', withoutPassword(config.databaseUrl), error);
   }
   return { sql: new PostgresSql(pool), store: new PgTaskStore(pool), close: () => pool.end() };
 }

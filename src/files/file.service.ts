@@ -12,6 +12,7 @@ import { hmacHex, newHexId, safeEqual } from '../util/ids.js';
 import type { BlobStore, ByteRange } from './blob-store.js';
 import type { FileOrigin, FileRepository, StoredFile } from './file.repository.js';
 import { acceptedType, sniffFile, storedType, typeGate, type MediaClass } from './sniff.js';
+import { unusable } from '../util/url-text.js';
 
 export interface FileServiceOptions {
   readonly dataDir: string;
@@ -126,10 +127,7 @@ export class FileService {
     try {
       await blobs.check();
     } catch (error) {
-      const reason = error instanceof Error ? error.message || error.name : String(error);
-      throw new Error(`the file store (${blobs.where}) cannot be used: ${reason}`, {
-        cause: error,
-      });
+      throw unusable('the file store', blobs.where, error);
     }
   }
 

@@ -12,7 +12,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import fs from 'node:fs/promises';
 import { AppError } from '../errors/app-error.js';
-import { withoutPassword } from '../util/url-text.js';
+import { unusable, withoutPassword } from '../util/url-text.js';
 import type { SubmitOptions, TaskHandlers } from './task.contract.js';
 import {
   cancelReason,
@@ -134,11 +134,7 @@ export class BullTaskQueue<
       await connected(this.producer, 5000);
       await this.producer.ping();
     } catch (error) {
-      const reason = error instanceof Error ? error.message || error.name : String(error);
-      throw new Error(
-        `the queue's Redis (${withoutPassword(this.options.redisUrl)}) cannot be used: ${reason}`,
-        { cause: error },
-      );
+      throw unusable("the queue's Redis", withoutPassword(this.options.redisUrl), error);
     }
     await fs.rm(this.options.workRoot, { recursive: true, force: true });
     await fs.mkdir(this.options.workRoot, { recursive: true });
