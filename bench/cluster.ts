@@ -17,7 +17,6 @@
  */
 import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +29,7 @@ import { RedisBus } from '../src/net/instance-bus.js';
 import { openDatabase } from '../src/storage/database.js';
 import { BullTaskQueue } from '../src/tasks/bull-queue.js';
 import { SqliteTaskStore } from '../src/tasks/sqlite-task.store.js';
-import { packageRoot } from '../src/util/paths.js';
+import { startBullWorkerProcess } from '../test/helpers/bull-worker-process.js';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 import { startRedis, type TestRedis } from '../test/helpers/redis.js';
 import {
@@ -164,24 +163,16 @@ async function takeover(redis: TestRedis, dir: string, lockMs: number): Promise<
   const dbFile = path.join(dir, `takeover-${lockMs}.db`);
   const store = new SqliteTaskStore(openDatabase(dbFile));
   const prefix = `takeover${lockMs}`;
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(packageRoot, 'dist/test/helpers/bull-worker.js'),
-      dbFile,
-      redis.url,
-      path.join(dir, `killed-${lockMs}`),
-      String(lockMs),
-      prefix,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const killed = await startBullWorkerProcess({
+    dbFile,
+    redisUrl: redis.url,
+    workRoot: path.join(dir, `killed-${lockMs}`),
+    lockMs,
+    prefix,
+  });
   const until = async (check: () => boolean) => {
     while (!check()) await new Promise((resolve) => setTimeout(resolve, 20));
   };
-  await until(() => out.includes('READY'));
   let startedAgain = 0;
   const options = {
     workRoot: path.join(dir, `taker-${lockMs}`),
@@ -201,11 +192,11 @@ async function takeover(redis: TestRedis, dir: string, lockMs: number): Promise<
   const front = new BullTaskQueue(store, handlers, { ...options, work: false });
   await front.start();
   const task = await front.submit('q.slow', 'bench', {});
-  await until(() => out.includes(`STARTED ${task.id}`));
+  await killed.started(task.id);
   const taker = new BullTaskQueue(store, handlers, { ...options, work: true });
   await taker.start();
   const killedAt = Date.now();
-  child.kill('SIGKILL');
+  killed.child.kill('SIGKILL');
   await until(() => startedAgain > 0);
   await taker.stop();
   await front.stop();

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,7 +9,7 @@ import { SqliteTaskStore } from '../../src/tasks/sqlite-task.store.js';
 import type { TaskHandlers } from '../../src/tasks/task.contract.js';
 import { TaskQueue, type TaskQueueLike } from '../../src/tasks/task.queue.js';
 import type { TaskRecord, TaskStore } from '../../src/tasks/task.types.js';
-import { packageRoot } from '../../src/util/paths.js';
+import { startBullWorkerProcess } from '../helpers/bull-worker-process.js';
 import { tempDir, waitFor } from '../helpers/harness.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
@@ -221,21 +220,13 @@ describe('the BullMQ queue, when things go away', () => {
     // Only the worker killed here and, after it, the one made here take tasks.
     await worker.stop();
     await api.stop();
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(packageRoot, 'dist/test/helpers/bull-worker.js'),
-        dbFile,
-        redis.url,
-        path.join(dir, `killed-${prefix}`),
-        '1000',
-        prefix ?? '',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    await waitFor(() => (out.includes('READY') ? true : undefined));
+    const killed = await startBullWorkerProcess({
+      dbFile,
+      redisUrl: redis.url,
+      workRoot: path.join(dir, `killed-${prefix}`),
+      lockMs: 1000,
+      prefix: prefix ?? '',
+    });
     const options = {
       ...common(`taker-${prefix}`),
       maxAttempts,
@@ -248,8 +239,8 @@ describe('the BullMQ queue, when things go away', () => {
     await front.start();
     stops.push(() => front.stop());
     const task = await front.submit('q.slow', 'app1', { n: 2 });
-    await waitFor(() => (out.includes(`STARTED ${task.id}`) ? true : undefined));
-    child.kill('SIGKILL');
+    await killed.started(task.id);
+    killed.child.kill('SIGKILL');
     const taker = new BullTaskQueue(store, hold.handlers, { ...options, work: true });
     await taker.start();
     stops.push(() => taker.stop());
